@@ -1,0 +1,188 @@
+//! The command line as clap sees it, and its validation into the settings the
+//! commands run with. Nothing here does I/O.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use chartlens_ingest::path::parse_date;
+use chartlens_model::{Frequency, Region};
+use chrono::NaiveDate;
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// The store used when neither --store nor CHARTLENS_STORE is given.
+pub const DEFAULT_STORE: &str = "chartlens-store";
+
+#[derive(Debug, Parser)]
+#[command(name = "chartlens", version, about, long_about = None)]
+pub struct Cli {
+    /// Directory of the store (created by the first ingest).
+    #[arg(long, global = true, env = "CHARTLENS_STORE", default_value = DEFAULT_STORE)]
+    pub store: PathBuf,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Read chart files and folders into the store.
+    Ingest(IngestArgs),
+    /// Run a SQL query on the store.
+    Sql(SqlArgs),
+    /// List the stored tables, their columns and what each column means.
+    Tables,
+    /// Merge small Parquet parts into large ones.
+    Compact,
+    /// Generate a small synthetic chart archive, ingest it, and query it.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct IngestArgs {
+    /// Files or directories (walked recursively).
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Market of every file: a country name, an ISO 3166-1 alpha-2 code, or GLOBAL.
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Period of every file: YYYY-MM-DD, or YYYY-MM-DD..YYYY-MM-DD.
+    #[arg(long)]
+    pub period: Option<String>,
+    /// Chart name of every file, e.g. top200 or viral50.
+    #[arg(long)]
+    pub chart: Option<String>,
+    /// Publication frequency of every file: daily or weekly.
+    #[arg(long)]
+    pub frequency: Option<String>,
+    /// Do not list each rejected file (the summary still counts them).
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Rows buffered per Parquet part; smaller commits more often.
+    #[arg(long, default_value_t = 500_000, hide = true)]
+    pub part_rows: usize,
+    /// Files larger than this are streamed rather than read whole.
+    #[arg(long, default_value_t = 32 << 20, hide = true)]
+    pub stream_above_bytes: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Csv,
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SqlArgs {
+    /// The query, in DataFusion SQL (tables: chart_entries, ingest_log).
+    pub query: String,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Rows shown by --format table before it truncates (csv and json print all).
+    #[arg(long, default_value_t = 50)]
+    pub max_rows: usize,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DemoArgs {
+    /// Where the synthetic chart files are written.
+    #[arg(long, default_value = "chartlens-demo")]
+    pub dir: PathBuf,
+}
+
+/// Ingest settings after validation.
+#[derive(Debug, Clone)]
+pub struct IngestConfig {
+    pub paths: Vec<PathBuf>,
+    pub read: chartlens_ingest::ReadOptions,
+    pub quiet: bool,
+    pub part_rows: usize,
+    pub stream_above_bytes: u64,
+}
+
+impl IngestArgs {
+    pub fn validate(&self) -> anyhow::Result<IngestConfig> {
+        let region = match &self.region {
+            None => None,
+            Some(text) => Some(Region::parse(text).with_context(|| {
+                format!(
+                    "--region {text:?} is not a country name, ISO 3166-1 alpha-2 code or GLOBAL"
+                )
+            })?),
+        };
+        let period = self.period.as_deref().map(parse_period).transpose()?;
+        let frequency = match &self.frequency {
+            None => None,
+            Some(text) => Some(
+                Frequency::parse(text)
+                    .with_context(|| format!("--frequency {text:?} is not daily or weekly"))?,
+            ),
+        };
+        let chart = self
+            .chart
+            .as_deref()
+            .map(chartlens_ingest::spotify_charts::chart_name);
+        if chart.as_deref() == Some("") {
+            bail!("--chart needs a name such as top200 or viral50");
+        }
+        if self.part_rows == 0 {
+            bail!("--part-rows must be at least 1");
+        }
+        Ok(IngestConfig {
+            paths: self.paths.clone(),
+            read: chartlens_ingest::ReadOptions {
+                region,
+                period,
+                chart,
+                frequency,
+                batch_rows: self.part_rows.min(65_536),
+            },
+            quiet: self.quiet,
+            part_rows: self.part_rows,
+            stream_above_bytes: self.stream_above_bytes,
+        })
+    }
+}
+
+/// `YYYY-MM-DD` or `YYYY-MM-DD..YYYY-MM-DD` (also `--` between the dates).
+pub fn parse_period(text: &str) -> anyhow::Result<(NaiveDate, NaiveDate)> {
+    let (start, end) = text
+        .split_once("..")
+        .or_else(|| text.split_once("--"))
+        .unwrap_or((text, text));
+    let date = |s: &str| {
+        parse_date(s)
+            .with_context(|| format!("--period {text:?}: {s:?} is not a date (YYYY-MM-DD)"))
+    };
+    let (start, end) = (date(start)?, date(end)?);
+    if end < start {
+        bail!("--period {text:?} ends before it starts");
+    }
+    Ok((start, end))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn periods() {
+        let d = |s| parse_date(s).unwrap();
+        assert_eq!(
+            parse_period("2020-01-02").unwrap(),
+            (d("2020-01-02"), d("2020-01-02"))
+        );
+        assert_eq!(
+            parse_period("2020-01-02..2020-01-08").unwrap(),
+            (d("2020-01-02"), d("2020-01-08"))
+        );
+        assert!(parse_period("2020-01-08..2020-01-02").is_err());
+        assert!(parse_period("yesterday").is_err());
+    }
+
+    #[test]
+    fn cli_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,335 @@
+//! `chartlens ingest`: walk the inputs, read files in parallel, and hand whole
+//! valid files to the store's single writer in path order. Files too large to
+//! hold in memory are streamed into the store and committed only when complete.
+
+use std::collections::{BTreeMap, HashSet};
+use std::convert::Infallible;
+use std::fs::{self, File};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::Context;
+use arrow::array::RecordBatch;
+use chartlens_ingest::{FileSummary, ReadError, ReadOptions, Reject, RejectKind, Source};
+use chartlens_store::{FileRows, LogEntry, Status, Store, WriteOptions, Writer};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rayon::prelude::*;
+
+use crate::args::IngestConfig;
+use crate::exit;
+use crate::output::thousands;
+
+/// Files read in parallel before their rows go to the writer, in order.
+const CHUNK_FILES: usize = 256;
+
+/// The outcome of reading one file, before the store has seen it.
+enum Outcome {
+    Parsed {
+        path: String,
+        hash: String,
+        identity: String,
+        summary: FileSummary,
+        batches: Vec<RecordBatch>,
+    },
+    Known {
+        path: String,
+        hash: String,
+        identity: String,
+    },
+    Rejected {
+        path: String,
+        hash: Option<String>,
+        reject: Reject,
+    },
+}
+
+/// Counts for the final summary.
+#[derive(Default)]
+struct Tally {
+    by_status: BTreeMap<Status, u64>,
+    rows: u64,
+    replaced_rows: u64,
+    charts: u64,
+    rejects: BTreeMap<RejectKind, u64>,
+}
+
+impl Tally {
+    fn record(&mut self, entry: &LogEntry) {
+        *self.by_status.entry(entry.status).or_default() += 1;
+        self.rows += entry.rows;
+        self.replaced_rows += entry.replaced_rows;
+        if matches!(entry.status, Status::Ingested | Status::Replaced) {
+            self.charts += entry.charts;
+        }
+    }
+
+    fn count(&self, status: Status) -> u64 {
+        self.by_status.get(&status).copied().unwrap_or(0)
+    }
+}
+
+pub fn run(store_dir: &Path, config: &IngestConfig) -> anyhow::Result<u8> {
+    let started = Instant::now();
+    let store = Store::open_or_create(store_dir)?;
+    let options = WriteOptions {
+        part_rows: config.part_rows,
+        ..WriteOptions::default()
+    };
+    let mut writer = store.writer(options)?;
+    let exclude = vec![fs::canonicalize(store_dir).context("locating the store")?];
+    let files = chartlens_ingest::discover(&config.paths, &exclude)
+        .map_err(|(path, e)| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let (large, small): (Vec<PathBuf>, Vec<PathBuf>) = files.into_iter().partition(|p| {
+        fs::metadata(p)
+            .map(|m| m.len() > config.stream_above_bytes)
+            .unwrap_or(false)
+    });
+
+    let progress = progress_bar((small.len() + large.len()) as u64);
+    let mut tally = Tally::default();
+    let report = |outcome: Result<LogEntry, (LogEntry, Reject)>, tally: &mut Tally| {
+        let entry = match outcome {
+            Ok(entry) => entry,
+            Err((entry, reject)) => {
+                *tally.rejects.entry(reject.kind).or_default() += 1;
+                if !config.quiet {
+                    progress.suspend(|| eprintln!("rejected {}: {reject}", entry.path));
+                }
+                entry
+            }
+        };
+        tally.record(&entry);
+        progress.inc(1);
+    };
+
+    let known = writer.known_identities();
+    let read = &config.read;
+    let write_failed = std::thread::scope(|scope| -> anyhow::Result<()> {
+        let (tx, rx) = crossbeam_channel::bounded::<Vec<Outcome>>(1);
+        let known = &known;
+        let small = &small;
+        scope.spawn(move || {
+            for chunk in small.chunks(CHUNK_FILES) {
+                let outcomes = chunk
+                    .par_iter()
+                    .map(|p| read_whole(p, known, read))
+                    .collect();
+                if tx.send(outcomes).is_err() {
+                    break;
+                }
+            }
+        });
+        for outcomes in rx {
+            for outcome in outcomes {
+                report(take_in(&mut writer, outcome)?, &mut tally);
+            }
+        }
+        Ok(())
+    });
+    write_failed?;
+    for path in &large {
+        report(stream_in(&mut writer, path, read)?, &mut tally);
+    }
+    let run_id = writer.run_id().to_string();
+    let manifest = writer.finish()?;
+    progress.finish_and_clear();
+
+    let rejected = tally.count(Status::Rejected);
+    println!(
+        "ingested {} files ({} rows in {} charts), {} replacing older rows ({} rows removed), \
+         {} unchanged, {} rejected, in {:.2}s",
+        thousands(tally.count(Status::Ingested) + tally.count(Status::Replaced)),
+        thousands(tally.rows),
+        thousands(tally.charts),
+        thousands(tally.count(Status::Replaced)),
+        thousands(tally.replaced_rows),
+        thousands(tally.count(Status::Unchanged)),
+        thousands(rejected),
+        started.elapsed().as_secs_f64(),
+    );
+    if !tally.rejects.is_empty() {
+        println!("rejected files by reason:");
+        for (kind, n) in &tally.rejects {
+            println!("{:>8}  {kind}", thousands(*n));
+        }
+        println!(
+            "details: chartlens sql \"select path, line, reason from ingest_log \
+             where run_id = '{run_id}' and status = 'rejected'\""
+        );
+    }
+    let live = manifest
+        .sources
+        .iter()
+        .filter(|s| !s.charts.is_empty())
+        .count();
+    println!(
+        "store {}: {} chart entries from {} files in {} parts",
+        store_dir.display(),
+        thousands(manifest.rows(chartlens_model::table::CHART_ENTRIES)),
+        thousands(live as u64),
+        manifest.parts(chartlens_model::table::CHART_ENTRIES).len(),
+    );
+    Ok(if rejected > 0 {
+        exit::REJECTED
+    } else {
+        exit::OK
+    })
+}
+
+fn progress_bar(files: u64) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(files), ProgressDrawTarget::stderr());
+    let style = ProgressStyle::with_template("{bar:40} {pos}/{len} files  {per_sec}  eta {eta}")
+        .expect("valid template");
+    bar.set_style(style);
+    bar
+}
+
+/// Reads a whole file into memory and parses it, unless its content is known.
+fn read_whole(path: &Path, known: &HashSet<String>, options: &ReadOptions) -> Outcome {
+    let display = path.to_string_lossy().into_owned();
+    let bytes = match fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            let reject = Reject::new(RejectKind::Io, None, e.to_string());
+            return Outcome::Rejected {
+                path: display,
+                hash: None,
+                reject,
+            };
+        }
+    };
+    let hash = chartlens_ingest::hash_bytes(&bytes);
+    let context = chartlens_ingest::path::infer(path);
+    let identity = chartlens_ingest::source_identity(&hash, &context, options);
+    if known.contains(&identity) {
+        return Outcome::Known {
+            path: display,
+            hash,
+            identity,
+        };
+    }
+    let source = Source {
+        display_path: &display,
+        hash: &hash,
+        context: &context,
+        options,
+    };
+    let mut batches = Vec::new();
+    let read = chartlens_ingest::read::<_, Infallible>(&source, &bytes[..], &mut |batch| {
+        batches.push(batch);
+        Ok(())
+    });
+    match read {
+        Ok(summary) => Outcome::Parsed {
+            path: display,
+            hash,
+            identity,
+            summary,
+            batches,
+        },
+        Err(ReadError::Reject(reject)) => Outcome::Rejected {
+            path: display,
+            hash: Some(hash),
+            reject,
+        },
+        Err(ReadError::Sink(never)) => match never {},
+    }
+}
+
+type Reported = Result<LogEntry, (LogEntry, Reject)>;
+
+fn rejected(writer: &mut Writer, path: &str, hash: Option<&str>, reject: Reject) -> Reported {
+    let entry = LogEntry::rejected(path, hash, reject.message.clone(), reject.line);
+    writer.log(entry.clone());
+    Err((entry, reject))
+}
+
+fn take_in(writer: &mut Writer, outcome: Outcome) -> anyhow::Result<Reported> {
+    Ok(match outcome {
+        Outcome::Parsed {
+            path,
+            hash,
+            identity,
+            summary,
+            batches,
+        } => {
+            let file = FileRows {
+                path: &path,
+                hash: &hash,
+                identity: &identity,
+                layout: summary.layout,
+                charts: &summary.charts,
+            };
+            Ok(writer.add_file(&file, batches)?)
+        }
+        Outcome::Known {
+            path,
+            hash,
+            identity,
+        } => Ok(writer
+            .unchanged(&path, &hash, &identity, None)
+            .expect("the store knew this content when the run started")),
+        Outcome::Rejected { path, hash, reject } => {
+            rejected(writer, &path, hash.as_deref(), reject)
+        }
+    })
+}
+
+/// Streams a large file into the store; its rows become visible only if the
+/// whole file is valid.
+fn stream_in(writer: &mut Writer, path: &Path, options: &ReadOptions) -> anyhow::Result<Reported> {
+    let display = path.to_string_lossy().into_owned();
+    let hash = match chartlens_ingest::hash_file(path) {
+        Ok(hash) => hash,
+        Err(e) => {
+            let reject = Reject::new(RejectKind::Io, None, e.to_string());
+            return Ok(rejected(writer, &display, None, reject));
+        }
+    };
+    let context = chartlens_ingest::path::infer(path);
+    let identity = chartlens_ingest::source_identity(&hash, &context, options);
+    if let Some(entry) = writer.unchanged(&display, &hash, &identity, None) {
+        return Ok(Ok(entry));
+    }
+    let file = match File::open(path) {
+        Ok(file) => file,
+        Err(e) => {
+            let reject = Reject::new(RejectKind::Io, None, e.to_string());
+            return Ok(rejected(writer, &display, Some(&hash), reject));
+        }
+    };
+    let source = Source {
+        display_path: &display,
+        hash: &hash,
+        context: &context,
+        options,
+    };
+    writer.begin_stream()?;
+    let read = chartlens_ingest::read(&source, std::io::BufReader::new(file), &mut |batch| {
+        writer.stream_batch(batch)
+    });
+    match read {
+        Ok(summary) => {
+            let rows = FileRows {
+                path: &display,
+                hash: &hash,
+                identity: &identity,
+                layout: summary.layout,
+                charts: &summary.charts,
+            };
+            Ok(Ok(writer.finish_stream(&rows)?))
+        }
+        Err(ReadError::Reject(reject)) => {
+            writer.abort_stream()?;
+            Ok(rejected(writer, &display, Some(&hash), reject))
+        }
+        Err(ReadError::Sink(e)) => {
+            writer.abort_stream()?;
+            Err(e.into())
+        }
+    }
+}

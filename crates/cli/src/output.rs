@@ -1,0 +1,106 @@
+//! Printing query results as a terminal table, CSV or JSON, streaming where the
+//! format allows so large results never sit in memory whole.
+
+use std::io::{self, Write};
+
+use anyhow::Context;
+use arrow::array::RecordBatch;
+use arrow::datatypes::SchemaRef;
+use datafusion::execution::SendableRecordBatchStream;
+use futures::StreamExt;
+
+use crate::args::Format;
+
+/// `1234567` as `1,234,567`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// Prints a result stream. `table` shows at most `max_rows` rows and says
+/// how many it left out; `csv` and `json` print every row.
+pub async fn print_stream(
+    mut stream: SendableRecordBatchStream,
+    format: Format,
+    max_rows: usize,
+) -> anyhow::Result<()> {
+    let schema: SchemaRef = stream.schema();
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    match format {
+        Format::Csv => {
+            let mut writer = arrow::csv::WriterBuilder::new()
+                .with_header(true)
+                .build(&mut out);
+            writer.write(&RecordBatch::new_empty(schema))?;
+            while let Some(batch) = stream.next().await {
+                writer.write(&batch?)?;
+            }
+        }
+        Format::Json => {
+            let mut writer = arrow::json::ArrayWriter::new(&mut out);
+            let mut rows = 0;
+            while let Some(batch) = stream.next().await {
+                let batch = batch?;
+                rows += batch.num_rows();
+                writer.write(&batch)?;
+            }
+            if rows == 0 {
+                drop(writer);
+                out.write_all(b"[]")?;
+            } else {
+                writer.finish()?;
+            }
+            out.write_all(b"\n")?;
+        }
+        Format::Table => {
+            let mut shown = Vec::new();
+            let (mut kept, mut total) = (0usize, 0usize);
+            while let Some(batch) = stream.next().await {
+                let batch = batch?;
+                total += batch.num_rows();
+                let take = batch.num_rows().min(max_rows - kept.min(max_rows));
+                if take > 0 {
+                    shown.push(batch.slice(0, take));
+                    kept += take;
+                }
+            }
+            if shown.is_empty() {
+                shown.push(RecordBatch::new_empty(schema));
+            }
+            let table = arrow::util::pretty::pretty_format_batches(&shown)?;
+            writeln!(out, "{table}")?;
+            if total > kept {
+                writeln!(
+                    out,
+                    "({} of {} rows shown; pass --max-rows or use --format csv for all)",
+                    thousands(kept as u64),
+                    thousands(total as u64)
+                )?;
+            } else {
+                writeln!(out, "({} rows)", thousands(total as u64))?;
+            }
+        }
+    }
+    out.flush().context("writing results")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::thousands;
+
+    #[test]
+    fn thousands_separators() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+    }
+}

@@ -1,0 +1,132 @@
+//! Atomicity under SIGKILL: an ingest killed at any moment leaves a readable
+//! store holding every row of some files and no row of the others, and the
+//! next run completes it without counting anything twice.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use crate::{chartlens, sql};
+
+const SMALL_FILES: usize = 300;
+const SMALL_ROWS: usize = 200;
+const BIG_DAYS: usize = 250;
+
+/// Writes the inputs and returns the rows expected from each file.
+fn write_inputs(dir: &Path) -> HashMap<String, usize> {
+    let mut expected = HashMap::new();
+    let start = chrono::NaiveDate::from_ymd_opt(2019, 1, 1).unwrap();
+    for i in 0..SMALL_FILES {
+        let date = start + chrono::Duration::days(i as i64);
+        let mut body = String::from("Position,\"Track Name\",Artist,URL\n");
+        for rank in 1..=SMALL_ROWS {
+            writeln!(body, "{rank},Song {rank},Artist {i},https://open.spotify.com/track/21jGcNKet2qwijlDFuPiPb").unwrap();
+        }
+        let path = dir.join(format!("viral-gb-daily-{date}.csv"));
+        std::fs::write(&path, body).unwrap();
+        expected.insert(path.to_string_lossy().into_owned(), SMALL_ROWS);
+    }
+    // One file large enough to be streamed in many parts.
+    let mut big = String::from("title,rank,date,artist,url,region,chart,trend,streams\n");
+    for day in 0..BIG_DAYS {
+        let date = start + chrono::Duration::days(day as i64);
+        for rank in 1..=SMALL_ROWS {
+            writeln!(big, "Song,{rank},{date},A,https://open.spotify.com/track/4saklk6nie3yiGePpBwUoc,Argentina,top200,,{}", 1000 + rank).unwrap();
+        }
+    }
+    let path = dir.join("zz-combined.csv");
+    std::fs::write(&path, big).unwrap();
+    expected.insert(path.to_string_lossy().into_owned(), BIG_DAYS * SMALL_ROWS);
+    expected
+}
+
+/// Checks that the store holds whole files only, and that the log agrees.
+/// Returns how many files are in.
+fn assert_whole_files(store: &Path, expected: &HashMap<String, usize>) -> usize {
+    let counts = sql(
+        store,
+        "select source_file, count(*) as n from chart_entries group by source_file",
+    );
+    let mut files = 0;
+    for row in counts.lines().skip(1) {
+        let (file, n) = row.rsplit_once(',').unwrap();
+        let want = expected
+            .get(file)
+            .unwrap_or_else(|| panic!("unexpected file {file}"));
+        assert_eq!(
+            n.parse::<usize>().unwrap(),
+            *want,
+            "{file} is only partly in the store"
+        );
+        files += 1;
+    }
+    let logged = sql(
+        store,
+        "select count(distinct path) from ingest_log where status = 'ingested'",
+    );
+    assert_eq!(
+        logged.lines().nth(1).unwrap(),
+        files.to_string(),
+        "log and data disagree"
+    );
+    files
+}
+
+#[test]
+fn a_killed_ingest_leaves_whole_files_only() {
+    let input = tempfile::tempdir().unwrap();
+    let store = tempfile::tempdir().unwrap();
+    let expected = write_inputs(input.path());
+    let binary = assert_cmd::cargo::cargo_bin("chartlens");
+    let mut killed_while_running = 0;
+    for delay in [40u64, 120, 250, 500, 900, 1400] {
+        let mut child = Command::new(&binary)
+            .arg("--store")
+            .arg(store.path())
+            .args([
+                "ingest",
+                "--quiet",
+                "--part-rows",
+                "3000",
+                "--stream-above-bytes",
+                "1000000",
+            ])
+            .arg(input.path())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(delay));
+        if child.try_wait().unwrap().is_none() {
+            killed_while_running += 1;
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert_whole_files(store.path(), &expected);
+    }
+    assert!(
+        killed_while_running > 0,
+        "no kill landed during an ingest; make the input larger"
+    );
+
+    chartlens(store.path())
+        .args(["ingest", "--quiet"])
+        .arg(input.path())
+        .assert()
+        .code(0);
+    assert_eq!(assert_whole_files(store.path(), &expected), expected.len());
+    let total: usize = expected.values().sum();
+    let rows = sql(store.path(), "select count(*) from chart_entries");
+    assert_eq!(rows.lines().nth(1).unwrap(), total.to_string());
+
+    // Leftovers of the killed runs are gone: only listed parts remain on disk.
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(store.path().join("manifest.json")).unwrap())
+            .unwrap();
+    let listed = manifest["tables"]["chart_entries"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(crate::part_files(store.path(), "chart_entries"), listed);
+}

@@ -1,0 +1,59 @@
+//! End-to-end tests of the `chartlens` binary on fixtures under `tests/data/`.
+
+mod ingest;
+mod kill;
+mod rejects;
+mod sql;
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+/// The binary with `--store` pointing at `store`.
+pub fn chartlens(store: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("chartlens").expect("binary built");
+    cmd.arg("--store").arg(store).env_remove("CHARTLENS_STORE");
+    cmd
+}
+
+pub fn data(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(rel)
+}
+
+/// Runs a query and returns its CSV output, header included.
+pub fn sql(store: &Path, query: &str) -> String {
+    let out = chartlens(store)
+        .args(["sql", "--format", "csv", query])
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "query failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8 output")
+}
+
+/// The single value of a one-row, one-column query.
+pub fn scalar(store: &Path, query: &str) -> String {
+    let out = sql(store, query);
+    let mut lines = out.lines().skip(1);
+    let value = lines.next().unwrap_or_default().to_string();
+    assert_eq!(lines.next(), None, "more than one row from {query}");
+    value
+}
+
+/// Parquet files currently in a table's data directory.
+pub fn part_files(store: &Path, table: &str) -> usize {
+    std::fs::read_dir(store.join("data").join(table))
+        .map(|d| {
+            d.filter(|e| {
+                e.as_ref()
+                    .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "parquet"))
+            })
+            .count()
+        })
+        .unwrap_or(0)
+}

@@ -1,0 +1,261 @@
+//! Readers for the chart exports users have. Each source format sits in its own
+//! module behind the same small interface: given a [`Source`] and its bytes, hand
+//! `chart_entries` rows to a sink and return a [`FileSummary`], or a [`Reject`]
+//! that says which line is wrong and why. Nothing here touches the store.
+
+pub mod error;
+pub mod path;
+pub mod spotify_charts;
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+use arrow::array::RecordBatch;
+use chartlens_model::{ChartKey, Frequency, Region};
+use chrono::NaiveDate;
+
+pub use error::{ReadError, Reject, RejectKind};
+pub use path::PathContext;
+
+/// Overrides and tuning that apply to every file of one ingest.
+#[derive(Debug, Clone)]
+pub struct ReadOptions {
+    /// `--region`: the market of every file, instead of what rows or paths say.
+    pub region: Option<Region>,
+    /// `--period`: first and last day of every file's chart.
+    pub period: Option<(NaiveDate, NaiveDate)>,
+    /// `--chart`: the chart name of every file.
+    pub chart: Option<String>,
+    /// `--frequency`: how often the charts are published.
+    pub frequency: Option<Frequency>,
+    /// Rows per batch handed to the sink.
+    pub batch_rows: usize,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions {
+            region: None,
+            period: None,
+            chart: None,
+            frequency: None,
+            batch_rows: 65_536,
+        }
+    }
+}
+
+/// One input file as a reader sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct Source<'a> {
+    /// The path as stored in `source_file` and reported to the user.
+    pub display_path: &'a str,
+    /// Content hash, stored in `source_hash`.
+    pub hash: &'a str,
+    pub context: &'a PathContext,
+    pub options: &'a ReadOptions,
+}
+
+/// What a valid file held.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileSummary {
+    /// Name of the detected layout, e.g. `spotify-legacy-viral`.
+    pub layout: &'static str,
+    pub rows: u64,
+    /// Each chart in the file with its number of rows, in order of first row.
+    pub charts: Vec<(ChartKey, u64)>,
+}
+
+/// How many leading bytes decide what kind of file this is.
+const SNIFF_BYTES: u64 = 4096;
+
+/// Reads one file of any supported layout. The first bytes tell web pages,
+/// UTF-16 and binary files apart from CSV; a UTF-8 byte-order mark is skipped.
+pub fn read<R: Read, E>(
+    source: &Source<'_>,
+    mut input: R,
+    sink: &mut dyn FnMut(RecordBatch) -> Result<(), E>,
+) -> Result<FileSummary, ReadError<E>> {
+    let mut prefix = Vec::with_capacity(SNIFF_BYTES as usize);
+    (&mut input)
+        .take(SNIFF_BYTES)
+        .read_to_end(&mut prefix)
+        .map_err(|e| Reject::new(RejectKind::Io, None, e.to_string()))?;
+    let skip = sniff(&prefix)?;
+    prefix.drain(..skip);
+    spotify_charts::read(source, io::Cursor::new(prefix).chain(input), sink)
+}
+
+/// Checks the start of a file; returns how many bytes to skip (a byte-order mark).
+fn sniff(prefix: &[u8]) -> Result<usize, Reject> {
+    if prefix.is_empty() {
+        return Err(Reject::new(RejectKind::Empty, None, "the file is empty"));
+    }
+    if prefix.starts_with(&[0xFF, 0xFE]) || prefix.starts_with(&[0xFE, 0xFF]) {
+        return Err(Reject::new(
+            RejectKind::Encoding,
+            None,
+            "UTF-16 text; save the file as UTF-8 (CSV UTF-8 in spreadsheet programs)",
+        ));
+    }
+    let skip = if prefix.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        3
+    } else {
+        0
+    };
+    let body = &prefix[skip..];
+    let start = body
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .map_or(&[][..], |i| &body[i..]);
+    if start.is_empty() {
+        return Err(Reject::new(
+            RejectKind::Empty,
+            None,
+            "the file holds only blank space",
+        ));
+    }
+    if start[0] == b'<' {
+        let head = String::from_utf8_lossy(start).to_ascii_lowercase();
+        let message = if head.contains("<html") || head.starts_with("<!doctype html") {
+            "an HTML web page, not a chart (the download probably failed or the chart did not exist)"
+        } else {
+            "XML or HTML markup, not a chart"
+        };
+        return Err(Reject::at(RejectKind::Html, 1, message));
+    }
+    if body.contains(&0) {
+        return Err(Reject::new(
+            RejectKind::Encoding,
+            None,
+            "a binary file, not CSV text",
+        ));
+    }
+    if let Err(e) = std::str::from_utf8(body) {
+        // A multi-byte character cut by the sniff window is not an error.
+        if e.error_len().is_some() {
+            let line = 1 + body[..e.valid_up_to()]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count() as u64;
+            return Err(Reject::at(
+                RejectKind::Encoding,
+                line,
+                "not valid UTF-8 (save the file as UTF-8)",
+            ));
+        }
+    }
+    Ok(skip)
+}
+
+/// The BLAKE3 hash of a file's content in hex, the identity that makes re-ingest
+/// idempotent.
+pub fn hash_bytes(bytes: &[u8]) -> String {
+    blake3::hash(bytes).to_hex().to_string()
+}
+
+/// The identity of a source file for idempotent re-ingest: its content hash plus
+/// everything outside the content that decides which charts it holds (market,
+/// dates, chart and frequency read off the path, and the override flags). The
+/// same bytes saved as two markets' charts are two sources; a copy of a file
+/// under another name in the same place is one.
+pub fn source_identity(content_hash: &str, context: &PathContext, options: &ReadOptions) -> String {
+    let dates = |d: &[NaiveDate]| {
+        d.iter()
+            .map(NaiveDate::to_string)
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let text = format!(
+        "{content_hash}|{}|{}|{}|{}|{}|{}|{}|{}",
+        context
+            .region
+            .map(|r| r.code().to_string())
+            .unwrap_or_default(),
+        dates(&context.dates),
+        context.frequency.map_or("", Frequency::as_str),
+        context.chart.unwrap_or(""),
+        options
+            .region
+            .map(|r| r.code().to_string())
+            .unwrap_or_default(),
+        options
+            .period
+            .map(|(s, e)| dates(&[s, e]))
+            .unwrap_or_default(),
+        options.chart.as_deref().unwrap_or(""),
+        options.frequency.map_or("", Frequency::as_str),
+    );
+    hash_bytes(text.as_bytes())
+}
+
+/// Hashes a file without loading it whole.
+pub fn hash_file(path: &Path) -> io::Result<String> {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update_reader(File::open(path)?)?;
+    Ok(hasher.finalize().to_hex().to_string())
+}
+
+/// Every file under `inputs`, recursively, in path order. Hidden files and
+/// directories (names starting with `.`) and anything under `exclude` are skipped.
+pub fn discover(
+    inputs: &[PathBuf],
+    exclude: &[PathBuf],
+) -> Result<Vec<PathBuf>, (PathBuf, io::Error)> {
+    let mut files = Vec::new();
+    for input in inputs {
+        let meta = std::fs::metadata(input).map_err(|e| (input.clone(), e))?;
+        if meta.is_file() {
+            files.push(input.clone());
+            continue;
+        }
+        let walk = walkdir::WalkDir::new(input)
+            .follow_links(true)
+            .sort_by_file_name();
+        let walk = walk.into_iter().filter_entry(|entry| {
+            let hidden = entry.depth() > 0 && entry.file_name().to_string_lossy().starts_with('.');
+            let excluded = exclude.iter().any(|x| {
+                entry
+                    .path()
+                    .canonicalize()
+                    .map(|p| p.starts_with(x))
+                    .unwrap_or(false)
+            });
+            !hidden && !excluded
+        });
+        for entry in walk {
+            let entry = entry.map_err(|e| {
+                let path = e.path().map_or_else(|| input.clone(), Path::to_path_buf);
+                (path, io::Error::other(e.to_string()))
+            })?;
+            if entry.file_type().is_file() {
+                files.push(entry.into_path());
+            }
+        }
+    }
+    Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniffing() {
+        assert_eq!(sniff(b"\xEF\xBB\xBFPosition").unwrap(), 3);
+        assert_eq!(sniff(b"Position").unwrap(), 0);
+        assert_eq!(sniff(b"").unwrap_err().kind, RejectKind::Empty);
+        assert_eq!(
+            sniff(b"  \n<!doctype html><html>").unwrap_err().kind,
+            RejectKind::Html
+        );
+        assert_eq!(
+            sniff(b"\xFF\xFEP\0").unwrap_err().kind,
+            RejectKind::Encoding
+        );
+        let bad = sniff(b"a,b\nc,\xFF\xFF\n").unwrap_err();
+        assert_eq!((bad.kind, bad.line), (RejectKind::Encoding, Some(2)));
+        // A character cut at the end of the window is fine.
+        assert_eq!(sniff("a,é".as_bytes().split_last().unwrap().1).unwrap(), 0);
+    }
+}

@@ -1,0 +1,552 @@
+//! Spotify chart CSV downloads, in the four layouts users have: the old
+//! spotifycharts.com regional and viral downloads, the charts.spotify.com download
+//! (2022 on), and the widely shared combined file with one row per chart position.
+
+use std::collections::HashMap;
+use std::io::Read;
+
+use arrow::array::RecordBatch;
+use chartlens_model::{ChartEntriesBuilder, ChartKey, Frequency, Position, Region};
+use chrono::NaiveDate;
+
+use crate::error::{ReadError, Reject, RejectKind};
+use crate::path::parse_date;
+use crate::{FileSummary, Source};
+
+/// A Spotify chart CSV layout, told apart by its header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// `Position,"Track Name",Artist,Streams,URL`, sometimes below a note line.
+    LegacyRegional,
+    /// `Position,"Track Name",Artist,URL`.
+    LegacyViral,
+    /// `rank,uri,artist_names,track_name,source,peak_rank,previous_rank,
+    /// weeks_on_chart|days_on_chart[,streams]`.
+    ChartsSpotify,
+    /// `title,rank,date,artist,url,region,chart,trend,streams`.
+    Combined,
+}
+
+impl Layout {
+    pub fn name(self) -> &'static str {
+        match self {
+            Layout::LegacyRegional => "spotify-legacy-regional",
+            Layout::LegacyViral => "spotify-legacy-viral",
+            Layout::ChartsSpotify => "spotify-charts",
+            Layout::Combined => "spotify-combined",
+        }
+    }
+}
+
+/// Where each needed field sits in a row of a detected layout.
+#[derive(Debug, Clone, Copy)]
+struct Columns {
+    width: usize,
+    rank: usize,
+    track_name: usize,
+    artist: usize,
+    url: usize,
+    streams: Option<usize>,
+    date: Option<usize>,
+    region: Option<usize>,
+    chart: Option<usize>,
+}
+
+fn detect(header: &[String]) -> Option<(Layout, Columns)> {
+    let find = |name: &str| header.iter().position(|h| h == name);
+    let has = |names: &[&str]| names.iter().all(|n| find(n).is_some());
+    let base = |rank: &str, title: &str, artist: &str, url: &str| {
+        Some(Columns {
+            width: header.len(),
+            rank: find(rank)?,
+            track_name: find(title)?,
+            artist: find(artist)?,
+            url: find(url)?,
+            streams: find("streams"),
+            date: None,
+            region: None,
+            chart: None,
+        })
+    };
+    if has(&["title", "rank", "date", "artist", "url", "region", "chart"]) {
+        let cols = base("rank", "title", "artist", "url")?;
+        let cols = Columns {
+            date: find("date"),
+            region: find("region"),
+            chart: find("chart"),
+            ..cols
+        };
+        return Some((Layout::Combined, cols));
+    }
+    if has(&["rank", "uri", "artist_names", "track_name"]) {
+        return Some((
+            Layout::ChartsSpotify,
+            base("rank", "track_name", "artist_names", "uri")?,
+        ));
+    }
+    if has(&["position", "track name", "artist", "url"]) {
+        let cols = base("position", "track name", "artist", "url")?;
+        let layout = if cols.streams.is_some() {
+            Layout::LegacyRegional
+        } else {
+            Layout::LegacyViral
+        };
+        return Some((layout, cols));
+    }
+    None
+}
+
+/// The headers this reader knows, for error messages.
+pub const KNOWN_HEADERS: &str = "`Position,\"Track Name\",Artist[,Streams],URL`, \
+     `rank,uri,artist_names,track_name,...[,streams]`, \
+     `title,rank,date,artist,url,region,chart,trend,streams`";
+
+/// Reads one Spotify chart CSV, handing rows to `sink` in batches of at most
+/// `source.options.batch_rows`. Either the whole file is valid and its summary is
+/// returned, or it is rejected: a caller that discards the batches of a rejected
+/// file never stores part of it.
+pub fn read<R: Read, E>(
+    source: &Source<'_>,
+    input: R,
+    sink: &mut dyn FnMut(RecordBatch) -> Result<(), E>,
+) -> Result<FileSummary, ReadError<E>> {
+    let mut csv = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(input);
+    let mut record = csv::ByteRecord::new();
+
+    // The header is the first line, or the second below a one-line note.
+    let mut detected = None;
+    let mut first_header = String::new();
+    for attempt in 0..2 {
+        if !next_record(&mut csv, &mut record)? {
+            return Err(if attempt == 0 {
+                Reject::new(RejectKind::Empty, None, "the file is empty")
+            } else {
+                header_reject(&first_header)
+            }
+            .into());
+        }
+        let header: Vec<String> = record
+            .iter()
+            .map(|f| {
+                String::from_utf8_lossy(f)
+                    .trim()
+                    .trim_start_matches('\u{feff}')
+                    .to_lowercase()
+            })
+            .collect();
+        if attempt == 0 {
+            first_header = header.join(",");
+        }
+        if let Some(found) = detect(&header) {
+            detected = Some(found);
+            break;
+        }
+    }
+    let Some((layout, cols)) = detected else {
+        return Err(header_reject(&first_header).into());
+    };
+
+    let mut state = ChartState::new(source, layout, cols)?;
+    let mut builder = ChartEntriesBuilder::new(source.display_path, source.hash);
+    let mut rows = 0u64;
+    while next_record(&mut csv, &mut record)? {
+        let line = record.position().map_or(0, |p| p.line());
+        if record.len() == 1 && record[0].iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        if record.len() != cols.width {
+            return Err(Reject::at(
+                RejectKind::Row,
+                line,
+                format!(
+                    "expected {} fields as in the header, found {} (is the file truncated?)",
+                    cols.width,
+                    record.len()
+                ),
+            )
+            .into());
+        }
+        let field = |i: usize| -> Result<&str, Reject> {
+            std::str::from_utf8(&record[i]).map(str::trim).map_err(|_| {
+                Reject::at(
+                    RejectKind::Encoding,
+                    line,
+                    format!("field {} is not valid UTF-8", i + 1),
+                )
+            })
+        };
+        let rank = parse_rank(field(cols.rank)?, line)?;
+        let url = field(cols.url)?;
+        let track_id = track_id(url).ok_or_else(|| {
+            Reject::at(
+                RejectKind::TrackUrl,
+                line,
+                format!("`{url}` is not a Spotify track URL or URI with a 22-character id"),
+            )
+        })?;
+        let key_index = state.key_for(&record, line)?;
+        let streams = match cols.streams {
+            Some(i) => parse_count(field(i)?, line, "stream count")?,
+            None => None,
+        };
+        if streams.is_none() && cols.streams.is_some() && state.keys[key_index].0.chart != "viral50"
+        {
+            return Err(Reject::at(RejectKind::Count, line, "the stream count is missing").into());
+        }
+        state.claim_rank(key_index, rank, line)?;
+        let position = Position {
+            rank,
+            track_id: Some(track_id),
+            track_name: field(cols.track_name)?,
+            artist_names: field(cols.artist)?,
+            streams,
+            views: None,
+            line,
+        };
+        let (key, _) = &state.keys[key_index];
+        builder.push(key, state.frequency, &position);
+        state.keys[key_index].1 += 1;
+        rows += 1;
+        if builder.len() >= source.options.batch_rows {
+            sink(builder.finish()).map_err(ReadError::Sink)?;
+        }
+    }
+    if rows == 0 {
+        return Err(Reject::new(RejectKind::Empty, None, "no chart rows below the header").into());
+    }
+    if !builder.is_empty() {
+        sink(builder.finish()).map_err(ReadError::Sink)?;
+    }
+    Ok(FileSummary {
+        layout: layout.name(),
+        rows,
+        charts: state.keys,
+    })
+}
+
+fn next_record<R: Read>(
+    csv: &mut csv::Reader<R>,
+    record: &mut csv::ByteRecord,
+) -> Result<bool, Reject> {
+    csv.read_byte_record(record).map_err(|e| {
+        let line = e.position().map(csv::Position::line);
+        match e.kind() {
+            csv::ErrorKind::Io(io) => Reject::new(RejectKind::Io, line, io.to_string()),
+            _ => Reject::new(RejectKind::Row, line, e.to_string()),
+        }
+    })
+}
+
+fn header_reject(found: &str) -> Reject {
+    let shown: String = found.chars().take(120).collect();
+    Reject::at(
+        RejectKind::Header,
+        1,
+        format!("unknown header `{shown}`; expected one of {KNOWN_HEADERS}"),
+    )
+}
+
+/// Per-file state: the charts seen so far, their ranks, and what the path and
+/// flags fixed for the whole file.
+struct ChartState<'s> {
+    source: &'s Source<'s>,
+    cols: Columns,
+    frequency: Option<Frequency>,
+    /// The key used by every row when the layout has no per-row market and date.
+    fixed: Option<usize>,
+    keys: Vec<(ChartKey, u64)>,
+    index: HashMap<(Region, NaiveDate, String), usize>,
+    ranks: Vec<RankSet>,
+    regions: HashMap<Vec<u8>, Region>,
+}
+
+impl<'s> ChartState<'s> {
+    fn new(source: &'s Source<'s>, layout: Layout, cols: Columns) -> Result<Self, Reject> {
+        let opts = source.options;
+        let ctx = source.context;
+        let frequency = opts.frequency.or(ctx.frequency);
+        let mut state = ChartState {
+            source,
+            cols,
+            frequency,
+            fixed: None,
+            keys: Vec::new(),
+            index: HashMap::new(),
+            ranks: Vec::new(),
+            regions: HashMap::new(),
+        };
+        if layout == Layout::Combined {
+            return Ok(state);
+        }
+        let region = opts.region.or(ctx.region).ok_or_else(|| {
+            Reject::new(
+                RejectKind::Region,
+                None,
+                "the market is not in the file and cannot be read from its path; pass --region \
+                 (a country name or ISO code, or GLOBAL)",
+            )
+        })?;
+        let (start, end) = match (opts.period, ctx.dates.as_slice()) {
+            (Some(period), _) => period,
+            (None, [start, end, ..]) => (*start, *end),
+            (None, [date])
+                if layout == Layout::ChartsSpotify && frequency == Some(Frequency::Weekly) =>
+            {
+                // charts.spotify.com names a weekly chart by the last day of its week.
+                (*date - chrono::Duration::days(6), *date)
+            }
+            (None, [date]) => (*date, *date),
+            (None, []) => {
+                return Err(Reject::new(
+                    RejectKind::Period,
+                    None,
+                    "the chart date is not in the file and cannot be read from its path; pass \
+                     --period YYYY-MM-DD or --period YYYY-MM-DD..YYYY-MM-DD",
+                ));
+            }
+        };
+        if end < start {
+            return Err(Reject::new(
+                RejectKind::Period,
+                None,
+                format!("the period ends ({end}) before it starts ({start})"),
+            ));
+        }
+        let chart = opts
+            .chart
+            .clone()
+            .or_else(|| ctx.chart.map(str::to_string))
+            .unwrap_or_else(|| {
+                if cols.streams.is_some() {
+                    "top200"
+                } else {
+                    "viral50"
+                }
+                .to_string()
+            });
+        state.fixed = Some(state.insert_key(region, start, end, chart));
+        Ok(state)
+    }
+
+    fn insert_key(
+        &mut self,
+        region: Region,
+        start: NaiveDate,
+        end: NaiveDate,
+        chart: String,
+    ) -> usize {
+        let key = ChartKey {
+            source: "spotify".to_string(),
+            chart: chart.clone(),
+            region,
+            period_start: start,
+            period_end: end,
+        };
+        let index = self.keys.len();
+        self.keys.push((key, 0));
+        self.ranks.push(RankSet::default());
+        self.index.insert((region, start, chart), index);
+        index
+    }
+
+    /// The chart a row belongs to: fixed for the file, or read from the row.
+    fn key_for(&mut self, record: &csv::ByteRecord, line: u64) -> Result<usize, Reject> {
+        if let Some(index) = self.fixed {
+            return Ok(index);
+        }
+        let opts = self.source.options;
+        let text = |i: Option<usize>| {
+            i.and_then(|i| std::str::from_utf8(&record[i]).ok())
+                .map(str::trim)
+                .unwrap_or("")
+        };
+        let region = match opts.region {
+            Some(region) => region,
+            None => {
+                let raw = self.cols.region.map_or(&b""[..], |i| &record[i]);
+                match self.regions.get(raw) {
+                    Some(region) => *region,
+                    None => {
+                        let name = text(self.cols.region);
+                        let region = Region::parse(name).ok_or_else(|| {
+                            Reject::at(
+                                RejectKind::Region,
+                                line,
+                                format!("unknown market `{name}` (use a country name or ISO code)"),
+                            )
+                        })?;
+                        self.regions.insert(raw.to_vec(), region);
+                        region
+                    }
+                }
+            }
+        };
+        let (start, end) = match opts.period {
+            Some(period) => period,
+            None => {
+                let raw = text(self.cols.date);
+                let date = parse_date(raw).ok_or_else(|| {
+                    Reject::at(
+                        RejectKind::Date,
+                        line,
+                        format!("`{raw}` is not a date (YYYY-MM-DD)"),
+                    )
+                })?;
+                (date, date)
+            }
+        };
+        let chart = match &opts.chart {
+            Some(chart) => chart.clone(),
+            None => chart_name(text(self.cols.chart)),
+        };
+        if chart.is_empty() {
+            return Err(Reject::at(RejectKind::Row, line, "the chart name is empty"));
+        }
+        if let Some(index) = self.index.get(&(region, start, chart.clone())) {
+            return Ok(*index);
+        }
+        Ok(self.insert_key(region, start, end, chart))
+    }
+
+    fn claim_rank(&mut self, key: usize, rank: i32, line: u64) -> Result<(), Reject> {
+        match self.ranks[key].insert(rank, line) {
+            None => Ok(()),
+            Some(first) => Err(Reject::at(
+                RejectKind::DuplicateRank,
+                line,
+                format!(
+                    "rank {rank} of chart {} already appeared on line {first}",
+                    self.keys[key].0
+                ),
+            )),
+        }
+    }
+}
+
+/// Ranks seen in one chart, with the line each was first seen on.
+#[derive(Default)]
+struct RankSet {
+    lines: Vec<u64>,
+}
+
+impl RankSet {
+    /// Records `rank`; returns the earlier line if it was already taken.
+    fn insert(&mut self, rank: i32, line: u64) -> Option<u64> {
+        let slot = usize::try_from(rank).unwrap_or(0);
+        if slot >= self.lines.len() {
+            self.lines.resize(slot + 1, 0);
+        }
+        match self.lines[slot] {
+            0 => {
+                self.lines[slot] = line;
+                None
+            }
+            first => Some(first),
+        }
+    }
+}
+
+/// Normalises chart names as the exports spell them (`top200`, `Top 200`,
+/// `regional`, `viral50`, `Viral 50`).
+pub fn chart_name(raw: &str) -> String {
+    let folded: String = raw
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    match folded.as_str() {
+        "regional" | "top200" => "top200".to_string(),
+        "viral" | "viral50" => "viral50".to_string(),
+        _ => folded,
+    }
+}
+
+/// Ranks are whole numbers from 1 up to a bound no chart reaches.
+fn parse_rank(raw: &str, line: u64) -> Result<i32, Reject> {
+    match raw.parse::<i32>() {
+        Ok(rank) if (1..=100_000).contains(&rank) => Ok(rank),
+        _ => Err(Reject::at(
+            RejectKind::Rank,
+            line,
+            format!("rank `{raw}` is not a whole number from 1 to 100000"),
+        )),
+    }
+}
+
+/// Counts are whole non-negative numbers; an empty field is a missing count.
+/// A trailing `.0` (as written by spreadsheet and pandas exports) is accepted.
+pub fn parse_count(raw: &str, line: u64, what: &str) -> Result<Option<i64>, Reject> {
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    let whole = match raw.split_once('.') {
+        Some((whole, frac)) if !frac.is_empty() && frac.bytes().all(|b| b == b'0') => whole,
+        Some(_) => "",
+        None => raw,
+    };
+    match whole.parse::<i64>() {
+        Ok(n) if n >= 0 && whole.bytes().all(|b| b.is_ascii_digit()) => Ok(Some(n)),
+        _ => Err(Reject::at(
+            RejectKind::Count,
+            line,
+            format!("{what} `{raw}` is not a whole non-negative number"),
+        )),
+    }
+}
+
+/// The 22-character track id of `https://open.spotify.com/track/<id>[?...]`
+/// or `spotify:track:<id>`.
+pub fn track_id(url: &str) -> Option<&str> {
+    let rest = url.strip_prefix("spotify:track:").or_else(|| {
+        url.split_once("open.spotify.com/")
+            .and_then(|(_, r)| r.strip_prefix("track/"))
+    })?;
+    let id = rest.split(['?', '#', '/']).next()?;
+    (id.len() == 22 && id.bytes().all(|b| b.is_ascii_alphanumeric())).then_some(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn track_ids_from_links_and_uris() {
+        let id = "0b9oOr2ZgvyQu88wzixux9";
+        assert_eq!(
+            track_id(&format!("https://open.spotify.com/track/{id}")),
+            Some(id)
+        );
+        assert_eq!(
+            track_id(&format!("https://open.spotify.com/track/{id}?si=abc")),
+            Some(id)
+        );
+        assert_eq!(track_id(&format!("spotify:track:{id}")), Some(id));
+        assert_eq!(track_id("https://open.spotify.com/track"), None);
+        assert_eq!(track_id("https://open.spotify.com/track/short"), None);
+        assert_eq!(
+            track_id(&format!("https://open.spotify.com/album/{id}")),
+            None
+        );
+    }
+
+    #[test]
+    fn counts() {
+        assert_eq!(parse_count("1234", 1, "s"), Ok(Some(1234)));
+        assert_eq!(parse_count("253019.0", 1, "s"), Ok(Some(253_019)));
+        assert_eq!(parse_count("", 1, "s"), Ok(None));
+        assert!(parse_count("12.5", 1, "s").is_err());
+        assert!(parse_count("-3", 1, "s").is_err());
+        assert!(parse_count("+3", 1, "s").is_err());
+        assert!(parse_count("lots", 1, "s").is_err());
+    }
+
+    #[test]
+    fn chart_names() {
+        assert_eq!(chart_name("Top 200"), "top200");
+        assert_eq!(chart_name("regional"), "top200");
+        assert_eq!(chart_name("viral50"), "viral50");
+    }
+}

@@ -1,0 +1,219 @@
+//! Charts as published: the key that names one chart instance (source, chart,
+//! market, period) and the builder that turns parsed positions into Arrow rows.
+
+use std::fmt;
+use std::sync::Arc;
+
+use arrow::array::{
+    ArrayBuilder, ArrayRef, Date32Builder, Int32Builder, Int64Builder, RecordBatch, StringBuilder,
+};
+use chrono::NaiveDate;
+
+use crate::region::Region;
+use crate::table;
+
+/// How often a chart is published.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Frequency {
+    Daily,
+    Weekly,
+}
+
+impl Frequency {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Frequency::Daily => "daily",
+            Frequency::Weekly => "weekly",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Frequency> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "daily" | "day" => Some(Frequency::Daily),
+            "weekly" | "week" => Some(Frequency::Weekly),
+            _ => None,
+        }
+    }
+}
+
+/// One published chart: a ranked list for one market and one period. A file
+/// that brings a chart already in the store from a different file replaces it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ChartKey {
+    pub source: String,
+    pub chart: String,
+    pub region: Region,
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
+}
+
+impl fmt::Display for ChartKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}/{}/{}/{}",
+            self.source, self.chart, self.region, self.period_start
+        )?;
+        if self.period_end != self.period_start {
+            write!(f, "..{}", self.period_end)?;
+        }
+        Ok(())
+    }
+}
+
+/// The values of one chart position that vary from row to row.
+#[derive(Debug, Clone, Copy)]
+pub struct Position<'a> {
+    pub rank: i32,
+    pub track_id: Option<&'a str>,
+    pub track_name: &'a str,
+    pub artist_names: &'a str,
+    pub streams: Option<i64>,
+    pub views: Option<i64>,
+    pub line: u64,
+}
+
+/// Accumulates positions of one source file into `chart_entries` record batches.
+pub struct ChartEntriesBuilder {
+    source_file: String,
+    source_hash: String,
+    source: StringBuilder,
+    chart: StringBuilder,
+    frequency: StringBuilder,
+    region: StringBuilder,
+    period_start: Date32Builder,
+    period_end: Date32Builder,
+    rank: Int32Builder,
+    track_id: StringBuilder,
+    track_name: StringBuilder,
+    artist_names: StringBuilder,
+    streams: Int64Builder,
+    views: Int64Builder,
+    file: StringBuilder,
+    line: Int64Builder,
+    hash: StringBuilder,
+}
+
+impl ChartEntriesBuilder {
+    pub fn new(source_file: &str, source_hash: &str) -> Self {
+        ChartEntriesBuilder {
+            source_file: source_file.to_string(),
+            source_hash: source_hash.to_string(),
+            source: StringBuilder::new(),
+            chart: StringBuilder::new(),
+            frequency: StringBuilder::new(),
+            region: StringBuilder::new(),
+            period_start: Date32Builder::new(),
+            period_end: Date32Builder::new(),
+            rank: Int32Builder::new(),
+            track_id: StringBuilder::new(),
+            track_name: StringBuilder::new(),
+            artist_names: StringBuilder::new(),
+            streams: Int64Builder::new(),
+            views: Int64Builder::new(),
+            file: StringBuilder::new(),
+            line: Int64Builder::new(),
+            hash: StringBuilder::new(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.rank.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn push(&mut self, key: &ChartKey, frequency: Option<Frequency>, pos: &Position<'_>) {
+        self.source.append_value(&key.source);
+        self.chart.append_value(&key.chart);
+        self.frequency
+            .append_option(frequency.map(Frequency::as_str));
+        self.region.append_value(key.region.code());
+        self.period_start
+            .append_value(days_since_epoch(key.period_start));
+        self.period_end
+            .append_value(days_since_epoch(key.period_end));
+        self.rank.append_value(pos.rank);
+        self.track_id.append_option(pos.track_id);
+        self.track_name.append_value(pos.track_name);
+        self.artist_names.append_value(pos.artist_names);
+        self.streams.append_option(pos.streams);
+        self.views.append_option(pos.views);
+        self.file.append_value(&self.source_file);
+        self.line
+            .append_value(i64::try_from(pos.line).unwrap_or(i64::MAX));
+        self.hash.append_value(&self.source_hash);
+    }
+
+    /// Takes the rows pushed so far as one batch and leaves the builder empty.
+    pub fn finish(&mut self) -> RecordBatch {
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(self.source.finish()),
+            Arc::new(self.chart.finish()),
+            Arc::new(self.frequency.finish()),
+            Arc::new(self.region.finish()),
+            Arc::new(self.period_start.finish()),
+            Arc::new(self.period_end.finish()),
+            Arc::new(self.rank.finish()),
+            Arc::new(self.track_id.finish()),
+            Arc::new(self.track_name.finish()),
+            Arc::new(self.artist_names.finish()),
+            Arc::new(self.streams.finish()),
+            Arc::new(self.views.finish()),
+            Arc::new(self.file.finish()),
+            Arc::new(self.line.finish()),
+            Arc::new(self.hash.finish()),
+        ];
+        RecordBatch::try_new(table::chart_entries().schema(), columns)
+            .expect("builder columns follow the chart_entries schema")
+    }
+}
+
+/// Arrow's `Date32`: days since 1970-01-01.
+pub fn days_since_epoch(date: NaiveDate) -> i32 {
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date");
+    i32::try_from((date - epoch).num_days()).unwrap_or(i32::MAX)
+}
+
+/// Inverse of [`days_since_epoch`].
+pub fn date_from_days(days: i32) -> NaiveDate {
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date");
+    epoch + chrono::Duration::days(i64::from(days))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builder_produces_contract_schema() {
+        let key = ChartKey {
+            source: "spotify".into(),
+            chart: "viral50".into(),
+            region: Region::parse("JP").unwrap(),
+            period_start: NaiveDate::from_ymd_opt(2019, 5, 2).unwrap(),
+            period_end: NaiveDate::from_ymd_opt(2019, 5, 2).unwrap(),
+        };
+        let mut b = ChartEntriesBuilder::new("a.csv", "h");
+        let pos = Position {
+            rank: 1,
+            track_id: Some("x"),
+            track_name: "Lemon",
+            artist_names: "Kenshi Yonezu",
+            streams: None,
+            views: None,
+            line: 2,
+        };
+        b.push(&key, Some(Frequency::Weekly), &pos);
+        let batch = b.finish();
+        assert_eq!(batch.num_rows(), 1);
+        assert_eq!(batch.schema(), table::chart_entries().schema());
+        assert!(b.is_empty());
+        assert_eq!(
+            date_from_days(days_since_epoch(key.period_start)),
+            key.period_start
+        );
+    }
+}

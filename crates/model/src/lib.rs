@@ -1,0 +1,9 @@
+//! The chartlens domain model: markets, charts and the contract of the stored
+//! tables. Every other crate speaks in these types.
+
+pub mod chart;
+pub mod region;
+pub mod table;
+
+pub use chart::{ChartEntriesBuilder, ChartKey, Frequency, Position};
+pub use region::Region;

@@ -1,0 +1,105 @@
+//! The chartlens store: a directory of Parquet parts listed by one manifest,
+//! written by a single [`Writer`] and queried with DataFusion.
+//!
+//! Layout: `manifest.json` (the committed state), `data/<table>/part-*.parquet`
+//! (the rows), `.lock` (held by the writer).
+
+pub mod error;
+pub mod manifest;
+pub mod parts;
+pub mod writer;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chartlens_model::table::{self, Table};
+use datafusion::datasource::MemTable;
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::{
+    ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
+};
+use datafusion::prelude::{SessionConfig, SessionContext};
+
+pub use error::StoreError;
+pub use manifest::Manifest;
+pub use writer::{FileRows, LogEntry, Status, WriteOptions, Writer};
+
+/// A store opened for reading at one committed version.
+#[derive(Debug, Clone)]
+pub struct Store {
+    root: PathBuf,
+    manifest: Manifest,
+}
+
+impl Store {
+    /// Opens an existing store; a directory without a manifest is not a store.
+    pub fn open(root: &Path) -> Result<Store, StoreError> {
+        if !root.join(manifest::MANIFEST_FILE).is_file() {
+            return Err(StoreError::Missing {
+                path: root.to_path_buf(),
+            });
+        }
+        Ok(Store {
+            root: root.to_path_buf(),
+            manifest: Manifest::load(root)?,
+        })
+    }
+
+    /// Opens the store at `root`, creating an empty one if there is none.
+    pub fn open_or_create(root: &Path) -> Result<Store, StoreError> {
+        std::fs::create_dir_all(root).map_err(|e| StoreError::io(root, e))?;
+        if !root.join(manifest::MANIFEST_FILE).is_file() {
+            Manifest::empty().save(root)?;
+        }
+        Store::open(root)
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    /// Takes the store's write lock. Fails fast if another process holds it.
+    pub fn writer(&self, options: WriteOptions) -> Result<Writer, StoreError> {
+        Writer::open(&self.root, options)
+    }
+
+    /// A DataFusion session with every stored table registered under its
+    /// contract name, reading exactly the parts of this manifest version.
+    pub fn session(&self) -> Result<SessionContext, StoreError> {
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let config = SessionConfig::new()
+            .with_information_schema(true)
+            .with_target_partitions(threads);
+        let ctx = SessionContext::new_with_config(config);
+        for table in table::all_tables() {
+            self.register(&ctx, &table)?;
+        }
+        Ok(ctx)
+    }
+
+    fn register(&self, ctx: &SessionContext, table: &Table) -> Result<(), StoreError> {
+        let schema = table.schema();
+        let parts = self.manifest.parts(table.name);
+        if parts.is_empty() {
+            let empty = MemTable::try_new(schema, vec![vec![]])?;
+            ctx.register_table(table.name, Arc::new(empty))?;
+            return Ok(());
+        }
+        let root = std::path::absolute(&self.root).map_err(|e| StoreError::io(&self.root, e))?;
+        let urls = parts
+            .iter()
+            .map(|p| ListingTableUrl::parse(root.join(&p.file).to_string_lossy()))
+            .collect::<Result<Vec<_>, _>>()?;
+        let options =
+            ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
+        let config = ListingTableConfig::new_with_multi_paths(urls)
+            .with_listing_options(options)
+            .with_schema(schema);
+        ctx.register_table(table.name, Arc::new(ListingTable::try_new(config)?))?;
+        Ok(())
+    }
+}

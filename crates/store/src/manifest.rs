@@ -1,0 +1,202 @@
+//! The manifest: the one file that says which Parquet parts make up each table
+//! and which source files the store holds. A store is exactly what its manifest
+//! lists; parts not listed are leftovers of an interrupted write and are ignored.
+//! The manifest is replaced atomically (write, fsync, rename), so a reader sees
+//! either the old store or the new one, never a mix.
+
+use std::collections::BTreeMap;
+use std::fs::{self, File};
+use std::io::Write;
+use std::path::Path;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::error::StoreError;
+
+pub const MANIFEST_FILE: &str = "manifest.json";
+/// Bumped when the manifest or the table layout changes incompatibly.
+pub const FORMAT: u32 = 1;
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Manifest {
+    pub format: u32,
+    /// Increases by one with every commit.
+    pub version: u64,
+    /// Next free number for part files and source records.
+    pub next_id: u64,
+    /// Parts of each table, by table name.
+    pub tables: BTreeMap<String, Vec<Part>>,
+    /// Every source file whose content the store has taken in, including files
+    /// whose charts were all superseded later (so re-ingesting them adds nothing).
+    pub sources: Vec<SourceRecord>,
+}
+
+/// One Parquet file of a table.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Part {
+    /// Path relative to the store root.
+    pub file: String,
+    pub rows: u64,
+    pub bytes: u64,
+    /// Ids of the source records with rows in this part (chart tables only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<u64>,
+}
+
+/// A source file taken into the store.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SourceRecord {
+    pub id: u64,
+    /// BLAKE3 of the file's content (the `source_hash` of its rows).
+    pub hash: String,
+    /// Content hash plus what the path and flags said; equal identities are
+    /// the same source, so re-ingesting it adds nothing.
+    pub identity: String,
+    pub path: String,
+    pub layout: String,
+    /// The charts this file still provides; a chart moves to the newer file
+    /// that replaces it.
+    pub charts: Vec<ChartRecord>,
+}
+
+/// One chart (source, chart, market, period) provided by a source file.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ChartRecord {
+    pub source: String,
+    pub chart: String,
+    pub region: String,
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+    pub rows: u64,
+}
+
+impl ChartRecord {
+    /// Identity of the chart, without its row count.
+    pub fn key(&self) -> (String, String, String, NaiveDate, NaiveDate) {
+        (
+            self.source.clone(),
+            self.chart.clone(),
+            self.region.clone(),
+            self.start,
+            self.end,
+        )
+    }
+}
+
+impl Manifest {
+    pub fn empty() -> Manifest {
+        Manifest {
+            format: FORMAT,
+            ..Manifest::default()
+        }
+    }
+
+    /// Reads the manifest of the store at `root`; a missing file is an empty store.
+    pub fn load(root: &Path) -> Result<Manifest, StoreError> {
+        let path = root.join(MANIFEST_FILE);
+        let text = match fs::read(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Manifest::empty()),
+            Err(e) => return Err(StoreError::io(&path, e)),
+        };
+        let manifest: Manifest =
+            serde_json::from_slice(&text).map_err(|e| StoreError::Manifest {
+                path: path.clone(),
+                message: e.to_string(),
+            })?;
+        if manifest.format != FORMAT {
+            return Err(StoreError::Manifest {
+                path,
+                message: format!(
+                    "store format {} is not the format {FORMAT} this chartlens reads",
+                    manifest.format
+                ),
+            });
+        }
+        Ok(manifest)
+    }
+
+    /// Writes the manifest atomically: a temporary file is written and synced,
+    /// then renamed over the old one, and the directory is synced.
+    pub fn save(&self, root: &Path) -> Result<(), StoreError> {
+        let path = root.join(MANIFEST_FILE);
+        let tmp = root.join(format!("{MANIFEST_FILE}.{}.tmp", std::process::id()));
+        let bytes = serde_json::to_vec(self).map_err(|e| StoreError::Manifest {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        let mut file = File::create(&tmp).map_err(|e| StoreError::io(&tmp, e))?;
+        file.write_all(&bytes)
+            .map_err(|e| StoreError::io(&tmp, e))?;
+        file.sync_all().map_err(|e| StoreError::io(&tmp, e))?;
+        drop(file);
+        fs::rename(&tmp, &path).map_err(|e| StoreError::io(&path, e))?;
+        sync_dir(root);
+        Ok(())
+    }
+
+    pub fn parts(&self, table: &str) -> &[Part] {
+        self.tables.get(table).map_or(&[], Vec::as_slice)
+    }
+
+    pub fn rows(&self, table: &str) -> u64 {
+        self.parts(table).iter().map(|p| p.rows).sum()
+    }
+
+    pub fn take_id(&mut self) -> u64 {
+        self.next_id += 1;
+        self.next_id
+    }
+}
+
+/// Makes a rename durable. Not every platform can open a directory; where it
+/// cannot, the rename is still atomic, only its durability is up to the OS.
+pub(crate) fn sync_dir(dir: &Path) {
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn save_then_load_round_trips() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut m = Manifest::empty();
+        m.version = 3;
+        m.tables.insert(
+            "t".into(),
+            vec![Part {
+                file: "data/t/a.parquet".into(),
+                rows: 5,
+                bytes: 10,
+                sources: vec![1],
+            }],
+        );
+        m.save(dir.path()).unwrap();
+        let back = Manifest::load(dir.path()).unwrap();
+        assert_eq!(back.version, 3);
+        assert_eq!(back.parts("t"), m.parts("t"));
+        assert_eq!(back.rows("t"), 5);
+        // No temporary file is left behind.
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from(MANIFEST_FILE)]);
+    }
+
+    #[test]
+    fn a_missing_manifest_is_an_empty_store_and_a_broken_one_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(Manifest::load(dir.path()).unwrap().version, 0);
+        fs::write(dir.path().join(MANIFEST_FILE), "{not json").unwrap();
+        assert!(matches!(
+            Manifest::load(dir.path()),
+            Err(StoreError::Manifest { .. })
+        ));
+    }
+}

@@ -1,0 +1,656 @@
+//! The single writer of a store. It buffers rows of whole files, writes them as
+//! large Parquet parts, and commits by replacing the manifest, so a file's rows
+//! are all in the store or none are, whenever the process stops. It also decides
+//! what a file means for the store: new charts, charts replacing older files'
+//! rows, or content already held; and it compacts small parts.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow::array::{Int64Builder, RecordBatch, StringBuilder, TimestampMicrosecondBuilder};
+use arrow::datatypes::SchemaRef;
+use chartlens_model::ChartKey;
+use chartlens_model::table::{self, CHART_ENTRIES, INGEST_LOG};
+
+use crate::error::StoreError;
+use crate::manifest::{ChartRecord, Manifest, Part, SourceRecord};
+use crate::parts::{self, ChartId};
+
+/// Tuning of the writer.
+#[derive(Debug, Clone, Copy)]
+pub struct WriteOptions {
+    /// Rows buffered before a part is written (and the store committed).
+    pub part_rows: usize,
+    /// Compact a table once it has this many parts under half of `part_rows`.
+    pub compact_after: usize,
+}
+
+impl Default for WriteOptions {
+    fn default() -> Self {
+        WriteOptions {
+            part_rows: 500_000,
+            compact_after: 8,
+        }
+    }
+}
+
+/// What happened to one input file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Status {
+    Ingested,
+    Replaced,
+    Unchanged,
+    Rejected,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Ingested => "ingested",
+            Status::Replaced => "replaced",
+            Status::Unchanged => "unchanged",
+            Status::Rejected => "rejected",
+        }
+    }
+}
+
+/// One row of `ingest_log`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogEntry {
+    pub path: String,
+    pub hash: Option<String>,
+    pub layout: Option<String>,
+    pub status: Status,
+    pub reason: Option<String>,
+    pub line: Option<u64>,
+    pub rows: u64,
+    pub replaced_rows: u64,
+    pub charts: u64,
+}
+
+impl LogEntry {
+    pub fn rejected(path: &str, hash: Option<&str>, reason: String, line: Option<u64>) -> LogEntry {
+        LogEntry {
+            path: path.to_string(),
+            hash: hash.map(str::to_string),
+            layout: None,
+            status: Status::Rejected,
+            reason: Some(reason),
+            line,
+            rows: 0,
+            replaced_rows: 0,
+            charts: 0,
+        }
+    }
+}
+
+/// A file whose rows are complete and valid, ready to be taken in.
+pub struct FileRows<'a> {
+    pub path: &'a str,
+    pub hash: &'a str,
+    pub identity: &'a str,
+    pub layout: &'a str,
+    pub charts: &'a [(ChartKey, u64)],
+}
+
+pub struct Writer {
+    root: PathBuf,
+    _lock: File,
+    options: WriteOptions,
+    run_id: String,
+    /// The next version of the manifest; saved by `commit`.
+    manifest: Manifest,
+    by_identity: HashMap<String, usize>,
+    by_chart: HashMap<ChartId, usize>,
+    pending: Vec<RecordBatch>,
+    pending_rows: usize,
+    pending_sources: BTreeSet<u64>,
+    /// Parts written for a file still being streamed in, dropped if it fails.
+    stream_parts: Option<Vec<String>>,
+    /// Files no longer in the working manifest, deleted once it is committed.
+    retired: Vec<String>,
+    log: Vec<LogEntry>,
+    schema: SchemaRef,
+    /// Whether the working manifest differs from the committed one.
+    dirty: bool,
+}
+
+const LOCK_FILE: &str = ".lock";
+pub(crate) const DATA_DIR: &str = "data";
+
+impl Writer {
+    pub(crate) fn open(root: &Path, options: WriteOptions) -> Result<Writer, StoreError> {
+        fs::create_dir_all(root.join(DATA_DIR)).map_err(|e| StoreError::io(root, e))?;
+        let lock_path = root.join(LOCK_FILE);
+        let lock = File::create(&lock_path).map_err(|e| StoreError::io(&lock_path, e))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => {
+                return Err(StoreError::Locked { path: root.into() });
+            }
+            Err(fs::TryLockError::Error(e)) => return Err(StoreError::io(&lock_path, e)),
+        }
+        let manifest = Manifest::load(root)?;
+        remove_leftovers(root, &manifest)?;
+        let mut writer = Writer {
+            root: root.to_path_buf(),
+            _lock: lock,
+            options,
+            run_id: chrono::Utc::now().format("%Y%m%dT%H%M%S%.6fZ").to_string(),
+            by_identity: HashMap::new(),
+            by_chart: HashMap::new(),
+            manifest,
+            pending: Vec::new(),
+            pending_rows: 0,
+            pending_sources: BTreeSet::new(),
+            stream_parts: None,
+            retired: Vec::new(),
+            log: Vec::new(),
+            schema: table::chart_entries().schema(),
+            dirty: false,
+        };
+        for (i, source) in writer.manifest.sources.iter().enumerate() {
+            writer.by_identity.insert(source.identity.clone(), i);
+            for chart in &source.charts {
+                writer.by_chart.insert(chart.key(), i);
+            }
+        }
+        Ok(writer)
+    }
+
+    pub fn run_id(&self) -> &str {
+        &self.run_id
+    }
+
+    /// The path the same source was first ingested from, if any.
+    pub fn known(&self, identity: &str) -> Option<&str> {
+        self.by_identity
+            .get(identity)
+            .map(|&i| self.manifest.sources[i].path.as_str())
+    }
+
+    /// Source identities already in the store, for readers to skip parsing them.
+    pub fn known_identities(&self) -> HashSet<String> {
+        self.by_identity.keys().cloned().collect()
+    }
+
+    /// Records a file that was not taken in.
+    pub fn log(&mut self, entry: LogEntry) {
+        self.log.push(entry);
+    }
+
+    /// Takes in a whole, valid file held in memory. Returns its log entry.
+    pub fn add_file(
+        &mut self,
+        file: &FileRows<'_>,
+        batches: Vec<RecordBatch>,
+    ) -> Result<LogEntry, StoreError> {
+        if let Some(entry) = self.unchanged(file.path, file.hash, file.identity, Some(file.layout))
+        {
+            return Ok(entry);
+        }
+        let (entry, _) = self.accept(file)?;
+        for batch in batches {
+            self.push_pending(batch);
+        }
+        if self.pending_rows >= self.options.part_rows {
+            self.commit()?;
+        }
+        Ok(entry)
+    }
+
+    /// Starts taking in a file too large to hold in memory: its batches go to
+    /// parts of their own that only the final commit makes visible.
+    pub fn begin_stream(&mut self) -> Result<(), StoreError> {
+        self.commit()?;
+        self.stream_parts = Some(Vec::new());
+        Ok(())
+    }
+
+    pub fn stream_batch(&mut self, batch: RecordBatch) -> Result<(), StoreError> {
+        self.push_pending(batch);
+        if self.pending_rows >= self.options.part_rows {
+            let rel = self.flush()?;
+            if let (Some(parts), Some(rel)) = (self.stream_parts.as_mut(), rel) {
+                parts.push(rel);
+            }
+        }
+        Ok(())
+    }
+
+    /// Completes a streamed file and commits it.
+    pub fn finish_stream(&mut self, file: &FileRows<'_>) -> Result<LogEntry, StoreError> {
+        let (entry, id) = self.accept(file)?;
+        let streamed = self.stream_parts.take().unwrap_or_default();
+        for part in self
+            .manifest
+            .tables
+            .entry(CHART_ENTRIES.to_string())
+            .or_default()
+        {
+            if streamed.contains(&part.file) {
+                part.sources.push(id);
+            }
+        }
+        self.commit()?;
+        Ok(entry)
+    }
+
+    /// Drops everything written for the file being streamed.
+    pub fn abort_stream(&mut self) -> Result<(), StoreError> {
+        let parts = self.stream_parts.take().unwrap_or_default();
+        self.pending.clear();
+        self.pending_rows = 0;
+        if let Some(list) = self.manifest.tables.get_mut(CHART_ENTRIES) {
+            list.retain(|p| !parts.contains(&p.file));
+        }
+        for rel in parts {
+            let path = self.root.join(&rel);
+            fs::remove_file(&path).map_err(|e| StoreError::io(&path, e))?;
+        }
+        Ok(())
+    }
+
+    /// Logs `path` as unchanged if the same source is already in the store.
+    pub fn unchanged(
+        &mut self,
+        path: &str,
+        hash: &str,
+        identity: &str,
+        layout: Option<&str>,
+    ) -> Option<LogEntry> {
+        let earlier = self.known(identity)?.to_string();
+        let reason = if earlier == path {
+            "already in the store".to_string()
+        } else {
+            format!("same content as {earlier}, already in the store")
+        };
+        let entry = LogEntry {
+            path: path.to_string(),
+            hash: Some(hash.to_string()),
+            layout: layout.map(str::to_string),
+            status: Status::Unchanged,
+            reason: Some(reason),
+            line: None,
+            rows: 0,
+            replaced_rows: 0,
+            charts: 0,
+        };
+        self.log.push(entry.clone());
+        Some(entry)
+    }
+
+    /// Registers a valid file as a source, replacing older rows of its charts.
+    /// Returns its log entry and source id.
+    fn accept(&mut self, file: &FileRows<'_>) -> Result<(LogEntry, u64), StoreError> {
+        let mut doomed: HashMap<usize, HashSet<ChartId>> = HashMap::new();
+        for (key, _) in file.charts {
+            let id = chart_id(key);
+            if let Some(&owner) = self.by_chart.get(&id) {
+                doomed.entry(owner).or_default().insert(id);
+            }
+        }
+        let replaced_rows = self.replace(doomed)?;
+        let id = self.manifest.take_id();
+        let charts: Vec<ChartRecord> = file
+            .charts
+            .iter()
+            .map(|(key, rows)| {
+                let (source, chart, region, start, end) = chart_id(key);
+                ChartRecord {
+                    source,
+                    chart,
+                    region,
+                    start,
+                    end,
+                    rows: *rows,
+                }
+            })
+            .collect();
+        let index = self.manifest.sources.len();
+        for chart in &charts {
+            self.by_chart.insert(chart.key(), index);
+        }
+        self.by_identity.insert(file.identity.to_string(), index);
+        let rows = charts.iter().map(|c| c.rows).sum();
+        self.manifest.sources.push(SourceRecord {
+            id,
+            hash: file.hash.to_string(),
+            identity: file.identity.to_string(),
+            path: file.path.to_string(),
+            layout: file.layout.to_string(),
+            charts,
+        });
+        self.pending_sources.insert(id);
+        let entry = LogEntry {
+            path: file.path.to_string(),
+            hash: Some(file.hash.to_string()),
+            layout: Some(file.layout.to_string()),
+            status: if replaced_rows > 0 {
+                Status::Replaced
+            } else {
+                Status::Ingested
+            },
+            reason: None,
+            line: None,
+            rows,
+            replaced_rows,
+            charts: file.charts.len() as u64,
+        };
+        self.log.push(entry.clone());
+        self.dirty = true;
+        Ok((entry, id))
+    }
+
+    /// Removes the rows of `doomed` charts of older sources, from the pending
+    /// buffer and, copy-on-write, from committed parts. Returns rows removed.
+    fn replace(&mut self, doomed: HashMap<usize, HashSet<ChartId>>) -> Result<u64, StoreError> {
+        if doomed.is_empty() {
+            return Ok(0);
+        }
+        let mut removed = 0;
+        let mut by_hash: HashMap<String, HashSet<ChartId>> = HashMap::new();
+        let mut owners: HashSet<u64> = HashSet::new();
+        let mut emptied: HashSet<u64> = HashSet::new();
+        for (owner, ids) in doomed {
+            let source = &mut self.manifest.sources[owner];
+            source.charts.retain(|c| {
+                let gone = ids.contains(&c.key());
+                removed += if gone { c.rows } else { 0 };
+                !gone
+            });
+            owners.insert(source.id);
+            if source.charts.is_empty() {
+                emptied.insert(source.id);
+            }
+            by_hash.insert(source.hash.clone(), ids);
+        }
+        if self.pending_sources.iter().any(|id| owners.contains(id)) {
+            let mut kept = Vec::with_capacity(self.pending.len());
+            self.pending_rows = 0;
+            for batch in self.pending.drain(..) {
+                let batch = parts::drop_charts(&batch, &by_hash)?;
+                self.pending_rows += batch.num_rows();
+                kept.push(batch);
+            }
+            self.pending = kept;
+            self.pending_sources.retain(|id| !emptied.contains(id));
+        }
+        let old_parts = self
+            .manifest
+            .tables
+            .remove(CHART_ENTRIES)
+            .unwrap_or_default();
+        let mut new_parts = Vec::with_capacity(old_parts.len());
+        for part in old_parts {
+            if !part.sources.iter().any(|id| owners.contains(id)) {
+                new_parts.push(part);
+                continue;
+            }
+            let batches: Vec<RecordBatch> = parts::read_part(&self.root, &part)?
+                .iter()
+                .map(|b| parts::drop_charts(b, &by_hash))
+                .collect::<Result<_, _>>()?;
+            let sources: Vec<u64> = part
+                .sources
+                .iter()
+                .copied()
+                .filter(|id| !emptied.contains(id))
+                .collect();
+            if batches.iter().any(|b| b.num_rows() > 0) {
+                let rel = self.part_name(CHART_ENTRIES);
+                new_parts.push(parts::write_part(
+                    &self.root,
+                    &rel,
+                    &self.schema,
+                    &batches,
+                    sources,
+                )?);
+            }
+            self.retired.push(part.file);
+        }
+        self.manifest
+            .tables
+            .insert(CHART_ENTRIES.to_string(), new_parts);
+        self.dirty = true;
+        Ok(removed)
+    }
+
+    fn push_pending(&mut self, batch: RecordBatch) {
+        self.pending_rows += batch.num_rows();
+        self.pending.push(batch);
+    }
+
+    fn part_name(&mut self, table: &str) -> String {
+        let id = self.manifest.take_id();
+        format!(
+            "{DATA_DIR}/{table}/part-{id:08}-{}.parquet",
+            std::process::id()
+        )
+    }
+
+    /// Writes the pending rows as one part of the working manifest.
+    fn flush(&mut self) -> Result<Option<String>, StoreError> {
+        if self.pending_rows == 0 {
+            self.pending.clear();
+            return Ok(None);
+        }
+        let rel = self.part_name(CHART_ENTRIES);
+        let sources = std::mem::take(&mut self.pending_sources)
+            .into_iter()
+            .collect();
+        let part = parts::write_part(&self.root, &rel, &self.schema, &self.pending, sources)?;
+        self.manifest
+            .tables
+            .entry(CHART_ENTRIES.to_string())
+            .or_default()
+            .push(part);
+        self.pending.clear();
+        self.pending_rows = 0;
+        self.dirty = true;
+        Ok(Some(rel))
+    }
+
+    /// Makes everything taken in so far durable and visible: writes pending
+    /// rows and log entries, then atomically replaces the manifest.
+    pub fn commit(&mut self) -> Result<(), StoreError> {
+        self.flush()?;
+        if !self.log.is_empty() {
+            let batch = self.log_batch()?;
+            let rel = self.part_name(INGEST_LOG);
+            let schema = batch.schema();
+            let part = parts::write_part(&self.root, &rel, &schema, &[batch], Vec::new())?;
+            self.manifest
+                .tables
+                .entry(INGEST_LOG.to_string())
+                .or_default()
+                .push(part);
+            self.log.clear();
+            self.dirty = true;
+        }
+        if !self.dirty {
+            return Ok(());
+        }
+        self.manifest.version += 1;
+        self.manifest.save(&self.root)?;
+        self.dirty = false;
+        for rel in self.retired.drain(..) {
+            let path = self.root.join(rel);
+            // The manifest no longer lists it; a failed delete leaves only a leftover.
+            let _ = fs::remove_file(path);
+        }
+        Ok(())
+    }
+
+    fn log_batch(&self) -> Result<RecordBatch, StoreError> {
+        let now = chrono::Utc::now().timestamp_micros();
+        let mut run = StringBuilder::new();
+        let mut path = StringBuilder::new();
+        let mut hash = StringBuilder::new();
+        let mut layout = StringBuilder::new();
+        let mut status = StringBuilder::new();
+        let mut reason = StringBuilder::new();
+        let mut line = Int64Builder::new();
+        let mut rows = Int64Builder::new();
+        let mut replaced = Int64Builder::new();
+        let mut charts = Int64Builder::new();
+        let mut at = TimestampMicrosecondBuilder::new().with_timezone("UTC");
+        let int = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+        for e in &self.log {
+            run.append_value(&self.run_id);
+            path.append_value(&e.path);
+            hash.append_option(e.hash.as_deref());
+            layout.append_option(e.layout.as_deref());
+            status.append_value(e.status.as_str());
+            reason.append_option(e.reason.as_deref());
+            line.append_option(e.line.map(int));
+            rows.append_value(int(e.rows));
+            replaced.append_value(int(e.replaced_rows));
+            charts.append_value(int(e.charts));
+            at.append_value(now);
+        }
+        Ok(RecordBatch::try_new(
+            table::ingest_log().schema(),
+            vec![
+                Arc::new(run.finish()),
+                Arc::new(path.finish()),
+                Arc::new(hash.finish()),
+                Arc::new(layout.finish()),
+                Arc::new(status.finish()),
+                Arc::new(reason.finish()),
+                Arc::new(line.finish()),
+                Arc::new(rows.finish()),
+                Arc::new(replaced.finish()),
+                Arc::new(charts.finish()),
+                Arc::new(at.finish()),
+            ],
+        )?)
+    }
+
+    /// Merges small parts of every table into parts of about `part_rows` rows,
+    /// sorted so each chart's rows sit together. Returns parts merged away.
+    pub fn compact(&mut self, force: bool) -> Result<usize, StoreError> {
+        self.commit()?;
+        let mut merged = 0;
+        for table in [CHART_ENTRIES, INGEST_LOG] {
+            merged += self.compact_table(table, force)?;
+        }
+        self.commit()?;
+        Ok(merged)
+    }
+
+    fn compact_table(&mut self, table: &str, force: bool) -> Result<usize, StoreError> {
+        let target = self.options.part_rows as u64;
+        let parts = self.manifest.tables.remove(table).unwrap_or_default();
+        let small = parts.iter().filter(|p| p.rows < target / 2).count();
+        if small < 2 || (!force && small < self.options.compact_after) {
+            self.manifest.tables.insert(table.to_string(), parts);
+            return Ok(0);
+        }
+        let (small, mut kept): (Vec<Part>, Vec<Part>) =
+            parts.into_iter().partition(|p| p.rows < target / 2);
+        let mut groups: Vec<Vec<Part>> = vec![Vec::new()];
+        let mut rows = 0;
+        for part in small {
+            if rows + part.rows > target && !groups.last().is_some_and(Vec::is_empty) {
+                groups.push(Vec::new());
+                rows = 0;
+            }
+            rows += part.rows;
+            groups.last_mut().expect("one group at least").push(part);
+        }
+        let (schema, sort_by): (SchemaRef, &[&str]) = if table == CHART_ENTRIES {
+            (
+                self.schema.clone(),
+                &["source", "chart", "region", "period_start", "rank"],
+            )
+        } else {
+            (table::ingest_log().schema(), &[])
+        };
+        let mut merged = 0;
+        for group in groups {
+            if group.len() < 2 {
+                kept.extend(group);
+                continue;
+            }
+            let mut batches = Vec::new();
+            let mut sources = BTreeSet::new();
+            for part in &group {
+                batches.extend(parts::read_part(&self.root, part)?);
+                sources.extend(part.sources.iter().copied());
+            }
+            let sorted = parts::sort_batches(&schema, &batches, sort_by)?;
+            drop(batches);
+            let rel = self.part_name(table);
+            kept.push(parts::write_part(
+                &self.root,
+                &rel,
+                &schema,
+                &[sorted],
+                sources.into_iter().collect(),
+            )?);
+            merged += group.len();
+            self.retired.extend(group.into_iter().map(|p| p.file));
+            self.dirty = true;
+        }
+        self.manifest.tables.insert(table.to_string(), kept);
+        Ok(merged)
+    }
+
+    /// Commits, then compacts if enough small parts have piled up.
+    pub fn finish(mut self) -> Result<Manifest, StoreError> {
+        self.commit()?;
+        self.compact(false)?;
+        Ok(self.manifest)
+    }
+}
+
+pub fn chart_id(key: &ChartKey) -> ChartId {
+    (
+        key.source.clone(),
+        key.chart.clone(),
+        key.region.code().to_string(),
+        key.period_start,
+        key.period_end,
+    )
+}
+
+/// Deletes what an interrupted writer left: parts the manifest does not list
+/// and temporary manifests. Runs under the lock, so nothing is mid-write.
+fn remove_leftovers(root: &Path, manifest: &Manifest) -> Result<(), StoreError> {
+    let listed: HashSet<&str> = manifest
+        .tables
+        .values()
+        .flatten()
+        .map(|p| p.file.as_str())
+        .collect();
+    let data = root.join(DATA_DIR);
+    for table_dir in fs::read_dir(&data).map_err(|e| StoreError::io(&data, e))? {
+        let table_dir = table_dir.map_err(|e| StoreError::io(&data, e))?.path();
+        let Ok(entries) = fs::read_dir(&table_dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let rel = path
+                .strip_prefix(root)
+                .ok()
+                .map(|p| p.to_string_lossy().replace('\\', "/"));
+            if rel.is_some_and(|r| !listed.contains(r.as_str())) {
+                let _ = fs::remove_file(&path);
+            }
+        }
+    }
+    for entry in fs::read_dir(root)
+        .map_err(|e| StoreError::io(root, e))?
+        .flatten()
+    {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with(crate::manifest::MANIFEST_FILE) && name.ends_with(".tmp") {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+    Ok(())
+}
