@@ -2,6 +2,7 @@
 //! tables. Every other crate speaks in these types.
 
 pub mod chart;
+pub mod credits;
 pub mod region;
 pub mod table;
 

@@ -2,7 +2,7 @@
 
 use std::fs;
 
-use crate::{chartlens, data, part_files, scalar, sql};
+use crate::{ExpectCode, chartlens, data, part_files, scalar, sql};
 
 #[test]
 fn every_layout_lands_with_market_period_and_counts() {
@@ -72,8 +72,7 @@ fn running_again_adds_nothing_and_says_so() {
     chartlens(store.path())
         .arg("ingest")
         .arg(data("good"))
-        .assert()
-        .success();
+        .expect_code(0);
     let out = chartlens(store.path())
         .arg("ingest")
         .arg(data("good"))
@@ -114,8 +113,7 @@ fn a_copy_of_a_file_under_another_name_is_not_counted_twice() {
         .arg("ingest")
         .arg(&src)
         .arg(dir.path())
-        .assert()
-        .success();
+        .expect_code(0);
     assert_eq!(
         scalar(store.path(), "select count(*) from chart_entries"),
         "3"
@@ -143,8 +141,7 @@ fn a_different_file_for_the_same_chart_replaces_it() {
     chartlens(store.path())
         .arg("ingest")
         .arg(dir.path())
-        .assert()
-        .success();
+        .expect_code(0);
 
     let second = format!(
         "{header}1,New,C,https://open.spotify.com/track/04TshWXkhV1qkqHzf31Hn6\n\
@@ -173,8 +170,7 @@ fn a_different_file_for_the_same_chart_replaces_it() {
     chartlens(store.path())
         .arg("ingest")
         .arg(dir.path())
-        .assert()
-        .success();
+        .expect_code(0);
     assert_eq!(
         scalar(store.path(), "select count(*) from chart_entries"),
         "5"
@@ -199,8 +195,7 @@ fn replacement_within_one_run_keeps_the_later_file() {
     chartlens(store.path())
         .arg("ingest")
         .arg(dir.path())
-        .assert()
-        .success();
+        .expect_code(0);
     assert_eq!(
         scalar(store.path(), "select track_name from chart_entries"),
         "Second"
@@ -209,8 +204,7 @@ fn replacement_within_one_run_keeps_the_later_file() {
     chartlens(store.path())
         .arg("ingest")
         .arg(dir.path())
-        .assert()
-        .success();
+        .expect_code(0);
     assert_eq!(
         scalar(store.path(), "select track_name from chart_entries"),
         "Second"
@@ -231,8 +225,7 @@ fn flags_override_path_and_a_byte_order_mark_is_fine() {
             "Viral 50",
         ])
         .arg(data("bom"))
-        .assert()
-        .success();
+        .expect_code(0);
     assert_eq!(
         sql(
             store.path(),
@@ -261,8 +254,7 @@ fn many_small_files_become_one_part_and_small_parts_get_compacted() {
     chartlens(store.path())
         .arg("ingest")
         .arg(dir.path())
-        .assert()
-        .success();
+        .expect_code(0);
     assert_eq!(part_files(store.path(), "chart_entries"), 1);
 
     // Ten more runs of one new file each: small parts pile up, then merge.
@@ -277,8 +269,7 @@ fn many_small_files_become_one_part_and_small_parts_get_compacted() {
         chartlens(store.path())
             .arg("ingest")
             .arg(&file)
-            .assert()
-            .success();
+            .expect_code(0);
     }
     assert!(
         part_files(store.path(), "chart_entries") < 8,
@@ -289,7 +280,7 @@ fn many_small_files_become_one_part_and_small_parts_get_compacted() {
         scalar(store.path(), "select count(*) from chart_entries"),
         "38"
     );
-    chartlens(store.path()).arg("compact").assert().success();
+    chartlens(store.path()).arg("compact").expect_code(0);
     assert_eq!(part_files(store.path(), "chart_entries"), 1);
     assert_eq!(
         scalar(

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use crate::{chartlens, sql};
+use crate::{ExpectCode, chartlens, sql};
 
 const SMALL_FILES: usize = 300;
 const SMALL_ROWS: usize = 200;
@@ -79,7 +79,7 @@ fn a_killed_ingest_leaves_whole_files_only() {
     let input = tempfile::tempdir().unwrap();
     let store = tempfile::tempdir().unwrap();
     let expected = write_inputs(input.path());
-    let binary = assert_cmd::cargo::cargo_bin("chartlens");
+    let binary = env!("CARGO_BIN_EXE_chartlens");
     let mut killed_while_running = 0;
     for delay in [40u64, 120, 250, 500, 900, 1400] {
         let mut child = Command::new(&binary)
@@ -113,8 +113,7 @@ fn a_killed_ingest_leaves_whole_files_only() {
     chartlens(store.path())
         .args(["ingest", "--quiet"])
         .arg(input.path())
-        .assert()
-        .code(0);
+        .expect_code(0);
     assert_eq!(assert_whole_files(store.path(), &expected), expected.len());
     let total: usize = expected.values().sum();
     let rows = sql(store.path(), "select count(*) from chart_entries");

@@ -6,14 +6,32 @@ mod rejects;
 mod sql;
 
 use std::path::{Path, PathBuf};
-
-use assert_cmd::Command;
+use std::process::{Command, Output};
 
 /// The binary with `--store` pointing at `store`.
 pub fn chartlens(store: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("chartlens").expect("binary built");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_chartlens"));
     cmd.arg("--store").arg(store).env_remove("CHARTLENS_STORE");
     cmd
+}
+
+/// Runs a command and checks its exit code, showing its output if it differs.
+pub trait ExpectCode {
+    fn expect_code(&mut self, code: i32) -> Output;
+}
+
+impl ExpectCode for Command {
+    fn expect_code(&mut self, code: i32) -> Output {
+        let out = self.output().expect("the binary runs");
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "stdout:\n{}\nstderr:\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    }
 }
 
 pub fn data(rel: &str) -> PathBuf {

@@ -1,7 +1,7 @@
 //! Bad input: every broken file is rejected with its path, line and reason,
 //! logged, and none of its rows are stored; good files beside it still land.
 
-use crate::{chartlens, data, scalar, sql};
+use crate::{ExpectCode, chartlens, data, scalar, sql};
 
 /// (file name, line or empty, words the reason must contain)
 const EXPECTED: &[(&str, &str, &str)] = &[
@@ -123,14 +123,12 @@ fn a_rejected_file_is_tried_again_once_fixed() {
     chartlens(store.path())
         .arg("ingest")
         .arg(&file)
-        .assert()
-        .code(3);
+        .expect_code(3);
     std::fs::write(&file, "Position,\"Track Name\",Artist,URL\n1,A,B,https://open.spotify.com/track/21jGcNKet2qwijlDFuPiPb\n").unwrap();
     chartlens(store.path())
         .arg("ingest")
         .arg(&file)
-        .assert()
-        .code(0);
+        .expect_code(0);
     assert_eq!(
         scalar(store.path(), "select count(*) from chart_entries"),
         "1"

@@ -1,14 +1,13 @@
 //! `chartlens sql` and `chartlens tables`: formats, truncation, and errors.
 
-use crate::{chartlens, data};
+use crate::{ExpectCode, chartlens, data};
 
 fn store_with_fixtures() -> tempfile::TempDir {
     let store = tempfile::tempdir().unwrap();
     chartlens(store.path())
         .arg("ingest")
         .arg(data("good"))
-        .assert()
-        .success();
+        .expect_code(0);
     store
 }
 

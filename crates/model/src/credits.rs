@@ -1,0 +1,243 @@
+//! Credits: who is on a track. Splits a chart's `artist_names` (`A, B`, `A & B`,
+//! `A x B`, `A feat. B`) and the featured artists named in a title
+//! (`Song (feat. X)`, `Song [with X & Y]`) into artists with a role.
+//!
+//! Separators also occur inside real names ("Tyler, The Creator", "Earth, Wind &
+//! Fire"), so the splitter takes a predicate of known names and never cuts one.
+
+/// Whether an artist leads the track or is featured on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Role {
+    Lead,
+    Featured,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Lead => "lead",
+            Role::Featured => "featured",
+        }
+    }
+}
+
+/// One credited artist of a track, as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credit {
+    pub name: String,
+    pub role: Role,
+}
+
+/// Words that introduce featured artists, matched case-insensitively as whole words.
+const FEATURE_MARKERS: &[&str] = &["feat.", "feat", "ft.", "ft", "featuring"];
+/// Separators between co-credited artists, matched with spaces around them.
+/// Not ` X ` or ` and `: they occur inside names ("Lil Nas X & B", "Florence and the Machine").
+const JOINERS: &[&str] = &[" & ", " x ", " + "];
+
+/// Splits the credits of one chart row. `known` says whether a string is a
+/// known artist name; a run of pieces that forms one is kept whole.
+pub fn split(artist_names: &str, track_name: &str, known: &dyn Fn(&str) -> bool) -> Vec<Credit> {
+    let mut credits: Vec<Credit> = Vec::new();
+    let mut add = |name: &str, role: Role| {
+        let name = name.trim().trim_matches(|c: char| c == ',' || c == ';').trim();
+        if !name.is_empty() && !credits.iter().any(|c| c.name.eq_ignore_ascii_case(name)) {
+            credits.push(Credit { name: name.to_string(), role });
+        }
+    };
+    let (lead, featured) = cut_feature(artist_names);
+    for name in pieces(lead, known) {
+        add(&name, Role::Lead);
+    }
+    if let Some(featured) = featured {
+        for name in pieces(featured, known) {
+            add(&name, Role::Featured);
+        }
+    }
+    for group in title_features(track_name) {
+        for name in pieces(&group, known) {
+            add(&name, Role::Featured);
+        }
+    }
+    credits
+}
+
+/// Splits `A feat. B` into (`A`, Some(`B`)).
+fn cut_feature(text: &str) -> (&str, Option<&str>) {
+    let lower = text.to_lowercase();
+    // Byte offsets of `lower` match `text` only when lower-casing kept lengths;
+    // otherwise look for the marker in the original text only.
+    let haystack = if lower.len() == text.len() { lower.as_str() } else { text };
+    for marker in FEATURE_MARKERS {
+        let mut from = 0;
+        while let Some(pos) = haystack[from..].find(marker) {
+            let start = from + pos;
+            let end = start + marker.len();
+            let before_ok = start == 0 || haystack[..start].ends_with([' ', '(', '[']);
+            let after_ok = end == haystack.len() || haystack[end..].starts_with(' ');
+            if before_ok && after_ok && start > 0 {
+                let lead = text[..start].trim_end().trim_end_matches(['(', '[', '-']).trim_end();
+                let rest = text[end..].trim().trim_end_matches([')', ']']).trim();
+                return (lead, (!rest.is_empty()).then_some(rest));
+            }
+            from = end;
+        }
+    }
+    (text, None)
+}
+
+/// The featured-artist lists in a title: `(feat. X)`, `[ft. X & Y]`, `(with X)`,
+/// `- feat. X`, and the all-caps `FEAT. X.` style of some releases.
+fn title_features(title: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let lower = title.to_lowercase();
+    if lower.len() != title.len() {
+        return found;
+    }
+    let markers: Vec<&str> = FEATURE_MARKERS.iter().copied().chain(["with"]).collect();
+    for (open, close) in [('(', ')'), ('[', ']')] {
+        let mut rest = 0;
+        while let Some(start) = lower[rest..].find(open) {
+            let start = rest + start + 1;
+            let Some(len) = lower[start..].find(close) else { break };
+            let inner = &lower[start..start + len];
+            for marker in &markers {
+                if let Some(names) = inner.strip_prefix(marker).filter(|r| r.starts_with(' ')) {
+                    let offset = start + marker.len() + (names.len() - names.trim_start().len());
+                    found.push(title[offset..start + len].trim().to_string());
+                    break;
+                }
+            }
+            rest = start + len;
+        }
+    }
+    if found.is_empty() {
+        // `Song - feat. X` or `SONG. FEAT. X.` without brackets.
+        for marker in FEATURE_MARKERS.iter().filter(|m| m.ends_with('.') || m.len() > 4) {
+            if let Some(pos) = lower.find(&format!(" {marker} ")) {
+                let names = title[pos + marker.len() + 2..].trim().trim_end_matches('.');
+                if !names.is_empty() {
+                    found.push(names.to_string());
+                }
+                break;
+            }
+        }
+    }
+    found
+}
+
+/// Splits a list of co-credited names on commas and joiners, keeping any run
+/// of pieces that `known` recognises as one name.
+fn pieces(text: &str, known: &dyn Fn(&str) -> bool) -> Vec<String> {
+    if text.trim().is_empty() {
+        return Vec::new();
+    }
+    if known(text.trim()) {
+        return vec![text.trim().to_string()];
+    }
+    // Cut at every separator, remembering the separator text so runs can be rejoined.
+    let mut parts: Vec<(String, String)> = Vec::new(); // (piece, separator before it)
+    let mut current = String::new();
+    let mut sep_before = String::new();
+    let mut i = 0;
+    let bytes = text.as_bytes();
+    while i < text.len() {
+        let rest = &text[i..];
+        let sep = if bytes[i] == b',' || bytes[i] == b';' {
+            Some(&rest[..1])
+        } else {
+            JOINERS.iter().find(|j| rest.starts_with(*j)).map(|j| &rest[..j.len()])
+        };
+        match sep {
+            Some(sep) => {
+                parts.push((current.trim().to_string(), sep_before.clone()));
+                current.clear();
+                sep_before = sep.to_string();
+                i += sep.len();
+            }
+            None => {
+                let ch = rest.chars().next().unwrap_or(' ');
+                current.push(ch);
+                i += ch.len_utf8();
+            }
+        }
+    }
+    parts.push((current.trim().to_string(), sep_before));
+    // Greedily rejoin the longest run starting at each piece that is a known name.
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start < parts.len() {
+        let mut taken = 1;
+        for end in (start + 2..=parts.len()).rev() {
+            let mut joined = parts[start].0.clone();
+            for (piece, sep) in &parts[start + 1..end] {
+                joined.push_str(if sep == "," || sep == ";" { ", " } else { sep });
+                joined.push_str(piece);
+            }
+            if known(&joined) {
+                out.push(joined);
+                taken = end - start;
+                break;
+            }
+        }
+        if taken == 1 && !parts[start].0.is_empty() {
+            out.push(parts[start].0.clone());
+        }
+        start += taken;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(credits: &[Credit]) -> Vec<(&str, &str)> {
+        credits.iter().map(|c| (c.name.as_str(), c.role.as_str())).collect()
+    }
+
+    fn nobody(_: &str) -> bool {
+        false
+    }
+
+    #[test]
+    fn separators_and_roles() {
+        assert_eq!(names(&split("A, B", "Song", &nobody)), [("A", "lead"), ("B", "lead")]);
+        assert_eq!(names(&split("A & B", "Song", &nobody)), [("A", "lead"), ("B", "lead")]);
+        assert_eq!(names(&split("A x B", "Song", &nobody)), [("A", "lead"), ("B", "lead")]);
+        assert_eq!(names(&split("A feat. B", "Song", &nobody)), [("A", "lead"), ("B", "featured")]);
+        assert_eq!(names(&split("A Feat. B & C", "Song", &nobody)), [("A", "lead"), ("B", "featured"), ("C", "featured")]);
+        assert_eq!(names(&split("A ft. B", "Song", &nobody)), [("A", "lead"), ("B", "featured")]);
+    }
+
+    #[test]
+    fn featured_artists_in_titles() {
+        assert_eq!(names(&split("A", "Song (feat. X)", &nobody)), [("A", "lead"), ("X", "featured")]);
+        assert_eq!(names(&split("A", "Song [with X & Y]", &nobody)), [("A", "lead"), ("X", "featured"), ("Y", "featured")]);
+        assert_eq!(names(&split("Kendrick Lamar", "LOYALTY. FEAT. RIHANNA.", &nobody)), [("Kendrick Lamar", "lead"), ("RIHANNA", "featured")]);
+        // A title word that only looks like a marker is not one.
+        assert_eq!(names(&split("A", "Without You", &nobody)), [("A", "lead")]);
+        assert_eq!(names(&split("A", "Song (Live with Orchestra)", &nobody)), [("A", "lead")]);
+    }
+
+    #[test]
+    fn known_names_with_separators_stay_whole() {
+        let known = |n: &str| matches!(n, "Tyler, The Creator" | "Earth, Wind & Fire" | "Simon & Garfunkel");
+        assert_eq!(names(&split("Tyler, The Creator", "Song", &known)), [("Tyler, The Creator", "lead")]);
+        assert_eq!(
+            names(&split("Earth, Wind & Fire, B", "Song", &known)),
+            [("Earth, Wind & Fire", "lead"), ("B", "lead")]
+        );
+        assert_eq!(
+            names(&split("A feat. Simon & Garfunkel", "Song", &known)),
+            [("A", "lead"), ("Simon & Garfunkel", "featured")]
+        );
+    }
+
+    #[test]
+    fn the_same_artist_twice_is_one_credit_and_empty_is_none() {
+        assert_eq!(names(&split("A", "Song (feat. A)", &nobody)), [("A", "lead")]);
+        assert!(split("", "Song", &nobody).is_empty());
+        // Scripts other than Latin pass through untouched.
+        assert_eq!(names(&split("米津玄師", "Lemon", &nobody)), [("米津玄師", "lead")]);
+    }
+}
