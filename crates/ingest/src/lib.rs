@@ -214,13 +214,15 @@ pub fn discover(
             .sort_by_file_name();
         let walk = walk.into_iter().filter_entry(|entry| {
             let hidden = entry.depth() > 0 && entry.file_name().to_string_lossy().starts_with('.');
-            let excluded = exclude.iter().any(|x| {
-                entry
-                    .path()
-                    .canonicalize()
-                    .map(|p| p.starts_with(x))
-                    .unwrap_or(false)
-            });
+            // Only directories need resolving: a file is excluded with its folder.
+            let excluded = entry.file_type().is_dir()
+                && exclude.iter().any(|x| {
+                    entry
+                        .path()
+                        .canonicalize()
+                        .map(|p| p.starts_with(x))
+                        .unwrap_or(false)
+                });
             !hidden && !excluded
         });
         for entry in walk {

@@ -39,9 +39,15 @@ const JOINERS: &[&str] = &[" & ", " x ", " + "];
 pub fn split(artist_names: &str, track_name: &str, known: &dyn Fn(&str) -> bool) -> Vec<Credit> {
     let mut credits: Vec<Credit> = Vec::new();
     let mut add = |name: &str, role: Role| {
-        let name = name.trim().trim_matches(|c: char| c == ',' || c == ';').trim();
+        let name = name
+            .trim()
+            .trim_matches(|c: char| c == ',' || c == ';')
+            .trim();
         if !name.is_empty() && !credits.iter().any(|c| c.name.eq_ignore_ascii_case(name)) {
-            credits.push(Credit { name: name.to_string(), role });
+            credits.push(Credit {
+                name: name.to_string(),
+                role,
+            });
         }
     };
     let (lead, featured) = cut_feature(artist_names);
@@ -66,7 +72,11 @@ fn cut_feature(text: &str) -> (&str, Option<&str>) {
     let lower = text.to_lowercase();
     // Byte offsets of `lower` match `text` only when lower-casing kept lengths;
     // otherwise look for the marker in the original text only.
-    let haystack = if lower.len() == text.len() { lower.as_str() } else { text };
+    let haystack = if lower.len() == text.len() {
+        lower.as_str()
+    } else {
+        text
+    };
     for marker in FEATURE_MARKERS {
         let mut from = 0;
         while let Some(pos) = haystack[from..].find(marker) {
@@ -75,7 +85,10 @@ fn cut_feature(text: &str) -> (&str, Option<&str>) {
             let before_ok = start == 0 || haystack[..start].ends_with([' ', '(', '[']);
             let after_ok = end == haystack.len() || haystack[end..].starts_with(' ');
             if before_ok && after_ok && start > 0 {
-                let lead = text[..start].trim_end().trim_end_matches(['(', '[', '-']).trim_end();
+                let lead = text[..start]
+                    .trim_end()
+                    .trim_end_matches(['(', '[', '-'])
+                    .trim_end();
                 let rest = text[end..].trim().trim_end_matches([')', ']']).trim();
                 return (lead, (!rest.is_empty()).then_some(rest));
             }
@@ -98,7 +111,9 @@ fn title_features(title: &str) -> Vec<String> {
         let mut rest = 0;
         while let Some(start) = lower[rest..].find(open) {
             let start = rest + start + 1;
-            let Some(len) = lower[start..].find(close) else { break };
+            let Some(len) = lower[start..].find(close) else {
+                break;
+            };
             let inner = &lower[start..start + len];
             for marker in &markers {
                 if let Some(names) = inner.strip_prefix(marker).filter(|r| r.starts_with(' ')) {
@@ -112,7 +127,10 @@ fn title_features(title: &str) -> Vec<String> {
     }
     if found.is_empty() {
         // `Song - feat. X` or `SONG. FEAT. X.` without brackets.
-        for marker in FEATURE_MARKERS.iter().filter(|m| m.ends_with('.') || m.len() > 4) {
+        for marker in FEATURE_MARKERS
+            .iter()
+            .filter(|m| m.ends_with('.') || m.len() > 4)
+        {
             if let Some(pos) = lower.find(&format!(" {marker} ")) {
                 let names = title[pos + marker.len() + 2..].trim().trim_end_matches('.');
                 if !names.is_empty() {
@@ -145,7 +163,10 @@ fn pieces(text: &str, known: &dyn Fn(&str) -> bool) -> Vec<String> {
         let sep = if bytes[i] == b',' || bytes[i] == b';' {
             Some(&rest[..1])
         } else {
-            JOINERS.iter().find(|j| rest.starts_with(*j)).map(|j| &rest[..j.len()])
+            JOINERS
+                .iter()
+                .find(|j| rest.starts_with(*j))
+                .map(|j| &rest[..j.len()])
         };
         match sep {
             Some(sep) => {
@@ -192,7 +213,10 @@ mod tests {
     use super::*;
 
     fn names(credits: &[Credit]) -> Vec<(&str, &str)> {
-        credits.iter().map(|c| (c.name.as_str(), c.role.as_str())).collect()
+        credits
+            .iter()
+            .map(|c| (c.name.as_str(), c.role.as_str()))
+            .collect()
     }
 
     fn nobody(_: &str) -> bool {
@@ -201,28 +225,66 @@ mod tests {
 
     #[test]
     fn separators_and_roles() {
-        assert_eq!(names(&split("A, B", "Song", &nobody)), [("A", "lead"), ("B", "lead")]);
-        assert_eq!(names(&split("A & B", "Song", &nobody)), [("A", "lead"), ("B", "lead")]);
-        assert_eq!(names(&split("A x B", "Song", &nobody)), [("A", "lead"), ("B", "lead")]);
-        assert_eq!(names(&split("A feat. B", "Song", &nobody)), [("A", "lead"), ("B", "featured")]);
-        assert_eq!(names(&split("A Feat. B & C", "Song", &nobody)), [("A", "lead"), ("B", "featured"), ("C", "featured")]);
-        assert_eq!(names(&split("A ft. B", "Song", &nobody)), [("A", "lead"), ("B", "featured")]);
+        assert_eq!(
+            names(&split("A, B", "Song", &nobody)),
+            [("A", "lead"), ("B", "lead")]
+        );
+        assert_eq!(
+            names(&split("A & B", "Song", &nobody)),
+            [("A", "lead"), ("B", "lead")]
+        );
+        assert_eq!(
+            names(&split("A x B", "Song", &nobody)),
+            [("A", "lead"), ("B", "lead")]
+        );
+        assert_eq!(
+            names(&split("A feat. B", "Song", &nobody)),
+            [("A", "lead"), ("B", "featured")]
+        );
+        assert_eq!(
+            names(&split("A Feat. B & C", "Song", &nobody)),
+            [("A", "lead"), ("B", "featured"), ("C", "featured")]
+        );
+        assert_eq!(
+            names(&split("A ft. B", "Song", &nobody)),
+            [("A", "lead"), ("B", "featured")]
+        );
     }
 
     #[test]
     fn featured_artists_in_titles() {
-        assert_eq!(names(&split("A", "Song (feat. X)", &nobody)), [("A", "lead"), ("X", "featured")]);
-        assert_eq!(names(&split("A", "Song [with X & Y]", &nobody)), [("A", "lead"), ("X", "featured"), ("Y", "featured")]);
-        assert_eq!(names(&split("Kendrick Lamar", "LOYALTY. FEAT. RIHANNA.", &nobody)), [("Kendrick Lamar", "lead"), ("RIHANNA", "featured")]);
+        assert_eq!(
+            names(&split("A", "Song (feat. X)", &nobody)),
+            [("A", "lead"), ("X", "featured")]
+        );
+        assert_eq!(
+            names(&split("A", "Song [with X & Y]", &nobody)),
+            [("A", "lead"), ("X", "featured"), ("Y", "featured")]
+        );
+        assert_eq!(
+            names(&split("Kendrick Lamar", "LOYALTY. FEAT. RIHANNA.", &nobody)),
+            [("Kendrick Lamar", "lead"), ("RIHANNA", "featured")]
+        );
         // A title word that only looks like a marker is not one.
         assert_eq!(names(&split("A", "Without You", &nobody)), [("A", "lead")]);
-        assert_eq!(names(&split("A", "Song (Live with Orchestra)", &nobody)), [("A", "lead")]);
+        assert_eq!(
+            names(&split("A", "Song (Live with Orchestra)", &nobody)),
+            [("A", "lead")]
+        );
     }
 
     #[test]
     fn known_names_with_separators_stay_whole() {
-        let known = |n: &str| matches!(n, "Tyler, The Creator" | "Earth, Wind & Fire" | "Simon & Garfunkel");
-        assert_eq!(names(&split("Tyler, The Creator", "Song", &known)), [("Tyler, The Creator", "lead")]);
+        let known = |n: &str| {
+            matches!(
+                n,
+                "Tyler, The Creator" | "Earth, Wind & Fire" | "Simon & Garfunkel"
+            )
+        };
+        assert_eq!(
+            names(&split("Tyler, The Creator", "Song", &known)),
+            [("Tyler, The Creator", "lead")]
+        );
         assert_eq!(
             names(&split("Earth, Wind & Fire, B", "Song", &known)),
             [("Earth, Wind & Fire", "lead"), ("B", "lead")]
@@ -235,9 +297,15 @@ mod tests {
 
     #[test]
     fn the_same_artist_twice_is_one_credit_and_empty_is_none() {
-        assert_eq!(names(&split("A", "Song (feat. A)", &nobody)), [("A", "lead")]);
+        assert_eq!(
+            names(&split("A", "Song (feat. A)", &nobody)),
+            [("A", "lead")]
+        );
         assert!(split("", "Song", &nobody).is_empty());
         // Scripts other than Latin pass through untouched.
-        assert_eq!(names(&split("米津玄師", "Lemon", &nobody)), [("米津玄師", "lead")]);
+        assert_eq!(
+            names(&split("米津玄師", "Lemon", &nobody)),
+            [("米津玄師", "lead")]
+        );
     }
 }

@@ -1,7 +1,9 @@
 //! Markets: ISO 3166-1 alpha-2 codes, the `GLOBAL` pseudo-market, and the English
 //! names and variants that chart exports use for them ("USA", "Viet Nam", "Czech Republic").
 
+use std::collections::HashMap;
 use std::fmt;
+use std::sync::OnceLock;
 
 /// A chart market: a country or territory by its ISO 3166-1 alpha-2 code, or the
 /// worldwide chart. `Display` gives the form stored in the `region` column.
@@ -28,10 +30,7 @@ impl Region {
         if key.len() == 2 {
             return Region::from_code(&key);
         }
-        COUNTRIES.iter().find_map(|(code, name, aliases)| {
-            let hit = fold(name) == key || aliases.iter().any(|a| fold(a) == key);
-            hit.then(|| Region::from_code(code)).flatten()
-        })
+        by_folded_name().get(&key).copied()
     }
 
     /// Resolves an alpha-2 code only (any case); names are not accepted.
@@ -67,6 +66,21 @@ impl fmt::Display for Region {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.code())
     }
+}
+
+/// Every English name and variant, folded, to its market. Built once.
+fn by_folded_name() -> &'static HashMap<String, Region> {
+    static NAMES: OnceLock<HashMap<String, Region>> = OnceLock::new();
+    NAMES.get_or_init(|| {
+        let mut names = HashMap::new();
+        for (code, name, aliases) in COUNTRIES {
+            let region = Region::Country([code.as_bytes()[0], code.as_bytes()[1]]);
+            for variant in std::iter::once(name).chain(aliases.iter()) {
+                names.insert(fold(variant), region);
+            }
+        }
+        names
+    })
 }
 
 /// Lower-cases, drops accents of Latin letters, turns `&` into `and`, and keeps

@@ -193,7 +193,7 @@ impl Writer {
         }
         let (entry, _) = self.accept(file)?;
         for batch in batches {
-            self.push_pending(batch);
+            self.push_pending(batch)?;
         }
         if self.pending_rows >= self.options.part_rows {
             self.commit()?;
@@ -210,7 +210,7 @@ impl Writer {
     }
 
     pub fn stream_batch(&mut self, batch: RecordBatch) -> Result<(), StoreError> {
-        self.push_pending(batch);
+        self.push_pending(batch)?;
         if self.pending_rows >= self.options.part_rows {
             let rel = self.flush()?;
             if let (Some(parts), Some(rel)) = (self.stream_parts.as_mut(), rel) {
@@ -418,9 +418,32 @@ impl Writer {
         Ok(removed)
     }
 
-    fn push_pending(&mut self, batch: RecordBatch) {
+    /// Buffers a batch. Runs of small batches (one per input file) are merged
+    /// into one as they accumulate, so memory holds the rows, not thousands of
+    /// half-empty buffers, and the Parquet writer gets large batches.
+    fn push_pending(&mut self, batch: RecordBatch) -> Result<(), StoreError> {
+        const MERGE_ROWS: usize = 65_536;
         self.pending_rows += batch.num_rows();
         self.pending.push(batch);
+        let small = self
+            .pending
+            .iter()
+            .rev()
+            .take_while(|b| b.num_rows() < MERGE_ROWS)
+            .count();
+        let small_rows: usize = self
+            .pending
+            .iter()
+            .rev()
+            .take(small)
+            .map(RecordBatch::num_rows)
+            .sum();
+        if small > 1 && small_rows >= MERGE_ROWS {
+            let tail = self.pending.split_off(self.pending.len() - small);
+            self.pending
+                .push(arrow::compute::concat_batches(&self.schema, &tail)?);
+        }
+        Ok(())
     }
 
     fn part_name(&mut self, table: &str) -> String {

@@ -164,7 +164,7 @@ pub fn run(store_dir: &Path, config: &IngestConfig) -> anyhow::Result<u8> {
         .filter(|s| !s.charts.is_empty())
         .count();
     println!(
-        "store {}: {} chart entries from {} files in {} parts",
+        "store {}: {} chart entries from {} files in {} Parquet part(s)",
         store_dir.display(),
         thousands(manifest.rows(chartlens_model::table::CHART_ENTRIES)),
         thousands(live as u64),
