@@ -196,13 +196,24 @@ pub fn hash_file(path: &Path) -> io::Result<String> {
     Ok(hasher.finalize().to_hex().to_string())
 }
 
+/// The files found under the inputs, and the entries that could not be read.
+#[derive(Debug, Default)]
+pub struct Discovered {
+    pub files: Vec<PathBuf>,
+    /// Entries the walk could not read (permissions, broken links), with why.
+    pub unreadable: Vec<(PathBuf, String)>,
+}
+
 /// Every file under `inputs`, recursively, in path order. Hidden files and
-/// directories (names starting with `.`) and anything under `exclude` are skipped.
+/// directories (names starting with `.`) and anything under `exclude` are
+/// skipped. An input that does not exist is an error; an unreadable entry
+/// below an input is reported and the walk goes on.
 pub fn discover(
     inputs: &[PathBuf],
     exclude: &[PathBuf],
-) -> Result<Vec<PathBuf>, (PathBuf, io::Error)> {
-    let mut files = Vec::new();
+) -> Result<Discovered, (PathBuf, io::Error)> {
+    let mut found = Discovered::default();
+    let files = &mut found.files;
     for input in inputs {
         let meta = std::fs::metadata(input).map_err(|e| (input.clone(), e))?;
         if meta.is_file() {
@@ -226,16 +237,17 @@ pub fn discover(
             !hidden && !excluded
         });
         for entry in walk {
-            let entry = entry.map_err(|e| {
-                let path = e.path().map_or_else(|| input.clone(), Path::to_path_buf);
-                (path, io::Error::other(e.to_string()))
-            })?;
-            if entry.file_type().is_file() {
-                files.push(entry.into_path());
+            match entry {
+                Ok(entry) if entry.file_type().is_file() => files.push(entry.into_path()),
+                Ok(_) => {}
+                Err(e) => {
+                    let path = e.path().map_or_else(|| input.clone(), Path::to_path_buf);
+                    found.unreadable.push((path, e.to_string()));
+                }
             }
         }
     }
-    Ok(files)
+    Ok(found)
 }
 
 #[cfg(test)]

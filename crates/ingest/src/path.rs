@@ -140,13 +140,11 @@ fn extract_dates(text: &str) -> (Vec<NaiveDate>, String) {
     let mut i = 0;
     while i < bytes.len() {
         let boundary = i == 0 || !bytes[i - 1].is_ascii_digit();
-        if boundary {
-            if let Some((date, len)) = date_at(&bytes[i..]) {
-                dates.push(date);
-                rest.push(' ');
-                i += len;
-                continue;
-            }
+        if boundary && let Some((date, len)) = date_at(&bytes[i..]) {
+            dates.push(date);
+            rest.push(' ');
+            i += len;
+            continue;
         }
         let ch = text[i..].chars().next().unwrap_or(' ');
         rest.push(ch);

@@ -412,40 +412,38 @@ impl<'s> ChartState<'s> {
     }
 
     fn claim_rank(&mut self, key: usize, rank: i32, line: u64) -> Result<(), Reject> {
-        match self.ranks[key].insert(rank, line) {
-            None => Ok(()),
-            Some(first) => Err(Reject::at(
-                RejectKind::DuplicateRank,
-                line,
-                format!(
-                    "rank {rank} of chart {} already appeared on line {first}",
-                    self.keys[key].0
-                ),
-            )),
+        if self.ranks[key].insert(rank) {
+            return Ok(());
         }
+        Err(Reject::at(
+            RejectKind::DuplicateRank,
+            line,
+            format!(
+                "rank {rank} appears a second time in chart {}",
+                self.keys[key].0
+            ),
+        ))
     }
 }
 
-/// Ranks seen in one chart, with the line each was first seen on.
+/// Ranks seen in one chart, as a bit set: a combined file can hold hundreds of
+/// thousands of charts, so this stays at a few words per chart.
 #[derive(Default)]
 struct RankSet {
-    lines: Vec<u64>,
+    bits: Vec<u64>,
 }
 
 impl RankSet {
-    /// Records `rank`; returns the earlier line if it was already taken.
-    fn insert(&mut self, rank: i32, line: u64) -> Option<u64> {
+    /// Records `rank`; false if it was already taken.
+    fn insert(&mut self, rank: i32) -> bool {
         let slot = usize::try_from(rank).unwrap_or(0);
-        if slot >= self.lines.len() {
-            self.lines.resize(slot + 1, 0);
+        let (word, bit) = (slot / 64, 1u64 << (slot % 64));
+        if word >= self.bits.len() {
+            self.bits.resize(word + 1, 0);
         }
-        match self.lines[slot] {
-            0 => {
-                self.lines[slot] = line;
-                None
-            }
-            first => Some(first),
-        }
+        let fresh = self.bits[word] & bit == 0;
+        self.bits[word] |= bit;
+        fresh
     }
 }
 

@@ -78,9 +78,9 @@ pub fn run(store_dir: &Path, config: &IngestConfig) -> anyhow::Result<u8> {
     };
     let mut writer = store.writer(options)?;
     let exclude = vec![fs::canonicalize(store_dir).context("locating the store")?];
-    let files = chartlens_ingest::discover(&config.paths, &exclude)
+    let found = chartlens_ingest::discover(&config.paths, &exclude)
         .map_err(|(path, e)| anyhow::anyhow!("{}: {e}", path.display()))?;
-    let (large, small): (Vec<PathBuf>, Vec<PathBuf>) = files.into_iter().partition(|p| {
+    let (large, small): (Vec<PathBuf>, Vec<PathBuf>) = found.files.into_iter().partition(|p| {
         fs::metadata(p)
             .map(|m| m.len() > config.stream_above_bytes)
             .unwrap_or(false)
@@ -88,21 +88,25 @@ pub fn run(store_dir: &Path, config: &IngestConfig) -> anyhow::Result<u8> {
 
     let progress = progress_bar((small.len() + large.len()) as u64);
     let mut tally = Tally::default();
-    let report = |outcome: Result<LogEntry, (LogEntry, Reject)>, tally: &mut Tally| {
-        let entry = match outcome {
-            Ok(entry) => entry,
-            Err((entry, reject)) => {
-                *tally.rejects.entry(reject.kind).or_default() += 1;
-                if !config.quiet {
-                    progress.suspend(|| eprintln!("rejected {}: {reject}", entry.path));
-                }
-                entry
+    let report = |reported: Reported, tally: &mut Tally| {
+        if let Some(reject) = &reported.reject {
+            *tally.rejects.entry(reject.kind).or_default() += 1;
+            if !config.quiet {
+                let path = &reported.entry.path;
+                progress.suspend(|| eprintln!("rejected {path}: {reject}"));
             }
-        };
-        tally.record(&entry);
+        }
+        tally.record(&reported.entry);
         progress.inc(1);
     };
 
+    for (path, why) in found.unreadable {
+        let reject = Reject::new(RejectKind::Io, None, why);
+        report(
+            rejected(&mut writer, &path.to_string_lossy(), None, reject),
+            &mut tally,
+        );
+    }
     let known = writer.known_identities();
     let read = &config.read;
     let write_failed = std::thread::scope(|scope| -> anyhow::Result<()> {
@@ -240,12 +244,28 @@ fn read_whole(path: &Path, known: &HashSet<String>, options: &ReadOptions) -> Ou
     }
 }
 
-type Reported = Result<LogEntry, (LogEntry, Reject)>;
+/// What happened to one file, with the rejection to show the user, if any.
+struct Reported {
+    entry: LogEntry,
+    reject: Option<Reject>,
+}
+
+impl From<LogEntry> for Reported {
+    fn from(entry: LogEntry) -> Self {
+        Reported {
+            entry,
+            reject: None,
+        }
+    }
+}
 
 fn rejected(writer: &mut Writer, path: &str, hash: Option<&str>, reject: Reject) -> Reported {
     let entry = LogEntry::rejected(path, hash, reject.message.clone(), reject.line);
     writer.log(entry.clone());
-    Err((entry, reject))
+    Reported {
+        entry,
+        reject: Some(reject),
+    }
 }
 
 fn take_in(writer: &mut Writer, outcome: Outcome) -> anyhow::Result<Reported> {
@@ -264,15 +284,16 @@ fn take_in(writer: &mut Writer, outcome: Outcome) -> anyhow::Result<Reported> {
                 layout: summary.layout,
                 charts: &summary.charts,
             };
-            Ok(writer.add_file(&file, batches)?)
+            writer.add_file(&file, batches)?.into()
         }
         Outcome::Known {
             path,
             hash,
             identity,
-        } => Ok(writer
+        } => writer
             .unchanged(&path, &hash, &identity, None)
-            .expect("the store knew this content when the run started")),
+            .expect("the store knew this content when the run started")
+            .into(),
         Outcome::Rejected { path, hash, reject } => {
             rejected(writer, &path, hash.as_deref(), reject)
         }
@@ -293,7 +314,7 @@ fn stream_in(writer: &mut Writer, path: &Path, options: &ReadOptions) -> anyhow:
     let context = chartlens_ingest::path::infer(path);
     let identity = chartlens_ingest::source_identity(&hash, &context, options);
     if let Some(entry) = writer.unchanged(&display, &hash, &identity, None) {
-        return Ok(Ok(entry));
+        return Ok(entry.into());
     }
     let file = match File::open(path) {
         Ok(file) => file,
@@ -321,7 +342,7 @@ fn stream_in(writer: &mut Writer, path: &Path, options: &ReadOptions) -> anyhow:
                 layout: summary.layout,
                 charts: &summary.charts,
             };
-            Ok(Ok(writer.finish_stream(&rows)?))
+            Ok(writer.finish_stream(&rows)?.into())
         }
         Err(ReadError::Reject(reject)) => {
             writer.abort_stream()?;

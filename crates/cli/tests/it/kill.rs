@@ -82,7 +82,7 @@ fn a_killed_ingest_leaves_whole_files_only() {
     let binary = env!("CARGO_BIN_EXE_chartlens");
     let mut killed_while_running = 0;
     for delay in [40u64, 120, 250, 500, 900, 1400] {
-        let mut child = Command::new(&binary)
+        let mut child = Command::new(binary)
             .arg("--store")
             .arg(store.path())
             .args([

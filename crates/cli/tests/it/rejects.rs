@@ -24,7 +24,7 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     (
         "viral-ch-daily-2020-01-02-duplicate-rank.csv",
         "3",
-        "rank 1 of chart spotify/viral50/CH/2020-01-02 already appeared on line 2",
+        "rank 1 appears a second time in chart spotify/viral50/CH/2020-01-02",
     ),
     ("viral-dk-undated.csv", "", "pass --period"),
     (
