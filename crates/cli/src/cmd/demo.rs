@@ -90,8 +90,8 @@ struct Track {
     origin: usize,
     release_week: i64,
     appeal: f64,
-    /// Weeks it takes to reach each market after release.
-    lag: Vec<i64>,
+    /// Weeks it takes to reach each market after release; `None` if it never does.
+    lag: Vec<Option<i64>>,
 }
 
 fn tracks(rng: &mut Rng) -> Vec<Track> {
@@ -109,9 +109,11 @@ fn tracks(rng: &mut Rng) -> Vec<Track> {
             let lag = (0..MARKETS.len())
                 .map(|m| {
                     if m == origin {
-                        0
+                        Some(0)
+                    } else if rng.unit() < appeal * 1.3 {
+                        Some(1 + (rng.unit() * 8.0 * (1.2 - appeal)) as i64)
                     } else {
-                        1 + (rng.unit() * 8.0 * (1.2 - appeal)) as i64
+                        None
                     }
                 })
                 .collect();
@@ -134,7 +136,8 @@ fn chart<'t>(tracks: &'t [Track], market: usize, week: i64, rng: &mut Rng) -> Ve
     let mut scored: Vec<(f64, &Track)> = tracks
         .iter()
         .filter_map(|t| {
-            let age = week - t.release_week - if global { 1 } else { t.lag[market] };
+            let lag = if global { 1 } else { t.lag[market]? };
+            let age = week - t.release_week - lag;
             if age < 0 {
                 return None;
             }
@@ -239,12 +242,11 @@ pub fn run(store: &Path, args: &DemoArgs) -> anyhow::Result<u8> {
         unreachable!("parsed an ingest command line")
     };
     let code = ingest::run(store, &ingest_args.validate()?)?;
-    println!("\nmarkets reached per track (GLOBAL left out), top 10:");
-    let query = "select track_name, artist_names, count(distinct region) as markets, \
-                 min(period_start) as first_week \
-                 from chart_entries where chart = 'viral50' and region <> 'GLOBAL' \
-                 group by track_id, track_name, artist_names \
-                 order by markets desc, first_week, track_name limit 10";
+    println!("\nhow many viral tracks reached how many markets (GLOBAL left out):");
+    let query = "select markets, count(*) as tracks from ( \
+                   select track_id, count(distinct region) as markets from chart_entries \
+                   where chart = 'viral50' and region <> 'GLOBAL' group by track_id) \
+                 group by markets order by markets desc";
     sql::run(
         store,
         &SqlArgs {

@@ -307,7 +307,10 @@ fn demo_runs_end_to_end() {
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("1 rejected"), "{stdout}");
-    assert!(stdout.contains("markets reached per track"), "{stdout}");
+    assert!(
+        stdout.contains("how many viral tracks reached how many markets"),
+        "{stdout}"
+    );
     let markets: u32 = scalar(
         &dir.path().join("store"),
         "select count(distinct region) from chart_entries where region <> 'GLOBAL'",
