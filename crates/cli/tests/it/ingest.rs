@@ -319,3 +319,95 @@ fn demo_runs_end_to_end() {
     .unwrap();
     assert_eq!(markets, 5);
 }
+
+#[test]
+fn a_streamed_file_replaces_charts_of_small_files_and_is_replaced_in_turn() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = "https://open.spotify.com/track/21jGcNKet2qwijlDFuPiPb";
+    // Two daily charts for Argentina as separate files...
+    for day in ["2017-01-01", "2017-01-02"] {
+        let body =
+            format!("Position,\"Track Name\",Artist,Streams,URL\n1,Small {day},A,10,{url}\n");
+        fs::write(
+            dir.path()
+                .join(format!("ar_regional_top200_{day}_{day}.csv")),
+            body,
+        )
+        .unwrap();
+    }
+    let store = tempfile::tempdir().unwrap();
+    chartlens(store.path())
+        .arg("ingest")
+        .arg(dir.path())
+        .expect_code(0);
+
+    // ...then a combined file, streamed in many parts, holding the first of
+    // those charts and 300 others.
+    let mut big = String::from("title,rank,date,artist,url,region,chart,trend,streams\n");
+    for day in 0..301 {
+        let date =
+            chrono::NaiveDate::from_ymd_opt(2017, 1, 1).unwrap() + chrono::Duration::days(day * 2);
+        for rank in 1..=3 {
+            big.push_str(&format!(
+                "Big {rank},{rank},{date},B,{url},Argentina,top200,,{}\n",
+                100 + rank
+            ));
+        }
+    }
+    let big_path = dir.path().join("big").join("combined.csv");
+    fs::create_dir_all(big_path.parent().unwrap()).unwrap();
+    fs::write(&big_path, big).unwrap();
+    let out = chartlens(store.path())
+        .args([
+            "ingest",
+            "--part-rows",
+            "100",
+            "--stream-above-bytes",
+            "1000",
+        ])
+        .arg(&big_path)
+        .expect_code(0);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("1 replacing older rows (1 rows removed)"),
+        "{stdout}"
+    );
+    assert_eq!(
+        sql(
+            store.path(),
+            "select period_start, track_name from chart_entries where period_start <= '2017-01-03' order by 1, 2"
+        ),
+        "period_start,track_name\n2017-01-01,Big 1\n2017-01-01,Big 2\n2017-01-01,Big 3\n2017-01-02,Small 2017-01-02\n2017-01-03,Big 1\n2017-01-03,Big 2\n2017-01-03,Big 3\n"
+    );
+    assert_eq!(
+        scalar(store.path(), "select count(*) from chart_entries"),
+        "904"
+    );
+
+    // A corrected single chart replaces that chart's rows inside the streamed parts.
+    let fix = format!("Position,\"Track Name\",Artist,Streams,URL\n1,Fixed,C,5,{url}\n");
+    fs::write(
+        dir.path()
+            .join("ar_regional_top200_2017-01-03_2017-01-03.csv"),
+        fix,
+    )
+    .unwrap();
+    chartlens(store.path())
+        .arg("ingest")
+        .arg(
+            dir.path()
+                .join("ar_regional_top200_2017-01-03_2017-01-03.csv"),
+        )
+        .expect_code(0);
+    assert_eq!(
+        sql(
+            store.path(),
+            "select track_name from chart_entries where period_start = '2017-01-03'"
+        ),
+        "track_name\nFixed\n"
+    );
+    assert_eq!(
+        scalar(store.path(), "select count(*) from chart_entries"),
+        "902"
+    );
+}
