@@ -111,6 +111,12 @@ pub struct Writer {
     stream_parts: Option<Vec<String>>,
     /// Files no longer in the working manifest, deleted once it is committed.
     retired: Vec<String>,
+    /// Charts of older sources (by content hash) that newer files replaced,
+    /// removed from committed parts at the next commit, in one pass.
+    doomed: HashMap<String, HashSet<ChartId>>,
+    /// Ids of the sources in `doomed`, and of those left with no chart at all.
+    doomed_owners: HashSet<u64>,
+    emptied: HashSet<u64>,
     log: Vec<LogEntry>,
     schema: SchemaRef,
     /// Whether the working manifest differs from the committed one.
@@ -147,6 +153,9 @@ impl Writer {
             pending_sources: BTreeSet::new(),
             stream_parts: None,
             retired: Vec::new(),
+            doomed: HashMap::new(),
+            doomed_owners: HashSet::new(),
+            emptied: HashSet::new(),
             log: Vec::new(),
             schema: table::chart_entries().schema(),
             dirty: false,
@@ -344,16 +353,17 @@ impl Writer {
         Ok((entry, id))
     }
 
-    /// Removes the rows of `doomed` charts of older sources, from the pending
-    /// buffer and, copy-on-write, from committed parts. Returns rows removed.
+    /// Takes the `doomed` charts away from their older sources: at once from
+    /// the pending buffer, and from committed parts at the next commit (so a
+    /// folder of re-downloaded files rewrites each part once, not once per file).
+    /// Returns the rows removed.
     fn replace(&mut self, doomed: HashMap<usize, HashSet<ChartId>>) -> Result<u64, StoreError> {
         if doomed.is_empty() {
             return Ok(0);
         }
         let mut removed = 0;
         let mut by_hash: HashMap<String, HashSet<ChartId>> = HashMap::new();
-        let mut owners: HashSet<u64> = HashSet::new();
-        let mut emptied: HashSet<u64> = HashSet::new();
+        let mut owners = HashSet::new();
         for (owner, ids) in doomed {
             let source = &mut self.manifest.sources[owner];
             source.charts.retain(|c| {
@@ -363,9 +373,13 @@ impl Writer {
             });
             owners.insert(source.id);
             if source.charts.is_empty() {
-                emptied.insert(source.id);
+                self.emptied.insert(source.id);
             }
-            by_hash.insert(source.hash.clone(), ids);
+            self.doomed
+                .entry(source.hash.clone())
+                .or_default()
+                .extend(ids.iter().cloned());
+            by_hash.entry(source.hash.clone()).or_default().extend(ids);
         }
         if self.pending_sources.iter().any(|id| owners.contains(id)) {
             let mut kept = Vec::with_capacity(self.pending.len());
@@ -376,8 +390,21 @@ impl Writer {
                 kept.push(batch);
             }
             self.pending = kept;
-            self.pending_sources.retain(|id| !emptied.contains(id));
         }
+        self.doomed_owners.extend(owners);
+        self.dirty = true;
+        Ok(removed)
+    }
+
+    /// Rewrites the committed parts that hold rows of replaced charts.
+    fn remove_doomed(&mut self) -> Result<(), StoreError> {
+        if self.doomed.is_empty() {
+            return Ok(());
+        }
+        let doomed = std::mem::take(&mut self.doomed);
+        let owners = std::mem::take(&mut self.doomed_owners);
+        let emptied = std::mem::take(&mut self.emptied);
+        self.pending_sources.retain(|id| !emptied.contains(id));
         let old_parts = self
             .manifest
             .tables
@@ -391,7 +418,7 @@ impl Writer {
             }
             let batches: Vec<RecordBatch> = parts::read_part(&self.root, &part)?
                 .iter()
-                .map(|b| parts::drop_charts(b, &by_hash))
+                .map(|b| parts::drop_charts(b, &doomed))
                 .collect::<Result<_, _>>()?;
             let sources: Vec<u64> = part
                 .sources
@@ -414,8 +441,7 @@ impl Writer {
         self.manifest
             .tables
             .insert(CHART_ENTRIES.to_string(), new_parts);
-        self.dirty = true;
-        Ok(removed)
+        Ok(())
     }
 
     /// Buffers a batch. Runs of small batches (one per input file) are merged
@@ -479,6 +505,8 @@ impl Writer {
     /// Makes everything taken in so far durable and visible: writes pending
     /// rows and log entries, then atomically replaces the manifest.
     pub fn commit(&mut self) -> Result<(), StoreError> {
+        // Before the flush, so the part about to be written is not rewritten.
+        self.remove_doomed()?;
         self.flush()?;
         if !self.log.is_empty() {
             let batch = self.log_batch()?;
