@@ -19,6 +19,17 @@ pub struct Cli {
     #[arg(long, global = true, env = "CHARTLENS_STORE", default_value = DEFAULT_STORE)]
     pub store: PathBuf,
 
+    /// Seconds a replaced or compacted Parquet part stays on disk for queries
+    /// still reading it.
+    #[arg(
+        long,
+        global = true,
+        env = "CHARTLENS_RETIRE_GRACE_SECS",
+        default_value_t = 600,
+        hide = true
+    )]
+    pub retire_grace_secs: u64,
+
     #[command(subcommand)]
     pub command: Command,
 }

@@ -30,6 +30,17 @@ pub struct Manifest {
     /// Every source file whose content the store has taken in, including files
     /// whose charts were all superseded later (so re-ingesting them adds nothing).
     pub sources: Vec<SourceRecord>,
+    /// Parts dropped from the tables but kept on disk for a while, so queries
+    /// that started on an older version can finish reading them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub retired: Vec<RetiredPart>,
+}
+
+/// A part no longer in any table, and when it left (Unix seconds).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct RetiredPart {
+    pub file: String,
+    pub since: i64,
 }
 
 /// One Parquet file of a table.

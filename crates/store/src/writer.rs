@@ -15,7 +15,7 @@ use chartlens_model::ChartKey;
 use chartlens_model::table::{self, CHART_ENTRIES, INGEST_LOG};
 
 use crate::error::StoreError;
-use crate::manifest::{ChartRecord, Manifest, Part, SourceRecord};
+use crate::manifest::{ChartRecord, Manifest, Part, RetiredPart, SourceRecord};
 use crate::parts::{self, ChartId};
 
 /// Tuning of the writer.
@@ -25,6 +25,9 @@ pub struct WriteOptions {
     pub part_rows: usize,
     /// Compact a table once it has this many parts under half of `part_rows`.
     pub compact_after: usize,
+    /// Seconds a replaced or compacted part stays on disk for queries that
+    /// were already reading it.
+    pub retire_grace_secs: u64,
 }
 
 impl Default for WriteOptions {
@@ -32,6 +35,7 @@ impl Default for WriteOptions {
         WriteOptions {
             part_rows: 500_000,
             compact_after: 8,
+            retire_grace_secs: 600,
         }
     }
 }
@@ -524,13 +528,24 @@ impl Writer {
         if !self.dirty {
             return Ok(());
         }
+        let now = chrono::Utc::now().timestamp();
+        let retired = self
+            .retired
+            .drain(..)
+            .map(|file| RetiredPart { file, since: now });
+        self.manifest.retired.extend(retired);
+        let grace = i64::try_from(self.options.retire_grace_secs).unwrap_or(i64::MAX);
+        let (expired, kept): (Vec<RetiredPart>, Vec<RetiredPart>) =
+            std::mem::take(&mut self.manifest.retired)
+                .into_iter()
+                .partition(|r| now.saturating_sub(r.since) >= grace);
+        self.manifest.retired = kept;
         self.manifest.version += 1;
         self.manifest.save(&self.root)?;
         self.dirty = false;
-        for rel in self.retired.drain(..) {
-            let path = self.root.join(rel);
+        for part in expired {
             // The manifest no longer lists it; a failed delete leaves only a leftover.
-            let _ = fs::remove_file(path);
+            let _ = fs::remove_file(self.root.join(part.file));
         }
         Ok(())
     }
@@ -676,6 +691,7 @@ fn remove_leftovers(root: &Path, manifest: &Manifest) -> Result<(), StoreError> 
         .values()
         .flatten()
         .map(|p| p.file.as_str())
+        .chain(manifest.retired.iter().map(|r| r.file.as_str()))
         .collect();
     let data = root.join(DATA_DIR);
     for table_dir in fs::read_dir(&data).map_err(|e| StoreError::io(&data, e))? {

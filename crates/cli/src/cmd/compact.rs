@@ -8,9 +8,9 @@ use chartlens_store::{Store, WriteOptions};
 
 use crate::exit;
 
-pub fn run(store_dir: &Path) -> anyhow::Result<u8> {
+pub fn run(store_dir: &Path, write: WriteOptions) -> anyhow::Result<u8> {
     let store = Store::open(store_dir)?;
-    let mut writer = store.writer(WriteOptions::default())?;
+    let mut writer = store.writer(write)?;
     let merged = writer.compact(true)?;
     let manifest = writer.finish()?;
     let counts: Vec<String> = table::all_tables()

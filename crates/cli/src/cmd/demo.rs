@@ -8,6 +8,7 @@ use std::fs;
 use std::path::Path;
 
 use anyhow::Context;
+use chartlens_store::WriteOptions;
 use chrono::{Duration, NaiveDate};
 use clap::Parser;
 
@@ -221,7 +222,7 @@ fn write_archive(dir: &Path) -> anyhow::Result<usize> {
     Ok(files + 1)
 }
 
-pub fn run(store: &Path, args: &DemoArgs) -> anyhow::Result<u8> {
+pub fn run(store: &Path, args: &DemoArgs, write: WriteOptions) -> anyhow::Result<u8> {
     if args.dir.exists() {
         fs::remove_dir_all(&args.dir)
             .with_context(|| format!("clearing {}", args.dir.display()))?;
@@ -241,7 +242,7 @@ pub fn run(store: &Path, args: &DemoArgs) -> anyhow::Result<u8> {
     let Command::Ingest(ingest_args) = cli.command else {
         unreachable!("parsed an ingest command line")
     };
-    let code = ingest::run(store, &ingest_args.validate()?)?;
+    let code = ingest::run(store, &ingest_args.validate()?, write)?;
     println!("\nhow many viral tracks reached how many markets (GLOBAL left out):");
     let query = "select markets, count(*) as tracks from ( \
                    select track_id, count(distinct region) as markets from chart_entries \

@@ -69,12 +69,12 @@ impl Tally {
     }
 }
 
-pub fn run(store_dir: &Path, config: &IngestConfig) -> anyhow::Result<u8> {
+pub fn run(store_dir: &Path, config: &IngestConfig, write: WriteOptions) -> anyhow::Result<u8> {
     let started = Instant::now();
     let store = Store::open_or_create(store_dir)?;
     let options = WriteOptions {
         part_rows: config.part_rows,
-        ..WriteOptions::default()
+        ..write
     };
     let mut writer = store.writer(options)?;
     let exclude = vec![fs::canonicalize(store_dir).context("locating the store")?];

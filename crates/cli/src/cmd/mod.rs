@@ -6,15 +6,21 @@ pub mod ingest;
 pub mod sql;
 mod tables;
 
+use chartlens_store::WriteOptions;
+
 use crate::args::{Cli, Command};
 
 /// Runs the chosen subcommand and returns the process exit code.
 pub fn run(cli: Cli) -> anyhow::Result<u8> {
+    let write = WriteOptions {
+        retire_grace_secs: cli.retire_grace_secs,
+        ..WriteOptions::default()
+    };
     match cli.command {
-        Command::Ingest(args) => ingest::run(&cli.store, &args.validate()?),
+        Command::Ingest(args) => ingest::run(&cli.store, &args.validate()?, write),
         Command::Sql(args) => sql::run(&cli.store, &args),
         Command::Tables => tables::run(&cli.store),
-        Command::Compact => compact::run(&cli.store),
-        Command::Demo(args) => demo::run(&cli.store, &args),
+        Command::Compact => compact::run(&cli.store, write),
+        Command::Demo(args) => demo::run(&cli.store, &args, write),
     }
 }

@@ -2,7 +2,7 @@
 
 use std::fs;
 
-use crate::{ExpectCode, chartlens, data, part_files, scalar, sql};
+use crate::{ExpectCode, chartlens, data, manifest, part_files, scalar, sql};
 
 #[test]
 fn every_layout_lands_with_market_period_and_counts() {
@@ -271,16 +271,29 @@ fn many_small_files_become_one_part_and_small_parts_get_compacted() {
             .arg(&file)
             .expect_code(0);
     }
+    let manifest = manifest(store.path());
+    let listed = |table: &str| manifest["tables"][table].as_array().unwrap().len();
     assert!(
-        part_files(store.path(), "chart_entries") < 8,
+        listed("chart_entries") < 8,
         "small parts were not compacted"
     );
-    assert!(part_files(store.path(), "ingest_log") < 8);
+    assert!(listed("ingest_log") < 8);
     assert_eq!(
         scalar(store.path(), "select count(*) from chart_entries"),
         "38"
     );
-    chartlens(store.path()).arg("compact").expect_code(0);
+    // Merged-away parts stay on disk for a grace period, for queries that
+    // were reading them, and are listed as retired until then.
+    let retired = manifest["retired"].as_array().unwrap();
+    assert!(!retired.is_empty());
+    for part in retired {
+        assert!(store.path().join(part["file"].as_str().unwrap()).is_file());
+    }
+    // Without a grace period, compaction leaves exactly one part on disk.
+    chartlens(store.path())
+        .env("CHARTLENS_RETIRE_GRACE_SECS", "0")
+        .arg("compact")
+        .expect_code(0);
     assert_eq!(part_files(store.path(), "chart_entries"), 1);
     assert_eq!(
         scalar(

@@ -63,6 +63,12 @@ pub fn scalar(store: &Path, query: &str) -> String {
     value
 }
 
+/// The store's committed manifest.
+pub fn manifest(store: &Path) -> serde_json::Value {
+    let bytes = std::fs::read(store.join("manifest.json")).expect("a manifest");
+    serde_json::from_slice(&bytes).expect("manifest is JSON")
+}
+
 /// Parquet files currently in a table's data directory.
 pub fn part_files(store: &Path, table: &str) -> usize {
     std::fs::read_dir(store.join("data").join(table))
