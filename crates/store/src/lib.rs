@@ -1,7 +1,8 @@
 //! The chartlens store: a directory of Parquet parts listed by one manifest,
 //! written by a single [`Writer`] and queried with DataFusion.
 //!
-//! Layout: `manifest.json` (the committed state), `data/<table>/part-*.parquet`
+//! Layout: `manifest.json` (the committed state), `sources-<version>.json` (the
+//! writer's index of source files), `data/<table>/part-*.parquet`
 //! (the rows), `.lock` (held by the writer).
 
 pub mod error;

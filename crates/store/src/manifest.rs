@@ -3,6 +3,10 @@
 //! lists; parts not listed are leftovers of an interrupted write and are ignored.
 //! The manifest is replaced atomically (write, fsync, rename), so a reader sees
 //! either the old store or the new one, never a mix.
+//!
+//! The index of source files (which file provides which chart), needed only by
+//! the writer and large for big archives, sits in a file of its own
+//! (`sources-<version>.json`) that the manifest names: queries never parse it.
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
@@ -15,6 +19,8 @@ use serde::{Deserialize, Serialize};
 use crate::error::StoreError;
 
 pub const MANIFEST_FILE: &str = "manifest.json";
+/// Source index files are named `sources-<version>.json`.
+pub const SOURCES_PREFIX: &str = "sources-";
 /// Bumped when the manifest or the table layout changes incompatibly.
 pub const FORMAT: u32 = 1;
 
@@ -29,7 +35,12 @@ pub struct Manifest {
     pub tables: BTreeMap<String, Vec<Part>>,
     /// Every source file whose content the store has taken in, including files
     /// whose charts were all superseded later (so re-ingesting them adds nothing).
+    /// Loaded only by [`Manifest::load_with_sources`].
+    #[serde(skip)]
     pub sources: Vec<SourceRecord>,
+    /// The file, relative to the store root, that holds `sources`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sources_file: Option<String>,
     /// Parts dropped from the tables but kept on disk for a while, so queries
     /// that started on an older version can finish reading them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -103,7 +114,22 @@ impl Manifest {
         }
     }
 
-    /// Reads the manifest of the store at `root`; a missing file is an empty store.
+    /// Reads the manifest and the source index, as the writer needs them.
+    pub fn load_with_sources(root: &Path) -> Result<Manifest, StoreError> {
+        let mut manifest = Manifest::load(root)?;
+        if let Some(rel) = &manifest.sources_file {
+            let path = root.join(rel);
+            let text = fs::read(&path).map_err(|e| StoreError::io(&path, e))?;
+            manifest.sources = serde_json::from_slice(&text).map_err(|e| StoreError::Manifest {
+                path,
+                message: e.to_string(),
+            })?;
+        }
+        Ok(manifest)
+    }
+
+    /// Reads the manifest of the store at `root`, without the source index; a
+    /// missing file is an empty store.
     pub fn load(root: &Path) -> Result<Manifest, StoreError> {
         let path = root.join(MANIFEST_FILE);
         let text = match fs::read(&path) {
@@ -128,22 +154,26 @@ impl Manifest {
         Ok(manifest)
     }
 
-    /// Writes the manifest atomically: a temporary file is written and synced,
-    /// then renamed over the old one, and the directory is synced.
-    pub fn save(&self, root: &Path) -> Result<(), StoreError> {
+    /// Writes the source index under a new name, then the manifest naming it,
+    /// atomically: a temporary file is written and synced, then renamed over
+    /// the old one, and the directory is synced. The old index is deleted last.
+    pub fn save(&mut self, root: &Path) -> Result<(), StoreError> {
         let path = root.join(MANIFEST_FILE);
+        let previous = self.sources_file.take();
+        if !self.sources.is_empty() {
+            let rel = format!("{SOURCES_PREFIX}{:08}.json", self.version);
+            let index = root.join(&rel);
+            write_synced(&index, &to_json(&self.sources, &index)?)?;
+            self.sources_file = Some(rel);
+        }
         let tmp = root.join(format!("{MANIFEST_FILE}.{}.tmp", std::process::id()));
-        let bytes = serde_json::to_vec(self).map_err(|e| StoreError::Manifest {
-            path: path.clone(),
-            message: e.to_string(),
-        })?;
-        let mut file = File::create(&tmp).map_err(|e| StoreError::io(&tmp, e))?;
-        file.write_all(&bytes)
-            .map_err(|e| StoreError::io(&tmp, e))?;
-        file.sync_all().map_err(|e| StoreError::io(&tmp, e))?;
-        drop(file);
+        write_synced(&tmp, &to_json(&*self, &path)?)?;
         fs::rename(&tmp, &path).map_err(|e| StoreError::io(&path, e))?;
         sync_dir(root);
+        if let Some(old) = previous.filter(|old| Some(old) != self.sources_file.as_ref()) {
+            // Nothing names it any more; a failed delete leaves only a leftover.
+            let _ = fs::remove_file(root.join(old));
+        }
         Ok(())
     }
 
@@ -159,6 +189,19 @@ impl Manifest {
         self.next_id += 1;
         self.next_id
     }
+}
+
+fn to_json<T: Serialize>(value: &T, path: &Path) -> Result<Vec<u8>, StoreError> {
+    serde_json::to_vec(value).map_err(|e| StoreError::Manifest {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })
+}
+
+fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    let mut file = File::create(path).map_err(|e| StoreError::io(path, e))?;
+    file.write_all(bytes).map_err(|e| StoreError::io(path, e))?;
+    file.sync_all().map_err(|e| StoreError::io(path, e))
 }
 
 /// Makes a rename durable. Not every platform can open a directory; where it
@@ -187,17 +230,43 @@ mod tests {
                 sources: vec![1],
             }],
         );
+        m.sources.push(SourceRecord {
+            id: 1,
+            hash: "h".into(),
+            identity: "i".into(),
+            path: "a.csv".into(),
+            layout: "l".into(),
+            charts: Vec::new(),
+        });
         m.save(dir.path()).unwrap();
         let back = Manifest::load(dir.path()).unwrap();
         assert_eq!(back.version, 3);
         assert_eq!(back.parts("t"), m.parts("t"));
         assert_eq!(back.rows("t"), 5);
-        // No temporary file is left behind.
-        let names: Vec<_> = fs::read_dir(dir.path())
+        // Readers do not load the source index; the writer does.
+        assert!(back.sources.is_empty());
+        assert_eq!(
+            Manifest::load_with_sources(dir.path()).unwrap().sources,
+            m.sources
+        );
+
+        // A new version writes a new index and deletes the old one; no
+        // temporary file is left behind.
+        m.version = 4;
+        m.save(dir.path()).unwrap();
+        let mut names: Vec<_> = fs::read_dir(dir.path())
             .unwrap()
-            .map(|e| e.unwrap().file_name())
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
-        assert_eq!(names, vec![std::ffi::OsString::from(MANIFEST_FILE)]);
+        names.sort();
+        assert_eq!(names, [MANIFEST_FILE, "sources-00000004.json"]);
+        assert_eq!(
+            Manifest::load_with_sources(dir.path())
+                .unwrap()
+                .sources
+                .len(),
+            1
+        );
     }
 
     #[test]

@@ -142,7 +142,7 @@ impl Writer {
             }
             Err(fs::TryLockError::Error(e)) => return Err(StoreError::io(&lock_path, e)),
         }
-        let manifest = Manifest::load(root)?;
+        let manifest = Manifest::load_with_sources(root)?;
         remove_leftovers(root, &manifest)?;
         let mut writer = Writer {
             root: root.to_path_buf(),
@@ -715,7 +715,10 @@ fn remove_leftovers(root: &Path, manifest: &Manifest) -> Result<(), StoreError> 
         .flatten()
     {
         let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with(crate::manifest::MANIFEST_FILE) && name.ends_with(".tmp") {
+        let temporary = name.starts_with(crate::manifest::MANIFEST_FILE) && name.ends_with(".tmp");
+        let stale_index = name.starts_with(crate::manifest::SOURCES_PREFIX)
+            && manifest.sources_file.as_deref() != Some(name.as_str());
+        if temporary || stale_index {
             let _ = fs::remove_file(entry.path());
         }
     }
