@@ -83,7 +83,13 @@ pub fn read<R: Read, E>(
         .map_err(|e| Reject::new(RejectKind::Io, None, e.to_string()))?;
     let skip = sniff(&prefix)?;
     prefix.drain(..skip);
-    spotify_charts::read(source, io::Cursor::new(prefix).chain(input), sink)
+    let delimiter = delimiter(&prefix);
+    spotify_charts::read(
+        source,
+        delimiter,
+        io::Cursor::new(prefix).chain(input),
+        sink,
+    )
 }
 
 /// Checks the start of a file; returns how many bytes to skip (a byte-order mark).
@@ -146,6 +152,29 @@ fn sniff(prefix: &[u8]) -> Result<usize, Reject> {
         }
     }
     Ok(skip)
+}
+
+/// The field separator of a CSV file, from its first lines: a comma, or the
+/// semicolon or tab that spreadsheet programs write in some locales.
+fn delimiter(prefix: &[u8]) -> u8 {
+    let mut best = (0, b',');
+    for line in prefix.split(|b| *b == b'\n').take(2) {
+        for candidate in [b',', b';', b'\t'] {
+            let mut quoted = false;
+            let mut count = 0;
+            for &b in line {
+                match b {
+                    b'"' => quoted = !quoted,
+                    b if b == candidate && !quoted => count += 1,
+                    _ => {}
+                }
+            }
+            if count > best.0 {
+                best = (count, candidate);
+            }
+        }
+    }
+    best.1
 }
 
 /// The BLAKE3 hash of a file's content in hex, the identity that makes re-ingest
@@ -269,6 +298,13 @@ mod tests {
         );
         let bad = sniff(b"a,b\nc,\xFF\xFF\n").unwrap_err();
         assert_eq!((bad.kind, bad.line), (RejectKind::Encoding, Some(2)));
+        assert_eq!(
+            delimiter(b"Position,\"Track Name\",Artist,URL\n1,a,b,c"),
+            b','
+        );
+        assert_eq!(delimiter(b"Position;\"Track; Name\";Artist;URL\n"), b';');
+        assert_eq!(delimiter(b"rank\turi\tartist_names\n"), b'\t');
+        assert_eq!(delimiter(b"\"a;b;c;d\",x\n"), b',');
         // A character cut at the end of the window is fine.
         assert_eq!(sniff("a,é".as_bytes().split_last().unwrap().1).unwrap(), 0);
     }

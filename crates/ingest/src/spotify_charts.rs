@@ -107,12 +107,14 @@ pub const KNOWN_HEADERS: &str = "`Position,\"Track Name\",Artist[,Streams],URL`,
 /// file never stores part of it.
 pub fn read<R: Read, E>(
     source: &Source<'_>,
+    delimiter: u8,
     input: R,
     sink: &mut dyn FnMut(RecordBatch) -> Result<(), E>,
 ) -> Result<FileSummary, ReadError<E>> {
     let mut csv = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
+        .delimiter(delimiter)
         .from_reader(input);
     let mut record = csv::ByteRecord::new();
 

@@ -20,7 +20,7 @@ fn every_layout_lands_with_market_period_and_counts() {
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        stdout.contains("ingested 5 files (16 rows in 8 charts)"),
+        stdout.contains("ingested 6 files (17 rows in 9 charts)"),
         "{stdout}"
     );
 
@@ -44,11 +44,21 @@ viral50,weekly,JP,2019-05-02,2019-05-02,2,3ROfBX6lJLnCmaw1NrZkDh,Official HIGE D
 viral50,weekly,JP,2019-05-02,2019-05-02,3,5tiHnk7zU6ztK2ri8mf6mH,TWICE,
 viral50,daily,KR,2023-01-05,2023-01-05,1,0b9oOr2ZgvyQu88wzixux9,NewJeans,
 viral50,daily,KR,2023-01-05,2023-01-05,2,3r8RuvgbX9s7ammBn07D3W,\"NewJeans, Guest\",
+top200,,SE,2020-02-06,2020-02-13,1,21jGcNKet2qwijlDFuPiPb,Artist A,1234
 top200,,US,2020-01-02,2020-01-09,1,21jGcNKet2qwijlDFuPiPb,Post Malone,9876543
 top200,,US,2020-01-02,2020-01-09,2,4saklk6nie3yiGePpBwUoc,BTS,8765432
 top200,,US,2020-01-02,2020-01-09,3,04TshWXkhV1qkqHzf31Hn6,Kenshi Yonezu,1234567
 ";
     assert_eq!(rows, expected);
+
+    // A semicolon-separated spreadsheet export with CRLF line ends reads the same.
+    assert_eq!(
+        scalar(
+            store.path(),
+            "select track_name from chart_entries where region = 'SE'"
+        ),
+        "Song; with semicolon"
+    );
 
     // Every row points back to its file and line.
     let lines = sql(
@@ -62,7 +72,7 @@ top200,,US,2020-01-02,2020-01-09,3,04TshWXkhV1qkqHzf31Hn6,Kenshi Yonezu,1234567
     );
     assert_eq!(
         layouts,
-        "layout,n\nspotify-charts,2\nspotify-combined,1\nspotify-legacy-regional,1\nspotify-legacy-viral,1\n"
+        "layout,n\nspotify-charts,2\nspotify-combined,1\nspotify-legacy-regional,2\nspotify-legacy-viral,1\n"
     );
 }
 
@@ -84,17 +94,17 @@ fn running_again_adds_nothing_and_says_so() {
         stdout.contains("ingested 0 files (0 rows in 0 charts)"),
         "{stdout}"
     );
-    assert!(stdout.contains("5 unchanged"), "{stdout}");
+    assert!(stdout.contains("6 unchanged"), "{stdout}");
     assert_eq!(
         scalar(store.path(), "select count(*) from chart_entries"),
-        "16"
+        "17"
     );
     assert_eq!(
         sql(
             store.path(),
             "select status, count(*) as n from ingest_log group by status order by status"
         ),
-        "status,n\ningested,5\nunchanged,5\n"
+        "status,n\ningested,6\nunchanged,6\n"
     );
 }
 

@@ -21,7 +21,7 @@ fn formats() {
         .unwrap();
     assert_eq!(
         String::from_utf8_lossy(&csv.stdout),
-        "region,n\nAR,3\nGLOBAL,4\nJP,4\nKR,2\nUS,3\n"
+        "region,n\nAR,3\nGLOBAL,4\nJP,4\nKR,2\nSE,1\nUS,3\n"
     );
 
     let json = chartlens(store.path())
@@ -42,7 +42,7 @@ fn formats() {
         "{text}"
     );
     assert!(!text.contains("| JP "), "{text}");
-    assert!(text.contains("(2 of 5 rows shown"), "{text}");
+    assert!(text.contains("(2 of 6 rows shown"), "{text}");
 
     let empty = chartlens(store.path())
         .args([
@@ -61,8 +61,8 @@ fn tables_and_columns_can_be_listed() {
     let store = store_with_fixtures();
     let out = chartlens(store.path()).arg("tables").output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("chart_entries (16 rows)"), "{text}");
-    assert!(text.contains("ingest_log (5 rows)"), "{text}");
+    assert!(text.contains("chart_entries (17 rows)"), "{text}");
+    assert!(text.contains("ingest_log (6 rows)"), "{text}");
     assert!(text.contains("period_start"), "{text}");
     // The SQL catalogue agrees.
     let cols = crate::sql(
