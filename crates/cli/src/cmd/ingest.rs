@@ -109,7 +109,9 @@ pub fn run(store_dir: &Path, config: &IngestConfig, write: WriteOptions) -> anyh
     }
     let known = writer.known_identities();
     let read = &config.read;
-    let write_failed = std::thread::scope(|scope| -> anyhow::Result<()> {
+    // Files are read in parallel, a chunk ahead, while this thread hands them
+    // to the writer in path order.
+    std::thread::scope(|scope| -> anyhow::Result<()> {
         let (tx, rx) = crossbeam_channel::bounded::<Vec<Outcome>>(1);
         let known = &known;
         let small = &small;
@@ -130,8 +132,7 @@ pub fn run(store_dir: &Path, config: &IngestConfig, write: WriteOptions) -> anyh
             }
         }
         Ok(())
-    });
-    write_failed?;
+    })?;
     for path in &large {
         report(stream_in(&mut writer, path, read)?, &mut tally);
     }
@@ -158,8 +159,9 @@ pub fn run(store_dir: &Path, config: &IngestConfig, write: WriteOptions) -> anyh
             println!("{:>8}  {kind}", thousands(*n));
         }
         println!(
-            "details: chartlens sql \"select path, line, reason from ingest_log \
-             where run_id = '{run_id}' and status = 'rejected'\""
+            "details: chartlens --store {} sql \"select path, line, reason from ingest_log \
+             where run_id = '{run_id}' and status = 'rejected'\"",
+            store_dir.display()
         );
     }
     let live = manifest
