@@ -1,6 +1,7 @@
 //! The chartlens domain model: markets, charts and the contract of the stored
 //! tables. Every other crate speaks in these types.
 
+pub mod artist;
 pub mod chart;
 pub mod credits;
 pub mod region;

@@ -1,0 +1,276 @@
+//! Artists and their names: the plain registry CSV (`name,country,genres,aliases`,
+//! lists separated by `;`), the small registry built into chartlens, and name
+//! matching that links spellings without ever merging two artists on a guess.
+//!
+//! Two forms of a name are compared. The *exact form* is the name after Unicode
+//! NFKC (so full-width `ＢＴＳ` is `BTS` and half-width `ｶﾞ` is `ガ`) with spaces
+//! collapsed. The *key* also folds case, Latin accents and punctuation
+//! (`Kenshi Yonezu`, `kenshi yonezu` and `KENSHI-YONEZU` share one). A name
+//! resolves by exact form first, then by key, and only when exactly one artist
+//! answers: `LISA` and `LiSA` are two artists, so `lisa` stays ambiguous.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
+
+use crate::region::Region;
+
+/// One artist as a registry file describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArtistRecord {
+    pub name: String,
+    pub country: Option<Region>,
+    /// Genre tags, lower case (`k-pop`, `j-rock`).
+    pub genres: Vec<String>,
+    /// Other names: native script, romanisations, abbreviations.
+    pub aliases: Vec<String>,
+    /// 1-based line of the registry file.
+    pub line: u64,
+}
+
+impl ArtistRecord {
+    /// The name and every alias.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.name.as_str()).chain(self.aliases.iter().map(String::as_str))
+    }
+}
+
+/// A registry file that cannot be read, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistryError {
+    pub line: u64,
+    pub message: String,
+}
+
+impl fmt::Display for RegistryError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}: {}", self.line, self.message)
+    }
+}
+
+impl std::error::Error for RegistryError {}
+
+/// The header of the plain registry CSV.
+pub const REGISTRY_HEADER: [&str; 4] = ["name", "country", "genres", "aliases"];
+
+/// Reads a plain registry CSV: `name,country,genres,aliases`, with `country` a
+/// country name or ISO code (or empty) and the two lists separated by `;`.
+pub fn parse_registry_csv(text: &str) -> Result<Vec<ArtistRecord>, RegistryError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .map_err(|e| RegistryError {
+            line: 1,
+            message: e.to_string(),
+        })?
+        .iter()
+        .map(|h| h.trim().to_lowercase())
+        .collect();
+    if header != REGISTRY_HEADER {
+        return Err(RegistryError {
+            line: 1,
+            message: format!("expected the header `{}`", REGISTRY_HEADER.join(",")),
+        });
+    }
+    let list = |field: &str| -> Vec<String> {
+        field
+            .split(';')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    let mut records = Vec::new();
+    for row in reader.records() {
+        let row = row.map_err(|e| RegistryError {
+            line: e.position().map_or(0, csv::Position::line),
+            message: e.to_string(),
+        })?;
+        let line = row.position().map_or(0, csv::Position::line);
+        let name = row[0].trim();
+        if name.is_empty() {
+            return Err(RegistryError {
+                line,
+                message: "the artist name is empty".into(),
+            });
+        }
+        let country = match row[1].trim() {
+            "" => None,
+            text => Some(Region::parse(text).ok_or_else(|| RegistryError {
+                line,
+                message: format!("`{text}` is not a country name or ISO code"),
+            })?),
+        };
+        records.push(ArtistRecord {
+            name: name.to_string(),
+            country,
+            genres: list(&row[2])
+                .into_iter()
+                .map(|g| g.to_lowercase())
+                .collect(),
+            aliases: list(&row[3]),
+            line,
+        });
+    }
+    Ok(records)
+}
+
+/// The registry shipped with chartlens: well-known K-pop and J-pop acts with
+/// their native-script names and origin, written from general knowledge.
+pub fn builtin() -> Vec<ArtistRecord> {
+    parse_registry_csv(include_str!("../data/artists.csv"))
+        .expect("the built-in registry is valid (checked by its test)")
+}
+
+/// A name after NFKC with runs of white space collapsed.
+pub fn exact_form(name: &str) -> String {
+    name.nfkc()
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The matching key of a name: NFKC, lower case, Latin accents removed, and
+/// only letters and digits kept (so CJK and Hangul names are unchanged).
+pub fn name_key(name: &str) -> String {
+    name.nfkc()
+        .flat_map(char::to_lowercase)
+        .collect::<String>()
+        .nfd()
+        // Only the combining marks of Latin accents: Japanese voicing marks
+        // (U+3099, U+309A) are combining too and must stay.
+        .filter(|c| !(is_combining_mark(*c) && ('\u{300}'..='\u{36f}').contains(c)))
+        .nfc()
+        .filter(|c| c.is_alphanumeric())
+        .collect()
+}
+
+/// What a name resolves to in a set of artists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolution {
+    /// Exactly one artist has this name.
+    Unique(usize),
+    /// Several artists answer to it; nothing is decided.
+    Ambiguous(Vec<usize>),
+    Unknown,
+}
+
+/// Looks names up among artists by exact form, then by key.
+#[derive(Debug, Default)]
+pub struct NameIndex {
+    exact: HashMap<String, Vec<usize>>,
+    keyed: HashMap<String, Vec<usize>>,
+}
+
+impl NameIndex {
+    pub fn new(artists: &[ArtistRecord]) -> NameIndex {
+        let mut index = NameIndex::default();
+        for (i, artist) in artists.iter().enumerate() {
+            for name in artist.names() {
+                for (map, form) in [
+                    (&mut index.exact, exact_form(name)),
+                    (&mut index.keyed, name_key(name)),
+                ] {
+                    let ids = map.entry(form).or_default();
+                    if !ids.contains(&i) {
+                        ids.push(i);
+                    }
+                }
+            }
+        }
+        index
+    }
+
+    pub fn resolve(&self, name: &str) -> Resolution {
+        for (map, form) in [
+            (&self.exact, exact_form(name)),
+            (&self.keyed, name_key(name)),
+        ] {
+            match map.get(&form).map(Vec::as_slice) {
+                Some([one]) => return Resolution::Unique(*one),
+                Some(many) if many.len() > 1 => return Resolution::Ambiguous(many.to_vec()),
+                _ => {}
+            }
+        }
+        Resolution::Unknown
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_fold_width_case_accents_and_punctuation() {
+        assert_eq!(name_key("ＢＴＳ"), "bts");
+        assert_eq!(name_key("Kenshi  Yonezu"), name_key("KENSHI-YONEZU"));
+        assert_eq!(name_key("ROSÉ"), "rose");
+        assert_eq!(name_key("(G)I-DLE"), "gidle");
+        assert_eq!(name_key("米津玄師"), "米津玄師");
+        // Half-width katakana with a voicing mark becomes the full-width letter.
+        assert_eq!(name_key("ｶﾞｶﾞ"), name_key("ガガ"));
+        assert_ne!(name_key("ガ"), name_key("カ"));
+        assert_eq!(
+            exact_form(" Official  HIGE DANdism "),
+            "Official HIGE DANdism"
+        );
+    }
+
+    #[test]
+    fn builtin_registry_is_valid_and_unambiguous_in_exact_form() {
+        let artists = builtin();
+        assert!(artists.len() >= 100);
+        let mut seen = HashMap::new();
+        for (i, artist) in artists.iter().enumerate() {
+            assert!(artist.country.is_some(), "{} has no country", artist.name);
+            for name in artist.names() {
+                if let Some(other) = seen.insert(exact_form(name), i) {
+                    assert_eq!(other, i, "{name} names two artists");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn names_resolve_across_scripts_and_never_on_a_guess() {
+        let artists = builtin();
+        let index = NameIndex::new(&artists);
+        let name_of = |name: &str| match index.resolve(name) {
+            Resolution::Unique(i) => Some((
+                artists[i].name.as_str(),
+                artists[i].country.as_ref().unwrap().code(),
+            )),
+            _ => None,
+        };
+        assert_eq!(name_of("米津玄師"), Some(("Kenshi Yonezu", "JP")));
+        assert_eq!(name_of("kenshi yonezu"), Some(("Kenshi Yonezu", "JP")));
+        assert_eq!(name_of("방탄소년단"), Some(("BTS", "KR")));
+        assert_eq!(
+            name_of("Official髭男dism"),
+            Some(("Official HIGE DANdism", "JP"))
+        );
+        assert_eq!(name_of("LISA"), Some(("LISA", "TH")));
+        assert_eq!(name_of("LiSA"), Some(("LiSA", "JP")));
+        assert!(matches!(index.resolve("lisa"), Resolution::Ambiguous(ids) if ids.len() == 2));
+        assert_eq!(index.resolve("Nobody Known"), Resolution::Unknown);
+    }
+
+    #[test]
+    fn registry_errors_name_the_line() {
+        let bad = "name,country,genres,aliases\nA,KR,k-pop,\nB,Atlantis,,\n";
+        let err = parse_registry_csv(bad).unwrap_err();
+        assert_eq!(err.line, 3);
+        assert!(err.message.contains("Atlantis"));
+        assert_eq!(parse_registry_csv("who,where\n").unwrap_err().line, 1);
+        let err = parse_registry_csv("name,country,genres,aliases\n,KR,,\n").unwrap_err();
+        assert_eq!(
+            (err.line, err.message.as_str()),
+            (2, "the artist name is empty")
+        );
+    }
+}
