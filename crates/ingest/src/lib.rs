@@ -3,6 +3,7 @@
 //! `chart_entries` rows to a sink and return a [`FileSummary`], or a [`Reject`]
 //! that says which line is wrong and why. Nothing here touches the store.
 
+pub mod artist_lists;
 pub mod error;
 pub mod path;
 pub mod spotify_charts;
@@ -83,13 +84,8 @@ pub fn read<R: Read, E>(
         .map_err(|e| Reject::new(RejectKind::Io, None, e.to_string()))?;
     let skip = sniff(&prefix)?;
     prefix.drain(..skip);
-    let delimiter = delimiter(&prefix);
-    spotify_charts::read(
-        source,
-        delimiter,
-        io::Cursor::new(prefix).chain(input),
-        sink,
-    )
+    let dialect = Dialect::sniff(&prefix);
+    spotify_charts::read(source, dialect, io::Cursor::new(prefix).chain(input), sink)
 }
 
 /// Checks the start of a file; returns how many bytes to skip (a byte-order mark).
@@ -152,6 +148,31 @@ fn sniff(prefix: &[u8]) -> Result<usize, Reject> {
         }
     }
     Ok(skip)
+}
+
+/// How a CSV file is written, as far as reading it needs to know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Dialect {
+    pub delimiter: u8,
+    /// Lines end with `\r\n`.
+    pub crlf: bool,
+}
+
+impl Dialect {
+    /// Reads the dialect off the first bytes of a file.
+    pub fn sniff(prefix: &[u8]) -> Dialect {
+        let crlf = prefix.windows(2).any(|w| w == b"\r\n");
+        Dialect {
+            delimiter: delimiter(prefix),
+            crlf,
+        }
+    }
+
+    /// The 1-based line a record starts on. The csv crate places a record
+    /// that follows a `\r\n` at the `\n`, one line early; this corrects it.
+    pub fn line(&self, position: &csv::Position) -> u64 {
+        position.line() + u64::from(self.crlf && position.byte() > 0)
+    }
 }
 
 /// The field separator of a CSV file, from its first lines: a comma, or the

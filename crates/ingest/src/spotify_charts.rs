@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 
 use crate::error::{ReadError, Reject, RejectKind};
 use crate::path::parse_date;
-use crate::{FileSummary, Source};
+use crate::{Dialect, FileSummary, Source};
 
 /// A Spotify chart CSV layout, told apart by its header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,14 +107,14 @@ pub const KNOWN_HEADERS: &str = "`Position,\"Track Name\",Artist[,Streams],URL`,
 /// file never stores part of it.
 pub fn read<R: Read, E>(
     source: &Source<'_>,
-    delimiter: u8,
+    dialect: Dialect,
     input: R,
     sink: &mut dyn FnMut(RecordBatch) -> Result<(), E>,
 ) -> Result<FileSummary, ReadError<E>> {
     let mut csv = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .delimiter(delimiter)
+        .delimiter(dialect.delimiter)
         .from_reader(input);
     let mut record = csv::ByteRecord::new();
 
@@ -122,7 +122,7 @@ pub fn read<R: Read, E>(
     let mut detected = None;
     let mut first_header = String::new();
     for attempt in 0..2 {
-        if !next_record(&mut csv, &mut record)? {
+        if !next_record(&mut csv, &mut record, dialect)? {
             return Err(if attempt == 0 {
                 Reject::new(RejectKind::Empty, None, "the file is empty")
             } else {
@@ -154,8 +154,8 @@ pub fn read<R: Read, E>(
     let mut state = ChartState::new(source, layout, cols)?;
     let mut builder = ChartEntriesBuilder::new(source.display_path, source.hash);
     let mut rows = 0u64;
-    while next_record(&mut csv, &mut record)? {
-        let line = record.position().map_or(0, |p| p.line());
+    while next_record(&mut csv, &mut record, dialect)? {
+        let line = record.position().map_or(0, |p| dialect.line(p));
         if record.len() == 1 && record[0].iter().all(u8::is_ascii_whitespace) {
             continue;
         }
@@ -232,9 +232,10 @@ pub fn read<R: Read, E>(
 fn next_record<R: Read>(
     csv: &mut csv::Reader<R>,
     record: &mut csv::ByteRecord,
+    dialect: Dialect,
 ) -> Result<bool, Reject> {
     csv.read_byte_record(record).map_err(|e| {
-        let line = e.position().map(csv::Position::line);
+        let line = e.position().map(|p| dialect.line(p));
         match e.kind() {
             csv::ErrorKind::Io(io) => Reject::new(RejectKind::Io, line, io.to_string()),
             _ => Reject::new(RejectKind::Row, line, e.to_string()),

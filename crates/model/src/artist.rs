@@ -76,6 +76,9 @@ pub fn parse_registry_csv(text: &str) -> Result<Vec<ArtistRecord>, RegistryError
             message: format!("expected the header `{}`", REGISTRY_HEADER.join(",")),
         });
     }
+    // The csv crate places a record that follows a `\r\n` one line early.
+    let crlf = text.contains("\r\n");
+    let line_of = |p: &csv::Position| p.line() + u64::from(crlf && p.byte() > 0);
     let list = |field: &str| -> Vec<String> {
         field
             .split(';')
@@ -87,10 +90,10 @@ pub fn parse_registry_csv(text: &str) -> Result<Vec<ArtistRecord>, RegistryError
     let mut records = Vec::new();
     for row in reader.records() {
         let row = row.map_err(|e| RegistryError {
-            line: e.position().map_or(0, csv::Position::line),
+            line: e.position().map_or(0, line_of),
             message: e.to_string(),
         })?;
-        let line = row.position().map_or(0, csv::Position::line);
+        let line = row.position().map_or(0, line_of);
         let name = row[0].trim();
         if name.is_empty() {
             return Err(RegistryError {
@@ -267,6 +270,8 @@ mod tests {
         assert_eq!(err.line, 3);
         assert!(err.message.contains("Atlantis"));
         assert_eq!(parse_registry_csv("who,where\n").unwrap_err().line, 1);
+        let crlf = "name,country,genres,aliases\r\nA,KR,,\r\nB,Atlantis,,\r\n";
+        assert_eq!(parse_registry_csv(crlf).unwrap_err().line, 3);
         let err = parse_registry_csv("name,country,genres,aliases\n,KR,,\n").unwrap_err();
         assert_eq!(
             (err.line, err.message.as_str()),

@@ -179,3 +179,37 @@ fn garbage_never_panics() {
         inputs.len().to_string()
     );
 }
+
+/// Regression: rows of CRLF files were reported one line early (the csv crate
+/// places a record after `\r\n` at the `\n`).
+#[test]
+fn line_numbers_are_right_in_crlf_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = "https://open.spotify.com/track/21jGcNKet2qwijlDFuPiPb";
+    let file = dir.path().join("viral-gb-daily-2020-01-01.csv");
+    let body = format!("Position,\"Track Name\",Artist,URL\r\n1,A,B,{url}\r\n1,A,B,{url}\r\n");
+    std::fs::write(&file, body).unwrap();
+    let store = tempfile::tempdir().unwrap();
+    chartlens(store.path())
+        .arg("ingest")
+        .arg(&file)
+        .expect_code(3);
+    assert_eq!(scalar(store.path(), "select line from ingest_log"), "3");
+
+    std::fs::write(
+        &file,
+        format!("Position,\"Track Name\",Artist,URL\r\n1,A,B,{url}\r\n2,A,B,{url}\r\n"),
+    )
+    .unwrap();
+    chartlens(store.path())
+        .arg("ingest")
+        .arg(&file)
+        .expect_code(0);
+    assert_eq!(
+        crate::sql(
+            store.path(),
+            "select source_line from chart_entries order by 1"
+        ),
+        "source_line\n2\n3\n"
+    );
+}
