@@ -85,7 +85,8 @@ pub enum Format {
 
 #[derive(Debug, clap::Args)]
 pub struct SqlArgs {
-    /// The query, in DataFusion SQL (tables: chart_entries, ingest_log).
+    /// The query, in DataFusion SQL (tables: chart_entries, ingest_log), or `-`
+    /// to read it from standard input.
     pub query: String,
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,

@@ -1,6 +1,9 @@
 //! `chartlens sql`: run one DataFusion SQL query on the store and print it.
 
+use std::io::Read;
 use std::path::Path;
+
+use anyhow::Context;
 
 use chartlens_store::Store;
 
@@ -8,13 +11,22 @@ use crate::args::SqlArgs;
 use crate::{exit, output};
 
 pub fn run(store_dir: &Path, args: &SqlArgs) -> anyhow::Result<u8> {
+    let query = if args.query == "-" {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .context("reading the query from standard input")?;
+        text
+    } else {
+        args.query.clone()
+    };
     let store = Store::open(store_dir)?;
     let ctx = store.session()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        let frame = ctx.sql(&args.query).await?;
+        let frame = ctx.sql(&query).await?;
         let stream = frame.execute_stream().await?;
         output::print_stream(stream, args.format, args.max_rows).await
     })?;

@@ -57,6 +57,28 @@ fn formats() {
 }
 
 #[test]
+fn a_long_query_can_come_from_standard_input() {
+    use std::io::Write;
+    let store = store_with_fixtures();
+    let mut child = chartlens(store.path())
+        .args(["sql", "--format", "csv", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let query = "select count(*) as n\nfrom chart_entries\nwhere region = 'JP'\n";
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(query.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "n\n4\n");
+}
+
+#[test]
 fn tables_and_columns_can_be_listed() {
     let store = store_with_fixtures();
     let out = chartlens(store.path()).arg("tables").output().unwrap();
