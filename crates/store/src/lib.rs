@@ -49,9 +49,7 @@ impl Store {
     /// Opens the store at `root`, creating an empty one if there is none.
     pub fn open_or_create(root: &Path) -> Result<Store, StoreError> {
         std::fs::create_dir_all(root).map_err(|e| StoreError::io(root, e))?;
-        if !root.join(manifest::MANIFEST_FILE).is_file() {
-            Manifest::empty().save(root)?;
-        }
+        Manifest::create_empty(root)?;
         Store::open(root)
     }
 

@@ -177,6 +177,25 @@ impl Manifest {
         Ok(())
     }
 
+    /// Creates the manifest of an empty store unless one exists. The file is
+    /// linked into place, which fails rather than overwrite a manifest that
+    /// another process committed in the meantime.
+    pub fn create_empty(root: &Path) -> Result<(), StoreError> {
+        let path = root.join(MANIFEST_FILE);
+        let tmp = root.join(format!("{MANIFEST_FILE}.{}.new.tmp", std::process::id()));
+        write_synced(&tmp, &to_json(&Manifest::empty(), &path)?)?;
+        let linked = fs::hard_link(&tmp, &path);
+        let _ = fs::remove_file(&tmp);
+        match linked {
+            Ok(()) => {
+                sync_dir(root);
+                Ok(())
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+            Err(e) => Err(StoreError::io(&path, e)),
+        }
+    }
+
     pub fn parts(&self, table: &str) -> &[Part] {
         self.tables.get(table).map_or(&[], Vec::as_slice)
     }
@@ -267,6 +286,20 @@ mod tests {
                 .len(),
             1
         );
+    }
+
+    #[test]
+    fn creating_an_empty_store_never_overwrites_a_manifest() {
+        let dir = tempfile::tempdir().unwrap();
+        Manifest::create_empty(dir.path()).unwrap();
+        assert_eq!(Manifest::load(dir.path()).unwrap().version, 0);
+        let mut m = Manifest::empty();
+        m.version = 7;
+        m.save(dir.path()).unwrap();
+        Manifest::create_empty(dir.path()).unwrap();
+        assert_eq!(Manifest::load(dir.path()).unwrap().version, 7);
+        let names = fs::read_dir(dir.path()).unwrap().count();
+        assert_eq!(names, 1, "no temporary file is left");
     }
 
     #[test]
