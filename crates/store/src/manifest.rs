@@ -184,16 +184,19 @@ impl Manifest {
         let path = root.join(MANIFEST_FILE);
         let tmp = root.join(format!("{MANIFEST_FILE}.{}.new.tmp", std::process::id()));
         write_synced(&tmp, &to_json(&Manifest::empty(), &path)?)?;
-        let linked = fs::hard_link(&tmp, &path);
-        let _ = fs::remove_file(&tmp);
-        match linked {
-            Ok(()) => {
-                sync_dir(root);
-                Ok(())
-            }
+        let result = match fs::hard_link(&tmp, &path) {
+            Ok(()) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-            Err(e) => Err(StoreError::io(&path, e)),
-        }
+            // File systems without hard links: check, then rename. The window
+            // between the two is the only race left there.
+            Err(_) if !path.exists() => {
+                fs::rename(&tmp, &path).map_err(|e| StoreError::io(&path, e))
+            }
+            Err(_) => Ok(()),
+        };
+        let _ = fs::remove_file(&tmp);
+        sync_dir(root);
+        result
     }
 
     pub fn parts(&self, table: &str) -> &[Part] {
