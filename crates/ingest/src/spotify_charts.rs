@@ -261,7 +261,12 @@ struct ChartState<'s> {
     /// The key used by every row when the layout has no per-row market and date.
     fixed: Option<usize>,
     keys: Vec<(ChartKey, u64)>,
-    index: HashMap<(Region, NaiveDate, String), usize>,
+    index: HashMap<(Region, NaiveDate, usize), usize>,
+    /// Chart names seen, interned: `index` keys hold their position.
+    chart_names: Vec<String>,
+    /// Raw chart fields of rows, to their interned name, so a combined file's
+    /// millions of rows do not normalise and allocate a name each.
+    charts_by_raw: HashMap<Vec<u8>, usize>,
     ranks: Vec<RankSet>,
     regions: HashMap<Vec<u8>, Region>,
 }
@@ -278,10 +283,16 @@ impl<'s> ChartState<'s> {
             fixed: None,
             keys: Vec::new(),
             index: HashMap::new(),
+            chart_names: Vec::new(),
+            charts_by_raw: HashMap::new(),
             ranks: Vec::new(),
             regions: HashMap::new(),
         };
         if layout == Layout::Combined {
+            if let Some(chart) = &opts.chart {
+                let id = state.intern(chart);
+                state.charts_by_raw.insert(Vec::new(), id);
+            }
             return Ok(state);
         }
         let region = opts.region.or(ctx.region).ok_or_else(|| {
@@ -330,8 +341,19 @@ impl<'s> ChartState<'s> {
                 }
                 .to_string()
             });
+        let chart = state.intern(&chart);
         state.fixed = Some(state.insert_key(region, start, end, chart));
         Ok(state)
+    }
+
+    fn intern(&mut self, chart: &str) -> usize {
+        match self.chart_names.iter().position(|c| c == chart) {
+            Some(id) => id,
+            None => {
+                self.chart_names.push(chart.to_string());
+                self.chart_names.len() - 1
+            }
+        }
     }
 
     fn insert_key(
@@ -339,11 +361,11 @@ impl<'s> ChartState<'s> {
         region: Region,
         start: NaiveDate,
         end: NaiveDate,
-        chart: String,
+        chart: usize,
     ) -> usize {
         let key = ChartKey {
             source: "spotify".to_string(),
-            chart: chart.clone(),
+            chart: self.chart_names[chart].clone(),
             region,
             period_start: start,
             period_end: end,
@@ -401,14 +423,24 @@ impl<'s> ChartState<'s> {
                 (date, date)
             }
         };
-        let chart = match &opts.chart {
-            Some(chart) => chart.clone(),
-            None => chart_name(text(self.cols.chart)),
+        // With --chart, the empty raw key holds the override for every row.
+        let raw = match (&opts.chart, self.cols.chart) {
+            (None, Some(i)) => &record[i],
+            _ => &b""[..],
         };
-        if chart.is_empty() {
-            return Err(Reject::at(RejectKind::Row, line, "the chart name is empty"));
-        }
-        if let Some(index) = self.index.get(&(region, start, chart.clone())) {
+        let chart = match self.charts_by_raw.get(raw) {
+            Some(id) => *id,
+            None => {
+                let name = chart_name(text(self.cols.chart));
+                if name.is_empty() {
+                    return Err(Reject::at(RejectKind::Row, line, "the chart name is empty"));
+                }
+                let id = self.intern(&name);
+                self.charts_by_raw.insert(raw.to_vec(), id);
+                id
+            }
+        };
+        if let Some(index) = self.index.get(&(region, start, chart)) {
             return Ok(*index);
         }
         Ok(self.insert_key(region, start, end, chart))
