@@ -2,7 +2,7 @@
 
 use std::fs;
 
-use crate::{ExpectCode, chartlens, data, manifest, part_files, scalar, sql};
+use crate::{ExpectCode, chartlens, data, manifest, part_files, scalar, sql, write_viral};
 
 #[test]
 fn every_layout_lands_with_market_period_and_counts() {
@@ -190,17 +190,14 @@ fn a_different_file_for_the_same_chart_replaces_it() {
 #[test]
 fn replacement_within_one_run_keeps_the_later_file() {
     let dir = tempfile::tempdir().unwrap();
-    let header = "Position,\"Track Name\",Artist,URL\n";
-    fs::write(
-        dir.path().join("a-viral-gb-daily-2021-06-01.csv"),
-        format!("{header}1,First,A,https://open.spotify.com/track/21jGcNKet2qwijlDFuPiPb\n"),
-    )
-    .unwrap();
-    fs::write(
-        dir.path().join("b-viral-gb-daily-2021-06-01.csv"),
-        format!("{header}1,Second,A,https://open.spotify.com/track/21jGcNKet2qwijlDFuPiPb\n"),
-    )
-    .unwrap();
+    write_viral(
+        &dir.path().join("a-viral-gb-daily-2021-06-01.csv"),
+        &["First"],
+    );
+    write_viral(
+        &dir.path().join("b-viral-gb-daily-2021-06-01.csv"),
+        &["Second"],
+    );
     let store = tempfile::tempdir().unwrap();
     chartlens(store.path())
         .arg("ingest")
@@ -248,17 +245,11 @@ fn flags_override_path_and_a_byte_order_mark_is_fine() {
 #[test]
 fn many_small_files_become_one_part_and_small_parts_get_compacted() {
     let dir = tempfile::tempdir().unwrap();
-    let header = "Position,\"Track Name\",Artist,URL\n";
     for day in 1..=28 {
-        let body = format!(
-            "{header}1,Song {day},A,https://open.spotify.com/track/21jGcNKet2qwijlDFuPiPb\n"
-        );
-        fs::write(
-            dir.path()
-                .join(format!("viral-gb-daily-2021-02-{day:02}.csv")),
-            body,
-        )
-        .unwrap();
+        let file = dir
+            .path()
+            .join(format!("viral-gb-daily-2021-02-{day:02}.csv"));
+        write_viral(&file, &[&format!("Song {day}")]);
     }
     let store = tempfile::tempdir().unwrap();
     chartlens(store.path())
@@ -269,13 +260,10 @@ fn many_small_files_become_one_part_and_small_parts_get_compacted() {
 
     // Ten more runs of one new file each: small parts pile up, then merge.
     for day in 1..=10 {
-        let body = format!(
-            "{header}1,Song {day},A,https://open.spotify.com/track/21jGcNKet2qwijlDFuPiPb\n"
-        );
         let file = dir
             .path()
             .join(format!("viral-gb-daily-2021-03-{day:02}.csv"));
-        fs::write(&file, body).unwrap();
+        write_viral(&file, &[&format!("Song {day}")]);
         chartlens(store.path())
             .arg("ingest")
             .arg(&file)
@@ -432,5 +420,21 @@ fn a_streamed_file_replaces_charts_of_small_files_and_is_replaced_in_turn() {
     assert_eq!(
         scalar(store.path(), "select count(*) from chart_entries"),
         "902"
+    );
+}
+
+#[test]
+fn chart_flag_overrides_the_chart_column_of_a_combined_file() {
+    let store = tempfile::tempdir().unwrap();
+    chartlens(store.path())
+        .args(["ingest", "--chart", "viral50"])
+        .arg(data("good/combined/charts.csv"))
+        .expect_code(0);
+    assert_eq!(
+        sql(
+            store.path(),
+            "select chart, count(*) as n from chart_entries group by chart"
+        ),
+        "chart,n\nviral50,5\n"
     );
 }

@@ -63,6 +63,19 @@ pub fn scalar(store: &Path, query: &str) -> String {
     value
 }
 
+/// Writes a chart in the old viral download layout, one ranked row per title,
+/// all by artist `A` on the same track.
+pub fn write_viral(path: &Path, titles: &[&str]) {
+    let mut body = String::from("Position,\"Track Name\",Artist,URL\n");
+    for (i, title) in titles.iter().enumerate() {
+        body.push_str(&format!(
+            "{},{title},A,https://open.spotify.com/track/21jGcNKet2qwijlDFuPiPb\n",
+            i + 1
+        ));
+    }
+    std::fs::write(path, body).expect("fixture written");
+}
+
 /// The store's committed manifest.
 pub fn manifest(store: &Path) -> serde_json::Value {
     let bytes = std::fs::read(store.join("manifest.json")).expect("a manifest");
