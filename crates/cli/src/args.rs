@@ -30,6 +30,11 @@ pub struct Cli {
     )]
     pub retire_grace_secs: u64,
 
+    /// Cohort definitions (TOML) to classify artists with; default: cohorts.toml
+    /// in the store if there is one, else the built-in definitions.
+    #[arg(long, global = true, env = "CHARTLENS_COHORTS")]
+    pub cohorts: Option<PathBuf>,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -40,6 +45,9 @@ pub enum Command {
     Ingest(IngestArgs),
     /// Run a SQL query on the store.
     Sql(SqlArgs),
+    /// Import artist lists, and see who is in which cohort and why.
+    #[command(subcommand)]
+    Artists(ArtistsCommand),
     /// List the stored tables, their columns and what each column means.
     Tables,
     /// Merge small Parquet parts into large ones.
@@ -85,7 +93,8 @@ pub enum Format {
 
 #[derive(Debug, clap::Args)]
 pub struct SqlArgs {
-    /// The query, in DataFusion SQL (tables: chart_entries, ingest_log), or `-`
+    /// The query, in DataFusion SQL (tables: chart_entries, ingest_log,
+    /// artist_facts, and the derived artists and credits), or `-`
     /// to read it from standard input.
     pub query: String,
     #[arg(long, value_enum, default_value_t = Format::Table)]
@@ -93,6 +102,109 @@ pub struct SqlArgs {
     /// Rows shown by --format table before it truncates (csv and json print all).
     #[arg(long, default_value_t = 50)]
     pub max_rows: usize,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ArtistsCommand {
+    /// Read artist lists into the store; the layout is told from the header.
+    Import(ImportArgs),
+    /// Show an artist's names, every fact with its file and line, and what
+    /// each cohort rule said.
+    Explain(ExplainArgs),
+    /// One row per artist: name, origin_country, cohort and the deciding rule.
+    List(ListArgs),
+    /// Share of chart entries and streams per cohort, overall and per market,
+    /// and the unclassified artists that chart most.
+    Coverage(CoverageArgs),
+    /// Print the cohort definitions in force, to save as cohorts.toml and edit.
+    Cohorts,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    /// Files or directories (walked recursively) of artist lists: registry
+    /// (name,country,genres,aliases), name,country,macro_genre, K-pop idol or
+    /// group lists, Spotify artist-genre tables.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Print only the summary.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExplainFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ExplainArgs {
+    /// The artist's name, in any spelling or script.
+    pub name: String,
+    #[arg(long, value_enum, default_value_t = ExplainFormat::Text)]
+    pub format: ExplainFormat,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ListArgs {
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Only artists of this cohort (`none`: artists in no cohort).
+    #[arg(long)]
+    pub cohort: Option<String>,
+    /// Rows shown by --format table before it truncates.
+    #[arg(long, default_value_t = 50)]
+    pub max_rows: usize,
+    /// Print the SQL that produces the list on standard error.
+    #[arg(long)]
+    pub show_sql: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CoverageView {
+    /// Per cohort, over all markets.
+    Overall,
+    /// Per market and cohort.
+    Markets,
+    /// The unclassified artists with the most chart entries.
+    Unclassified,
+}
+
+impl CoverageView {
+    pub fn name(self) -> &'static str {
+        match self {
+            CoverageView::Overall => "overall",
+            CoverageView::Markets => "markets",
+            CoverageView::Unclassified => "unclassified",
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            CoverageView::Overall => "Chart entries by cohort of the primary artist, all markets",
+            CoverageView::Markets => "By market",
+            CoverageView::Unclassified => "Unclassified artists with the most chart entries",
+        }
+    }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CoverageArgs {
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Print one view only (needed with --format csv).
+    #[arg(long, value_enum)]
+    pub view: Option<CoverageView>,
+    /// How many unclassified artists to list.
+    #[arg(long, default_value_t = 25)]
+    pub top: usize,
+    /// Rows shown per view by --format table before it truncates.
+    #[arg(long, default_value_t = 500)]
+    pub max_rows: usize,
+    /// Print the SQL of each view on standard error.
+    #[arg(long)]
+    pub show_sql: bool,
 }
 
 #[derive(Debug, clap::Args)]

@@ -4,8 +4,13 @@
 //! Facts are evidence, not verdicts: deciding a cohort from them is the
 //! registry's job, and every fact keeps its file and line for `explain`.
 
+use std::sync::Arc;
+
+use arrow::array::{Int64Builder, RecordBatch, StringArray, StringBuilder};
 use chartlens_model::Region;
 use chartlens_model::artist::{REGISTRY_HEADER, parse_registry_csv};
+use chartlens_model::registry::{self, FactKind};
+use chartlens_model::table;
 
 use crate::Dialect;
 use crate::error::{Reject, RejectKind};
@@ -28,38 +33,11 @@ pub enum ListLayout {
 impl ListLayout {
     pub fn name(self) -> &'static str {
         match self {
-            ListLayout::Registry => "artist-registry",
+            ListLayout::Registry => registry::REGISTRY_LAYOUT,
             ListLayout::CountryGenre => "artist-country-genre",
             ListLayout::Idols => "kpop-idols",
             ListLayout::Groups => "kpop-groups",
             ListLayout::SpotifyGenres => "spotify-artist-genres",
-        }
-    }
-}
-
-/// What one line of a list says about an artist.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FactKind {
-    /// The artist's origin, as an ISO code.
-    Country,
-    /// A genre tag, lower case.
-    Genre,
-    /// Another name of the same artist.
-    Alias,
-    /// The artist is a member of the named group.
-    MemberOf,
-    /// The artist appears in a list of one kind of act (`k-pop idol`, `k-pop group`).
-    Listed,
-}
-
-impl FactKind {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            FactKind::Country => "country",
-            FactKind::Genre => "genre",
-            FactKind::Alias => "alias",
-            FactKind::MemberOf => "member_of",
-            FactKind::Listed => "listed",
         }
     }
 }
@@ -79,6 +57,24 @@ pub struct ArtistList {
     pub layout: ListLayout,
     pub facts: Vec<Fact>,
     pub skipped: Vec<(u64, String)>,
+}
+
+/// Reads an artist list from a file's bytes: web pages, UTF-16, binary and
+/// invalid UTF-8 are rejected with the line, as chart files are.
+pub fn read_bytes(bytes: &[u8]) -> Result<ArtistList, Reject> {
+    let skip = crate::sniff(&bytes[..bytes.len().min(4096)])?;
+    let text = std::str::from_utf8(&bytes[skip..]).map_err(|e| {
+        let line = 1 + bytes[skip..skip + e.valid_up_to()]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count() as u64;
+        Reject::at(
+            RejectKind::Encoding,
+            line,
+            "not valid UTF-8 (save the file as UTF-8)",
+        )
+    })?;
+    read(text)
 }
 
 /// Reads an artist list of any known layout.
@@ -227,6 +223,40 @@ pub fn read(text: &str) -> Result<ArtistList, Reject> {
         }
     }
     Ok(list)
+}
+
+impl ArtistList {
+    /// The facts as rows of `artist_facts`.
+    pub fn to_batch(
+        &self,
+        path: &str,
+        hash: &str,
+    ) -> Result<RecordBatch, arrow::error::ArrowError> {
+        let n = self.facts.len();
+        let mut artist = StringBuilder::new();
+        let mut kind = StringBuilder::new();
+        let mut value = StringBuilder::new();
+        let mut line = Int64Builder::with_capacity(n);
+        for fact in &self.facts {
+            artist.append_value(&fact.artist);
+            kind.append_value(fact.kind.as_str());
+            value.append_value(&fact.value);
+            line.append_value(i64::try_from(fact.line).unwrap_or(i64::MAX));
+        }
+        let repeat = |text: &str| Arc::new(StringArray::from(vec![text; n]));
+        RecordBatch::try_new(
+            table::artist_facts().schema(),
+            vec![
+                Arc::new(artist.finish()),
+                Arc::new(kind.finish()),
+                Arc::new(value.finish()),
+                repeat(self.layout.name()),
+                repeat(path),
+                Arc::new(line.finish()),
+                repeat(hash),
+            ],
+        )
+    }
 }
 
 fn add_genre(facts: &mut Vec<Fact>, line: u64, artist: &str, genre: &str) {

@@ -89,7 +89,7 @@ pub fn read<R: Read, E>(
 }
 
 /// Checks the start of a file; returns how many bytes to skip (a byte-order mark).
-fn sniff(prefix: &[u8]) -> Result<usize, Reject> {
+pub(crate) fn sniff(prefix: &[u8]) -> Result<usize, Reject> {
     if prefix.is_empty() {
         return Err(Reject::new(RejectKind::Empty, None, "the file is empty"));
     }

@@ -1,15 +1,12 @@
 //! Artists and their names: the plain registry CSV (`name,country,genres,aliases`,
 //! lists separated by `;`), the small registry built into chartlens, and name
-//! matching that links spellings without ever merging two artists on a guess.
+//! the two forms of a name that matching compares.
 //!
-//! Two forms of a name are compared. The *exact form* is the name after Unicode
-//! NFKC (so full-width `ＢＴＳ` is `BTS` and half-width `ｶﾞ` is `ガ`) with spaces
-//! collapsed. The *key* also folds case, Latin accents and punctuation
-//! (`Kenshi Yonezu`, `kenshi yonezu` and `KENSHI-YONEZU` share one). A name
-//! resolves by exact form first, then by key, and only when exactly one artist
-//! answers: `LISA` and `LiSA` are two artists, so `lisa` stays ambiguous.
+//! The *exact form* is the name after Unicode NFKC (so full-width `ＢＴＳ` is
+//! `BTS` and half-width `ｶﾞ` is `ガ`) with spaces collapsed. The *key* also
+//! folds case, Latin accents and punctuation (`Kenshi Yonezu`, `kenshi yonezu`
+//! and `KENSHI-YONEZU` share one). [`crate::registry`] resolves names with them.
 
-use std::collections::HashMap;
 use std::fmt;
 
 use unicode_normalization::UnicodeNormalization;
@@ -153,59 +150,10 @@ pub fn name_key(name: &str) -> String {
         .collect()
 }
 
-/// What a name resolves to in a set of artists.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Resolution {
-    /// Exactly one artist has this name.
-    Unique(usize),
-    /// Several artists answer to it; nothing is decided.
-    Ambiguous(Vec<usize>),
-    Unknown,
-}
-
-/// Looks names up among artists by exact form, then by key.
-#[derive(Debug, Default)]
-pub struct NameIndex {
-    exact: HashMap<String, Vec<usize>>,
-    keyed: HashMap<String, Vec<usize>>,
-}
-
-impl NameIndex {
-    pub fn new(artists: &[ArtistRecord]) -> NameIndex {
-        let mut index = NameIndex::default();
-        for (i, artist) in artists.iter().enumerate() {
-            for name in artist.names() {
-                for (map, form) in [
-                    (&mut index.exact, exact_form(name)),
-                    (&mut index.keyed, name_key(name)),
-                ] {
-                    let ids = map.entry(form).or_default();
-                    if !ids.contains(&i) {
-                        ids.push(i);
-                    }
-                }
-            }
-        }
-        index
-    }
-
-    pub fn resolve(&self, name: &str) -> Resolution {
-        for (map, form) in [
-            (&self.exact, exact_form(name)),
-            (&self.keyed, name_key(name)),
-        ] {
-            match map.get(&form).map(Vec::as_slice) {
-                Some([one]) => return Resolution::Unique(*one),
-                Some(many) if many.len() > 1 => return Resolution::Ambiguous(many.to_vec()),
-                _ => {}
-            }
-        }
-        Resolution::Unknown
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use std::collections::HashMap;
+
     use super::*;
 
     #[test]
@@ -237,30 +185,6 @@ mod tests {
                 }
             }
         }
-    }
-
-    #[test]
-    fn names_resolve_across_scripts_and_never_on_a_guess() {
-        let artists = builtin();
-        let index = NameIndex::new(&artists);
-        let name_of = |name: &str| match index.resolve(name) {
-            Resolution::Unique(i) => Some((
-                artists[i].name.as_str(),
-                artists[i].country.as_ref().unwrap().code(),
-            )),
-            _ => None,
-        };
-        assert_eq!(name_of("米津玄師"), Some(("Kenshi Yonezu", "JP")));
-        assert_eq!(name_of("kenshi yonezu"), Some(("Kenshi Yonezu", "JP")));
-        assert_eq!(name_of("방탄소년단"), Some(("BTS", "KR")));
-        assert_eq!(
-            name_of("Official髭男dism"),
-            Some(("Official HIGE DANdism", "JP"))
-        );
-        assert_eq!(name_of("LISA"), Some(("LISA", "TH")));
-        assert_eq!(name_of("LiSA"), Some(("LiSA", "JP")));
-        assert!(matches!(index.resolve("lisa"), Resolution::Ambiguous(ids) if ids.len() == 2));
-        assert_eq!(index.resolve("Nobody Known"), Resolution::Unknown);
     }
 
     #[test]

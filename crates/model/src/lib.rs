@@ -3,8 +3,10 @@
 
 pub mod artist;
 pub mod chart;
+pub mod cohort;
 pub mod credits;
 pub mod region;
+pub mod registry;
 pub mod table;
 
 pub use chart::{ChartEntriesBuilder, ChartKey, Frequency, Position};

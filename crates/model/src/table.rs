@@ -46,6 +46,9 @@ fn col(name: &'static str, data_type: DataType, nullable: bool, doc: &'static st
 
 pub const CHART_ENTRIES: &str = "chart_entries";
 pub const INGEST_LOG: &str = "ingest_log";
+pub const ARTIST_FACTS: &str = "artist_facts";
+pub const ARTISTS: &str = "artists";
+pub const CREDITS: &str = "credits";
 
 /// `chart_entries`: one row per position of one published chart.
 pub fn chart_entries() -> Table {
@@ -211,9 +214,172 @@ pub fn ingest_log() -> Table {
     }
 }
 
+/// `artist_facts`: what imported artist lists say, one fact per row.
+pub fn artist_facts() -> Table {
+    use DataType::{Int64, Utf8};
+    Table {
+        name: ARTIST_FACTS,
+        doc: "What imported artist lists say about artists, one fact per row, with the file and line \
+              it came from. The built-in registry's facts are not stored; `artists` includes them.",
+        columns: vec![
+            col(
+                "artist",
+                Utf8,
+                false,
+                "The artist's name as the row gives it.",
+            ),
+            col(
+                "kind",
+                Utf8,
+                false,
+                "country, genre, alias, member_of or listed.",
+            ),
+            col(
+                "value",
+                Utf8,
+                false,
+                "ISO country code, lower-case genre tag, other name, group name, or list kind \
+                 (`k-pop idol`, `k-pop group`).",
+            ),
+            col(
+                "layout",
+                Utf8,
+                false,
+                "Layout of the file: artist-registry, artist-country-genre, kpop-idols, kpop-groups \
+                 or spotify-artist-genres.",
+            ),
+            col("source_file", Utf8, false, "Path of the file, as imported."),
+            col("source_line", Int64, false, "Line of that file (1-based)."),
+            col(
+                "source_hash",
+                Utf8,
+                false,
+                "BLAKE3 hash of the file's content; joins to `ingest_log.content_hash`.",
+            ),
+        ],
+    }
+}
+
+/// `artists`: derived when queried, from the built-in registry, `artist_facts`
+/// and the cohort definitions in force.
+pub fn artists() -> Table {
+    use DataType::{Int64, Utf8};
+    Table {
+        name: ARTISTS,
+        doc: "Derived when queried: one row per artist assembled from the built-in registry and \
+              `artist_facts`, classified by the cohort rules in force (`chartlens artists cohorts`).",
+        columns: vec![
+            col(
+                "artist_id",
+                Int64,
+                false,
+                "Number of the artist in this derivation; joins to `credits.artist_id`. Not stable \
+                 across imports: join on it, do not store it.",
+            ),
+            col(
+                "name",
+                Utf8,
+                false,
+                "Name shown: that of the best-ranked source.",
+            ),
+            col(
+                "origin_country",
+                Utf8,
+                true,
+                "ISO code of the origin, from the best-ranked country facts; empty when unknown or \
+                 when those facts disagree.",
+            ),
+            col(
+                "cohort",
+                Utf8,
+                true,
+                "Cohort given by the first matching rule; empty when no rule places the artist.",
+            ),
+            col(
+                "rule",
+                Utf8,
+                true,
+                "The deciding rule: its number in the cohort file and its note.",
+            ),
+            col(
+                "genres",
+                Utf8,
+                false,
+                "Genre tags from every source, `;`-separated.",
+            ),
+            col(
+                "names",
+                Utf8,
+                false,
+                "Every spelling of the name, `;`-separated.",
+            ),
+            col(
+                "groups",
+                Utf8,
+                false,
+                "Groups the artist is a member of, `;`-separated.",
+            ),
+            col("facts", Int64, false, "Number of facts behind the artist."),
+        ],
+    }
+}
+
+/// `credits`: derived when queried by splitting every distinct
+/// (`artist_names`, `track_name`) pair of `chart_entries`.
+pub fn credits() -> Table {
+    use DataType::{Int32, Int64, Utf8};
+    Table {
+        name: CREDITS,
+        doc: "Derived when queried: the artists credited on each distinct (artist_names, track_name) \
+              of `chart_entries`, split on `, ` ` & ` ` x ` ` + ` and `feat.`, plus artists featured \
+              in the title. Join with `USING (artist_names, track_name)`.",
+        columns: vec![
+            col("artist_names", Utf8, false, "As in `chart_entries`."),
+            col("track_name", Utf8, false, "As in `chart_entries`."),
+            col(
+                "position",
+                Int32,
+                false,
+                "Order of the credit, from 1; credit 1 is the primary artist.",
+            ),
+            col(
+                "credited_name",
+                Utf8,
+                false,
+                "The artist's name as credited.",
+            ),
+            col("role", Utf8, false, "lead or featured."),
+            col(
+                "artist_id",
+                Int64,
+                true,
+                "The artist (`artists.artist_id`) the name resolves to; empty when unknown or \
+                 ambiguous.",
+            ),
+            col(
+                "resolution",
+                Utf8,
+                false,
+                "resolved, ambiguous (several artists answer to the name) or unknown.",
+            ),
+            col(
+                "cohort",
+                Utf8,
+                true,
+                "The resolved artist's cohort, as in `artists`.",
+            ),
+        ],
+    }
+}
+
 /// Every stored table, in the order `chartlens tables` lists them.
 pub fn all_tables() -> Vec<Table> {
-    vec![chart_entries(), ingest_log()]
+    vec![chart_entries(), ingest_log(), artist_facts()]
+}
+
+/// Tables computed from the stored ones when a query reads them.
+pub fn derived_tables() -> Vec<Table> {
+    vec![artists(), credits()]
 }
 
 #[cfg(test)]

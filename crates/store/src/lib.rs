@@ -5,6 +5,7 @@
 //! writer's index of source files), `data/<table>/part-*.parquet`
 //! (the rows), `.lock` (held by the writer).
 
+pub mod derived;
 pub mod error;
 pub mod manifest;
 pub mod parts;

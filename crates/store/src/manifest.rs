@@ -45,6 +45,24 @@ pub struct Manifest {
     /// that started on an older version can finish reading them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub retired: Vec<RetiredPart>,
+    /// Artist lists taken in by `artists import`, each with its part of
+    /// `artist_facts`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lists: Vec<ListRecord>,
+}
+
+/// An artist list in the store.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ListRecord {
+    /// The path it was imported from; importing another file at this path
+    /// replaces its facts.
+    pub path: String,
+    /// BLAKE3 of its content.
+    pub hash: String,
+    pub layout: String,
+    /// Its part of `artist_facts`, if it gave any fact.
+    pub part: Option<String>,
+    pub rows: u64,
 }
 
 /// A part no longer in any table, and when it left (Unix seconds).

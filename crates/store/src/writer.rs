@@ -12,10 +12,10 @@ use std::sync::Arc;
 use arrow::array::{Int64Builder, RecordBatch, StringBuilder, TimestampMicrosecondBuilder};
 use arrow::datatypes::SchemaRef;
 use chartlens_model::ChartKey;
-use chartlens_model::table::{self, CHART_ENTRIES, INGEST_LOG};
+use chartlens_model::table::{self, ARTIST_FACTS, CHART_ENTRIES, INGEST_LOG};
 
 use crate::error::StoreError;
-use crate::manifest::{ChartRecord, Manifest, Part, RetiredPart, SourceRecord};
+use crate::manifest::{ChartRecord, ListRecord, Manifest, Part, RetiredPart, SourceRecord};
 use crate::parts::{self, ChartId};
 
 /// Tuning of the writer.
@@ -264,6 +264,74 @@ impl Writer {
             fs::remove_file(&path).map_err(|e| StoreError::io(&path, e))?;
         }
         Ok(())
+    }
+
+    /// Takes in the facts of one artist list (an `artist_facts` batch). The
+    /// same content again is unchanged; another file at the same path
+    /// replaces the facts it had given. Visible at the next commit.
+    pub fn add_list(
+        &mut self,
+        path: &str,
+        hash: &str,
+        layout: &str,
+        facts: RecordBatch,
+    ) -> Result<LogEntry, StoreError> {
+        let mut entry = LogEntry {
+            path: path.to_string(),
+            hash: Some(hash.to_string()),
+            layout: Some(layout.to_string()),
+            status: Status::Ingested,
+            reason: None,
+            line: None,
+            rows: 0,
+            replaced_rows: 0,
+            charts: 0,
+        };
+        if let Some(same) = self.manifest.lists.iter().find(|l| l.hash == hash) {
+            entry.status = Status::Unchanged;
+            entry.reason = Some(if same.path == path {
+                "already in the store".to_string()
+            } else {
+                format!("same content as {}, already in the store", same.path)
+            });
+            self.log.push(entry.clone());
+            return Ok(entry);
+        }
+        if let Some(at) = self.manifest.lists.iter().position(|l| l.path == path) {
+            let old = self.manifest.lists.remove(at);
+            if let Some(file) = old.part {
+                if let Some(parts) = self.manifest.tables.get_mut(ARTIST_FACTS) {
+                    parts.retain(|p| p.file != file);
+                }
+                self.retired.push(file);
+            }
+            entry.status = Status::Replaced;
+            entry.replaced_rows = old.rows;
+        }
+        let rows = facts.num_rows() as u64;
+        let part = if rows == 0 {
+            None
+        } else {
+            let rel = self.part_name(ARTIST_FACTS);
+            let part = parts::write_part(&self.root, &rel, &facts.schema(), &[facts], Vec::new())?;
+            self.manifest
+                .tables
+                .entry(ARTIST_FACTS.to_string())
+                .or_default()
+                .push(part);
+            Some(rel)
+        };
+        self.manifest.lists.push(ListRecord {
+            path: path.to_string(),
+            hash: hash.to_string(),
+            layout: layout.to_string(),
+            part,
+            rows,
+        });
+        entry.rows = rows;
+        self.log.push(entry.clone());
+        self.dirty = true;
+        Ok(entry)
     }
 
     /// Logs `path` as unchanged if the same source is already in the store.

@@ -250,6 +250,7 @@ pub fn run(store: &Path, args: &DemoArgs, write: WriteOptions) -> anyhow::Result
                  group by markets order by markets desc";
     sql::run(
         store,
+        None,
         &SqlArgs {
             query: query.to_string(),
             format: Format::Table,

@@ -1,5 +1,6 @@
 //! One module per subcommand, each with a `run` taking its validated settings.
 
+pub mod artists;
 mod compact;
 mod demo;
 pub mod ingest;
@@ -18,7 +19,10 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
     };
     match cli.command {
         Command::Ingest(args) => ingest::run(&cli.store, &args.validate()?, write),
-        Command::Sql(args) => sql::run(&cli.store, &args),
+        Command::Sql(args) => sql::run(&cli.store, cli.cohorts.as_deref(), &args),
+        Command::Artists(command) => {
+            artists::run(&cli.store, cli.cohorts.as_deref(), &command, write)
+        }
         Command::Tables => tables::run(&cli.store),
         Command::Compact => compact::run(&cli.store, write),
         Command::Demo(args) => demo::run(&cli.store, &args, write),

@@ -10,7 +10,7 @@ use chartlens_store::Store;
 use crate::args::SqlArgs;
 use crate::{exit, output};
 
-pub fn run(store_dir: &Path, args: &SqlArgs) -> anyhow::Result<u8> {
+pub fn run(store_dir: &Path, cohorts: Option<&Path>, args: &SqlArgs) -> anyhow::Result<u8> {
     let query = if args.query == "-" {
         let mut text = String::new();
         std::io::stdin()
@@ -21,7 +21,8 @@ pub fn run(store_dir: &Path, args: &SqlArgs) -> anyhow::Result<u8> {
         args.query.clone()
     };
     let store = Store::open(store_dir)?;
-    let ctx = store.session()?;
+    let (cohorts, _) = super::artists::load_cohorts(store_dir, cohorts)?;
+    let ctx = store.session_with_artists(cohorts)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

@@ -9,9 +9,19 @@ use crate::output::thousands;
 
 pub fn run(store_dir: &Path) -> anyhow::Result<u8> {
     let store = Store::open(store_dir).ok();
-    for table in chartlens_model::table::all_tables() {
-        let rows = store.as_ref().map_or(0, |s| s.manifest().rows(table.name));
-        println!("{} ({} rows): {}", table.name, thousands(rows), table.doc);
+    let stored = chartlens_model::table::all_tables()
+        .into_iter()
+        .map(|t| (t, true));
+    let derived = chartlens_model::table::derived_tables()
+        .into_iter()
+        .map(|t| (t, false));
+    for (table, is_stored) in stored.chain(derived) {
+        if is_stored {
+            let rows = store.as_ref().map_or(0, |s| s.manifest().rows(table.name));
+            println!("{} ({} rows): {}", table.name, thousands(rows), table.doc);
+        } else {
+            println!("{} (derived): {}", table.name, table.doc);
+        }
         let width = table
             .columns
             .iter()

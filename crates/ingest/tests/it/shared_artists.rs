@@ -3,7 +3,8 @@
 
 use std::path::PathBuf;
 
-use chartlens_ingest::artist_lists::{self, FactKind, ListLayout};
+use chartlens_ingest::artist_lists::{self, ListLayout};
+use chartlens_model::registry::FactKind;
 
 fn shared(name: &str) -> Option<String> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -1,0 +1,578 @@
+//! `chartlens artists`: import artist lists, and see who is in which cohort
+//! and why. Listing and coverage are SQL over the derived `artists` and
+//! `credits` tables (`--show-sql` prints it), so every figure can be
+//! re-run and traced with `chartlens sql`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use arrow::array::cast::as_primitive_array;
+use arrow::datatypes::Int64Type;
+use chartlens_ingest::artist_lists;
+use chartlens_model::cohort::{Cohorts, Effect};
+use chartlens_model::registry::{MatchedBy, Registry, Resolution, builtin_facts};
+use chartlens_store::derived::Artists;
+use chartlens_store::{LogEntry, Status, Store, WriteOptions};
+use datafusion::prelude::SessionContext;
+use serde_json::json;
+
+use crate::args::{
+    ArtistsCommand, CoverageArgs, CoverageView, ExplainArgs, ExplainFormat, Format, ImportArgs,
+    ListArgs,
+};
+use crate::exit;
+use crate::output::{self, thousands};
+
+/// The cohort file read when `--cohorts` is not given, inside the store.
+pub const STORE_COHORTS: &str = "cohorts.toml";
+
+pub fn run(
+    store_dir: &Path,
+    cohorts: Option<&Path>,
+    command: &ArtistsCommand,
+    write: WriteOptions,
+) -> anyhow::Result<u8> {
+    match command {
+        ArtistsCommand::Import(args) => import(store_dir, cohorts, args, write),
+        ArtistsCommand::Explain(args) => explain(store_dir, cohorts, args),
+        ArtistsCommand::List(args) => list(store_dir, cohorts, args),
+        ArtistsCommand::Coverage(args) => coverage(store_dir, cohorts, args),
+        ArtistsCommand::Cohorts => {
+            let (cohorts, origin) = load_cohorts(store_dir, cohorts)?;
+            eprintln!("# in force: {origin}");
+            print!("{}", cohorts.text);
+            Ok(exit::OK)
+        }
+    }
+}
+
+/// The cohort definitions in force: `--cohorts`, else `cohorts.toml` in the
+/// store, else the built-in ones. Also says which.
+pub fn load_cohorts(store_dir: &Path, flag: Option<&Path>) -> anyhow::Result<(Cohorts, String)> {
+    let in_store = store_dir.join(STORE_COHORTS);
+    let path: Option<PathBuf> = match flag {
+        Some(path) => Some(path.to_path_buf()),
+        None if in_store.is_file() => Some(in_store),
+        None => None,
+    };
+    match path {
+        None => Ok((Cohorts::builtin(), "the built-in cohorts".to_string())),
+        Some(path) => {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading cohorts from {}", path.display()))?;
+            let cohorts = Cohorts::parse(&text)
+                .with_context(|| format!("{}: invalid cohort file", path.display()))?;
+            Ok((cohorts, path.display().to_string()))
+        }
+    }
+}
+
+/// The classified registry of the store, or of the built-in registry alone
+/// when there is no store yet.
+fn load_artists(
+    store_dir: &Path,
+    flag: Option<&Path>,
+) -> anyhow::Result<(Option<Store>, Arc<Artists>)> {
+    let (cohorts, _) = load_cohorts(store_dir, flag)?;
+    match Store::open(store_dir) {
+        Ok(store) => {
+            let artists = store.artists(cohorts)?;
+            Ok((Some(store), Arc::new(artists)))
+        }
+        Err(chartlens_store::StoreError::Missing { .. }) => {
+            let registry = Registry::build(builtin_facts());
+            let classification = cohorts.classify(&registry);
+            let artists = Artists {
+                registry,
+                cohorts,
+                classification,
+            };
+            Ok((None, Arc::new(artists)))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn import(
+    store_dir: &Path,
+    cohorts: Option<&Path>,
+    args: &ImportArgs,
+    write: WriteOptions,
+) -> anyhow::Result<u8> {
+    // Fail on a bad cohort file before writing anything.
+    load_cohorts(store_dir, cohorts)?;
+    let store = Store::open_or_create(store_dir)?;
+    let exclude: Vec<PathBuf> = store_dir.canonicalize().into_iter().collect();
+    let found = chartlens_ingest::discover(&args.paths, &exclude)
+        .map_err(|(path, e)| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let mut writer = store.writer(write)?;
+    let mut counts: BTreeMap<Status, u64> = BTreeMap::new();
+    for (path, err) in &found.unreadable {
+        eprintln!("rejected {}: {err}", path.display());
+        writer.log(LogEntry::rejected(
+            &path.to_string_lossy(),
+            None,
+            err.to_string(),
+            None,
+        ));
+        *counts.entry(Status::Rejected).or_default() += 1;
+    }
+    for path in &found.files {
+        let display = path.to_string_lossy();
+        let bytes = match std::fs::read(path) {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                eprintln!("rejected {display}: {e}");
+                writer.log(LogEntry::rejected(&display, None, e.to_string(), None));
+                *counts.entry(Status::Rejected).or_default() += 1;
+                continue;
+            }
+        };
+        let hash = chartlens_ingest::hash_bytes(&bytes);
+        let list = match artist_lists::read_bytes(&bytes) {
+            Ok(list) => list,
+            Err(reject) => {
+                eprintln!("rejected {display}: {reject}");
+                writer.log(LogEntry::rejected(
+                    &display,
+                    Some(&hash),
+                    reject.message.clone(),
+                    reject.line,
+                ));
+                *counts.entry(Status::Rejected).or_default() += 1;
+                continue;
+            }
+        };
+        let batch = list.to_batch(&display, &hash)?;
+        let entry = writer.add_list(&display, &hash, list.layout.name(), batch)?;
+        *counts.entry(entry.status).or_default() += 1;
+        if !args.quiet {
+            let what = match entry.status {
+                Status::Unchanged => entry.reason.clone().unwrap_or_default(),
+                Status::Replaced => format!(
+                    "{} facts, replacing {} from the earlier file",
+                    thousands(entry.rows),
+                    thousands(entry.replaced_rows)
+                ),
+                _ => format!("{} facts", thousands(entry.rows)),
+            };
+            println!("{display}: {} ({what})", list.layout.name());
+            if let Some((line, why)) = list.skipped.first() {
+                println!(
+                    "  {} values not used, e.g. line {line}: {why}",
+                    thousands(list.skipped.len() as u64)
+                );
+            }
+        }
+    }
+    writer.finish()?;
+    let summary: Vec<String> = counts
+        .iter()
+        .map(|(status, n)| format!("{} {}", thousands(*n), status.as_str()))
+        .collect();
+    println!("artist lists: {}", summary.join(", "));
+    let (_, artists) = load_artists(store_dir, cohorts)?;
+    print_registry_summary(&artists);
+    let rejected = counts.get(&Status::Rejected).copied().unwrap_or(0);
+    Ok(if rejected > 0 {
+        exit::REJECTED
+    } else {
+        exit::OK
+    })
+}
+
+fn print_registry_summary(artists: &Artists) {
+    let mut per_cohort = vec![0u64; artists.cohorts.cohorts.len()];
+    let mut none = 0u64;
+    for cohort in &artists.classification.cohort {
+        match cohort {
+            Some(c) => per_cohort[*c] += 1,
+            None => none += 1,
+        }
+    }
+    let mut parts: Vec<String> = artists
+        .cohorts
+        .cohorts
+        .iter()
+        .zip(&per_cohort)
+        .map(|(c, n)| format!("{} {}", c.name, thousands(*n)))
+        .collect();
+    parts.push(format!("no cohort {}", thousands(none)));
+    println!(
+        "registry: {} artists ({})",
+        thousands(artists.registry.artists.len() as u64),
+        parts.join(", ")
+    );
+}
+
+fn explain(store_dir: &Path, cohorts: Option<&Path>, args: &ExplainArgs) -> anyhow::Result<u8> {
+    let (store, artists) = load_artists(store_dir, cohorts)?;
+    let registry = &artists.registry;
+    let (resolution, how) = registry.index.resolve_how(&args.name);
+    let ids = match &resolution {
+        Resolution::Unique(id) => vec![*id],
+        Resolution::Ambiguous(ids) => ids.clone(),
+        Resolution::Unknown => {
+            if args.format == ExplainFormat::Json {
+                println!(
+                    "{}",
+                    json!({"query": args.name, "resolution": "unknown", "artists": []})
+                );
+            } else {
+                println!(
+                    "No artist answers to {:?}: it is in no registry or list the store holds. \
+                     Add it with a registry file (name,country,genres,aliases) and `chartlens artists import`.",
+                    args.name
+                );
+            }
+            return Ok(exit::ERROR);
+        }
+    };
+    let presence = match &store {
+        Some(store) => chart_presence(store, &artists, &ids)?,
+        None => BTreeMap::new(),
+    };
+    let how = match how {
+        Some(MatchedBy::ExactForm) => "exact form (NFKC, spaces collapsed)",
+        Some(MatchedBy::Key) => "key (case, accents and punctuation folded)",
+        None => "",
+    };
+    let reports: Vec<serde_json::Value> = ids
+        .iter()
+        .map(|&id| artist_report(&artists, id, presence.get(&id)))
+        .collect();
+    if args.format == ExplainFormat::Json {
+        let status = if ids.len() == 1 {
+            "unique"
+        } else {
+            "ambiguous"
+        };
+        let out = json!({"query": args.name, "resolution": status, "matched_by": how, "artists": reports});
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(exit::OK);
+    }
+    if ids.len() > 1 {
+        println!(
+            "{:?} is ambiguous: {} artists answer to it by {how}, so chart credits spelled this \
+             way stay unresolved. Each is shown below; add a registry row or an alias to decide.\n",
+            args.name,
+            ids.len()
+        );
+    } else {
+        println!("{:?} matched by {how}.\n", args.name);
+    }
+    for report in &reports {
+        print_report(report);
+    }
+    Ok(exit::OK)
+}
+
+/// Chart entries per artist id: (entries as lead, as featured, markets).
+fn chart_presence(
+    store: &Store,
+    artists: &Arc<Artists>,
+    ids: &[usize],
+) -> anyhow::Result<BTreeMap<usize, (u64, u64, u64)>> {
+    let ctx = store.session_with(artists.clone())?;
+    let list: Vec<String> = ids.iter().map(usize::to_string).collect();
+    let query = format!(
+        "SELECT c.artist_id, sum(CASE WHEN c.role = 'lead' THEN 1 ELSE 0 END), \
+         sum(CASE WHEN c.role = 'featured' THEN 1 ELSE 0 END), count(DISTINCT e.region) \
+         FROM chart_entries e JOIN credits c \
+         ON e.artist_names = c.artist_names AND e.track_name = c.track_name \
+         WHERE c.artist_id IN ({}) GROUP BY c.artist_id",
+        list.join(", ")
+    );
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let batches = runtime.block_on(async { ctx.sql(&query).await?.collect().await })?;
+    let mut out = BTreeMap::new();
+    for batch in &batches {
+        let int = |col: usize| as_primitive_array::<Int64Type>(batch.column(col));
+        let (id, lead, featured, markets) = (int(0), int(1), int(2), int(3));
+        for row in 0..batch.num_rows() {
+            let n = |a: &arrow::array::Int64Array| u64::try_from(a.value(row)).unwrap_or(0);
+            out.insert(id.value(row) as usize, (n(lead), n(featured), n(markets)));
+        }
+    }
+    Ok(out)
+}
+
+fn artist_report(
+    artists: &Artists,
+    id: usize,
+    presence: Option<&(u64, u64, u64)>,
+) -> serde_json::Value {
+    let registry = &artists.registry;
+    let artist = &registry.artists[id];
+    let evidence: Vec<serde_json::Value> = artist
+        .facts
+        .iter()
+        .map(|&i| {
+            let f = &registry.facts[i];
+            json!({"source": f.citation(), "layout": &*f.layout, "name": f.artist,
+                   "kind": f.kind.as_str(), "value": f.value})
+        })
+        .collect();
+    let rules: Vec<serde_json::Value> = artists
+        .cohorts
+        .explain(registry, artist)
+        .into_iter()
+        .map(|o| {
+            let rule = &artists.cohorts.rules[o.rule];
+            json!({"rule": rule.number, "cohort": artists.cohorts.cohorts[rule.cohort].name,
+                   "exclude": rule.exclude, "note": rule.note, "effect": o.effect.as_str(),
+                   "detail": o.detail, "decided": o.effect == Effect::Decided})
+        })
+        .collect();
+    let groups: Vec<&str> = artist
+        .groups
+        .iter()
+        .map(|&g| registry.artists[g].name.as_str())
+        .collect();
+    let (lead, featured, markets) = presence.copied().unwrap_or_default();
+    json!({
+        "name": artist.name,
+        "cohort": artists.cohort_of(id),
+        "origin_country": artist.origin,
+        "origin_conflict": artist.origin_conflict,
+        "names": artist.names,
+        "genres": artist.genres,
+        "groups": groups,
+        "unresolved_groups": artist.unresolved_groups,
+        "evidence": evidence,
+        "rules": rules,
+        "chart_entries": {"lead": lead, "featured": featured, "markets": markets},
+    })
+}
+
+fn print_report(report: &serde_json::Value) {
+    let s = |v: &serde_json::Value| v.as_str().unwrap_or("").to_string();
+    let list = |v: &serde_json::Value| {
+        v.as_array()
+            .map(|a| a.iter().map(s).collect::<Vec<_>>().join("; "))
+            .unwrap_or_default()
+    };
+    let cohort = report["cohort"].as_str().unwrap_or("none");
+    println!("{}", s(&report["name"]));
+    let decided = report["rules"]
+        .as_array()
+        .and_then(|r| r.iter().find(|o| o["decided"] == true));
+    match decided {
+        Some(rule) => println!(
+            "  cohort:  {cohort}, by rule {} ({}): {}",
+            rule["rule"],
+            s(&rule["note"]),
+            s(&rule["detail"])
+        ),
+        None => println!("  cohort:  none (no rule matched)"),
+    }
+    let origin = match (
+        report["origin_country"].as_str(),
+        report["origin_conflict"] == true,
+    ) {
+        (Some(code), _) => code.to_string(),
+        (None, true) => "unknown (the best-ranked sources disagree)".to_string(),
+        (None, false) => "unknown".to_string(),
+    };
+    println!("  origin:  {origin}");
+    println!("  names:   {}", list(&report["names"]));
+    if !list(&report["genres"]).is_empty() {
+        println!("  genres:  {}", list(&report["genres"]));
+    }
+    let mut groups = list(&report["groups"]);
+    let unresolved = list(&report["unresolved_groups"]);
+    if !unresolved.is_empty() {
+        groups = format!("{groups} (unresolved: {unresolved})");
+    }
+    if !groups.is_empty() {
+        println!("  groups:  {groups}");
+    }
+    let charts = &report["chart_entries"];
+    println!(
+        "  charts:  {} entries as lead, {} as featured, in {} markets",
+        thousands(charts["lead"].as_u64().unwrap_or(0)),
+        thousands(charts["featured"].as_u64().unwrap_or(0)),
+        charts["markets"].as_u64().unwrap_or(0)
+    );
+    println!("  evidence:");
+    for e in report["evidence"].as_array().into_iter().flatten() {
+        println!(
+            "    {:40} {:10} {}{}",
+            s(&e["source"]),
+            s(&e["kind"]),
+            s(&e["value"]),
+            if e["name"] != report["name"] {
+                format!("   (as {:?})", s(&e["name"]))
+            } else {
+                String::new()
+            }
+        );
+    }
+    println!("  rules, in order (the first match decides):");
+    for r in report["rules"].as_array().into_iter().flatten() {
+        let marker = if r["decided"] == true { "=>" } else { "  " };
+        let kind = if r["exclude"] == true { "not " } else { "" };
+        println!(
+            "  {marker} {:>2} {kind}{:8} {:26} {}",
+            r["rule"],
+            s(&r["cohort"]),
+            s(&r["effect"]),
+            s(&r["detail"])
+        );
+    }
+    println!();
+}
+
+/// A SQL string literal.
+fn sql_text(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+fn session(store_dir: &Path, cohorts: Option<&Path>) -> anyhow::Result<(Store, SessionContext)> {
+    let (cohorts, _) = load_cohorts(store_dir, cohorts)?;
+    let store = Store::open(store_dir)?;
+    let ctx = store.session_with_artists(cohorts)?;
+    Ok((store, ctx))
+}
+
+fn list(store_dir: &Path, cohorts_flag: Option<&Path>, args: &ListArgs) -> anyhow::Result<u8> {
+    let (cohorts, _) = load_cohorts(store_dir, cohorts_flag)?;
+    let filter = match args.cohort.as_deref() {
+        None => String::new(),
+        Some(name) if name.eq_ignore_ascii_case("none") => "WHERE cohort IS NULL".to_string(),
+        Some(name) => match cohorts.index_of(name) {
+            Some(i) => format!("WHERE cohort = {}", sql_text(&cohorts.cohorts[i].name)),
+            None => {
+                let known: Vec<&str> = cohorts.cohorts.iter().map(|c| c.name.as_str()).collect();
+                bail!(
+                    "--cohort {name:?} is not a cohort; the cohorts are {} (or none)",
+                    known.join(", ")
+                );
+            }
+        },
+    };
+    let query = format!(
+        "SELECT name, origin_country, cohort, rule, genres, names, groups, facts \
+         FROM artists {filter} ORDER BY cohort NULLS LAST, name"
+    );
+    if args.show_sql {
+        eprintln!("{query}\n");
+    }
+    let (_, ctx) = session(store_dir, cohorts_flag)?;
+    run_query(&ctx, &query, args.format, args.max_rows)?;
+    Ok(exit::OK)
+}
+
+/// The SQL of `artists coverage`. An entry belongs to the cohort of its
+/// primary (first-credited) artist; `other` when that artist's origin is
+/// known but no rule places it; `unclassified` when its name is unknown or
+/// ambiguous, or its origin is unknown and no rule places it.
+fn coverage_sql(view: CoverageView, top: usize) -> String {
+    let entries = "WITH entry AS (\n  SELECT e.region, e.streams, c.credited_name, c.resolution,\n    \
+        CASE WHEN a.cohort IS NOT NULL THEN a.cohort\n         \
+        WHEN a.origin_country IS NOT NULL THEN 'other'\n         \
+        ELSE 'unclassified' END AS cohort\n  \
+        FROM chart_entries e\n  \
+        LEFT JOIN credits c ON c.artist_names = e.artist_names AND c.track_name = e.track_name AND c.position = 1\n  \
+        LEFT JOIN artists a ON a.artist_id = c.artist_id)\n";
+    match view {
+        CoverageView::Overall => format!(
+            "{entries}SELECT cohort, count(*) AS entries,\n  \
+             round(100.0 * count(*) / sum(count(*)) OVER (), 2) AS entry_pct,\n  \
+             sum(streams) AS streams,\n  \
+             round(100.0 * sum(streams) / sum(sum(streams)) OVER (), 2) AS stream_pct\n\
+             FROM entry GROUP BY cohort ORDER BY entries DESC, cohort"
+        ),
+        CoverageView::Markets => format!(
+            "{entries}SELECT region, cohort, count(*) AS entries,\n  \
+             round(100.0 * count(*) / sum(count(*)) OVER (PARTITION BY region), 2) AS entry_pct,\n  \
+             sum(streams) AS streams,\n  \
+             round(100.0 * sum(streams) / sum(sum(streams)) OVER (PARTITION BY region), 2) AS stream_pct\n\
+             FROM entry GROUP BY region, cohort ORDER BY region, entries DESC, cohort"
+        ),
+        CoverageView::Unclassified => format!(
+            "{entries}SELECT coalesce(credited_name, '') AS name,\n  \
+             CASE resolution WHEN 'unknown' THEN 'name in no registry or list'\n    \
+             WHEN 'ambiguous' THEN 'name of several artists'\n    \
+             WHEN 'resolved' THEN 'origin unknown, no rule matched'\n    \
+             ELSE 'no artist credited' END AS reason,\n  \
+             count(*) AS entries, count(DISTINCT region) AS markets, sum(streams) AS streams\n\
+             FROM entry WHERE cohort = 'unclassified'\n\
+             GROUP BY credited_name, resolution ORDER BY entries DESC, name LIMIT {top}"
+        ),
+    }
+}
+
+fn coverage(store_dir: &Path, cohorts: Option<&Path>, args: &CoverageArgs) -> anyhow::Result<u8> {
+    let (_, ctx) = session(store_dir, cohorts)?;
+    let views: Vec<CoverageView> = match (args.view, args.format) {
+        (Some(view), _) => vec![view],
+        (None, Format::Table | Format::Json) => {
+            vec![
+                CoverageView::Overall,
+                CoverageView::Markets,
+                CoverageView::Unclassified,
+            ]
+        }
+        (None, Format::Csv) => {
+            bail!("--format csv prints one table: add --view overall, markets or unclassified")
+        }
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    if args.format == Format::Json && views.len() > 1 {
+        let mut out = serde_json::Map::new();
+        for view in views {
+            let query = coverage_sql(view, args.top);
+            let batches = runtime.block_on(async { ctx.sql(&query).await?.collect().await })?;
+            let mut writer = arrow::json::ArrayWriter::new(Vec::new());
+            for batch in &batches {
+                writer.write(batch)?;
+            }
+            writer.finish()?;
+            let bytes = writer.into_inner();
+            let value: serde_json::Value = if bytes.is_empty() {
+                json!([])
+            } else {
+                serde_json::from_slice(&bytes)?
+            };
+            out.insert(view.name().to_string(), value);
+        }
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(exit::OK);
+    }
+    for view in views {
+        let query = coverage_sql(view, args.top);
+        if args.show_sql {
+            eprintln!("{query}\n");
+        }
+        if args.format == Format::Table {
+            println!("{}", view.title());
+        }
+        runtime.block_on(async {
+            let stream = ctx.sql(&query).await?.execute_stream().await?;
+            output::print_stream(stream, args.format, args.max_rows).await
+        })?;
+    }
+    Ok(exit::OK)
+}
+
+fn run_query(
+    ctx: &SessionContext,
+    query: &str,
+    format: Format,
+    max_rows: usize,
+) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let stream = ctx.sql(query).await?.execute_stream().await?;
+        output::print_stream(stream, format, max_rows).await
+    })
+}

@@ -1,0 +1,416 @@
+//! Tables derived from the stored ones when a query reads them: `artists`
+//! (the registry, classified by the cohort rules in force) and `credits` (the
+//! artists of every distinct chart credit). They are computed at most once per
+//! session, and only if a query touches them, so queries of `chart_entries`
+//! alone pay nothing.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::hash::BuildHasher;
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+
+use arrow::array::{Int32Builder, Int64Builder, RecordBatch, StringArray, StringBuilder};
+use arrow::datatypes::SchemaRef;
+use async_trait::async_trait;
+use chartlens_model::cohort::{Classification, Cohorts};
+use chartlens_model::credits;
+use chartlens_model::registry::{self, Fact, FactKind, Registry, Resolution};
+use chartlens_model::table::{self, ARTIST_FACTS, CHART_ENTRIES};
+use datafusion::catalog::Session;
+use datafusion::datasource::memory::MemorySourceConfig;
+use datafusion::datasource::{TableProvider, TableType};
+use datafusion::error::DataFusionError;
+use datafusion::logical_expr::Expr;
+use datafusion::physical_plan::ExecutionPlan;
+use parquet::arrow::ProjectionMask;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+use crate::error::StoreError;
+use crate::manifest::Part;
+use crate::{Store, parts};
+
+/// The registry of a store, classified.
+#[derive(Debug)]
+pub struct Artists {
+    pub registry: Registry,
+    pub cohorts: Cohorts,
+    pub classification: Classification,
+}
+
+impl Artists {
+    /// The cohort name of an artist, if any.
+    pub fn cohort_of(&self, artist: usize) -> Option<&str> {
+        self.classification.cohort[artist].map(|c| self.cohorts.cohorts[c].name.as_str())
+    }
+}
+
+impl Store {
+    /// The built-in registry's facts followed by every imported list's.
+    pub fn artist_facts(&self) -> Result<Vec<Fact>, StoreError> {
+        let mut facts = registry::builtin_facts();
+        for part in self.manifest.parts(ARTIST_FACTS) {
+            for batch in parts::read_part(&self.root, part)? {
+                let text = |name: &str| text_column(&batch, name);
+                let (artist, kind, value) = (text("artist")?, text("kind")?, text("value")?);
+                let (layout, source) = (text("layout")?, text("source_file")?);
+                let line = batch
+                    .column_by_name("source_line")
+                    .and_then(|c| c.as_any().downcast_ref::<arrow::array::Int64Array>())
+                    .ok_or_else(|| schema_error("source_line"))?;
+                let mut last: Option<(Arc<str>, Arc<str>)> = None;
+                for i in 0..batch.num_rows() {
+                    let Some(kind) = FactKind::parse(kind.value(i)) else {
+                        continue;
+                    };
+                    let (src, lay) = match &last {
+                        Some((s, l)) if &**s == source.value(i) && &**l == layout.value(i) => {
+                            (s.clone(), l.clone())
+                        }
+                        _ => {
+                            let pair: (Arc<str>, Arc<str>) =
+                                (source.value(i).into(), layout.value(i).into());
+                            last = Some(pair.clone());
+                            pair
+                        }
+                    };
+                    facts.push(Fact {
+                        source: src,
+                        layout: lay,
+                        line: u64::try_from(line.value(i)).unwrap_or(0),
+                        artist: artist.value(i).to_string(),
+                        kind,
+                        value: value.value(i).to_string(),
+                    });
+                }
+            }
+        }
+        Ok(facts)
+    }
+
+    /// Builds the registry from the store's facts and classifies it.
+    pub fn artists(&self, cohorts: Cohorts) -> Result<Artists, StoreError> {
+        let registry = Registry::build(self.artist_facts()?);
+        let classification = cohorts.classify(&registry);
+        Ok(Artists {
+            registry,
+            cohorts,
+            classification,
+        })
+    }
+
+    /// Every distinct (artist_names, track_name) of `chart_entries`.
+    pub fn distinct_credits(&self) -> Result<Vec<(String, String)>, StoreError> {
+        // Pairs by hash, with the strings compared on a hash hit: no
+        // allocation for the many rows that repeat a pair.
+        let state = std::hash::RandomState::new();
+        let mut by_hash: HashMap<u64, Vec<usize>> = HashMap::new();
+        let mut pairs: Vec<(String, String)> = Vec::new();
+        for part in self.manifest.parts(CHART_ENTRIES) {
+            for batch in read_columns(&self.root, part, &["artist_names", "track_name"])? {
+                let (artists, tracks) = (
+                    text_column(&batch, "artist_names")?,
+                    text_column(&batch, "track_name")?,
+                );
+                for i in 0..batch.num_rows() {
+                    let (a, t) = (artists.value(i), tracks.value(i));
+                    let ids = by_hash.entry(state.hash_one((a, t))).or_default();
+                    if !ids.iter().any(|&id| pairs[id].0 == a && pairs[id].1 == t) {
+                        ids.push(pairs.len());
+                        pairs.push((a.to_string(), t.to_string()));
+                    }
+                }
+            }
+        }
+        pairs.sort_unstable();
+        Ok(pairs)
+    }
+
+    /// A session like [`Store::session`] that also offers the derived
+    /// `artists` and `credits` tables, classified with `cohorts`. They are
+    /// computed when a query first reads them.
+    pub fn session_with_artists(
+        &self,
+        cohorts: Cohorts,
+    ) -> Result<datafusion::prelude::SessionContext, StoreError> {
+        self.register_derived(Derived {
+            store: self.clone(),
+            cohorts: Some(cohorts),
+            artists: OnceLock::new(),
+            credits: OnceLock::new(),
+        })
+    }
+
+    /// Like [`Store::session_with_artists`], with a registry already built.
+    pub fn session_with(
+        &self,
+        artists: Arc<Artists>,
+    ) -> Result<datafusion::prelude::SessionContext, StoreError> {
+        self.register_derived(Derived {
+            store: self.clone(),
+            cohorts: None,
+            artists: OnceLock::from(Ok(artists)),
+            credits: OnceLock::new(),
+        })
+    }
+
+    fn register_derived(
+        &self,
+        derived: Derived,
+    ) -> Result<datafusion::prelude::SessionContext, StoreError> {
+        let ctx = self.session()?;
+        let derived = Arc::new(derived);
+        for (which, table) in [
+            (Which::Artists, table::artists()),
+            (Which::Credits, table::credits()),
+        ] {
+            let provider = LazyTable {
+                derived: derived.clone(),
+                which,
+                schema: table.schema(),
+            };
+            ctx.register_table(table.name, Arc::new(provider))?;
+        }
+        Ok(ctx)
+    }
+}
+
+/// One credit of a distinct chart credit, resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedCredit {
+    pub position: usize,
+    pub name: String,
+    pub role: credits::Role,
+    pub resolution: Resolution,
+}
+
+/// Splits and resolves the credits of one (artist_names, track_name).
+pub fn resolve_credits(artists: &Artists, artist_names: &str, track: &str) -> Vec<ResolvedCredit> {
+    let known = |name: &str| artists.registry.knows(name);
+    credits::split(artist_names, track, &known)
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| ResolvedCredit {
+            position: i + 1,
+            resolution: artists.registry.resolve(&c.name),
+            name: c.name,
+            role: c.role,
+        })
+        .collect()
+}
+
+/// The `artists` table.
+pub fn artists_batch(artists: &Artists) -> Result<RecordBatch, StoreError> {
+    let reg = &artists.registry;
+    let n = reg.artists.len();
+    let mut id = Int64Builder::with_capacity(n);
+    let mut name = StringBuilder::new();
+    let mut origin = StringBuilder::new();
+    let mut cohort = StringBuilder::new();
+    let mut rule = StringBuilder::new();
+    let mut genres = StringBuilder::new();
+    let mut names = StringBuilder::new();
+    let mut groups = StringBuilder::new();
+    let mut facts = Int64Builder::with_capacity(n);
+    for a in &reg.artists {
+        id.append_value(a.id as i64);
+        name.append_value(&a.name);
+        origin.append_option(a.origin.as_deref());
+        cohort.append_option(artists.cohort_of(a.id));
+        rule.append_option(artists.classification.rule[a.id].map(|r| {
+            let rule = &artists.cohorts.rules[r];
+            match &rule.note {
+                Some(note) => format!("{}: {note}", rule.number),
+                None => rule.number.to_string(),
+            }
+        }));
+        genres.append_value(a.genres.join(";"));
+        names.append_value(a.names.join(";"));
+        let group_names: Vec<&str> = a
+            .groups
+            .iter()
+            .map(|&g| reg.artists[g].name.as_str())
+            .chain(a.unresolved_groups.iter().map(String::as_str))
+            .collect();
+        groups.append_value(group_names.join(";"));
+        facts.append_value(a.facts.len() as i64);
+    }
+    Ok(RecordBatch::try_new(
+        table::artists().schema(),
+        vec![
+            Arc::new(id.finish()),
+            Arc::new(name.finish()),
+            Arc::new(origin.finish()),
+            Arc::new(cohort.finish()),
+            Arc::new(rule.finish()),
+            Arc::new(genres.finish()),
+            Arc::new(names.finish()),
+            Arc::new(groups.finish()),
+            Arc::new(facts.finish()),
+        ],
+    )?)
+}
+
+/// The `credits` table for the given distinct credits.
+pub fn credits_batch(
+    artists: &Artists,
+    pairs: &[(String, String)],
+) -> Result<RecordBatch, StoreError> {
+    let mut artist_names = StringBuilder::new();
+    let mut track_name = StringBuilder::new();
+    let mut position = Int32Builder::new();
+    let mut credited = StringBuilder::new();
+    let mut role = StringBuilder::new();
+    let mut artist_id = Int64Builder::new();
+    let mut resolution = StringBuilder::new();
+    let mut cohort = StringBuilder::new();
+    for (names, track) in pairs {
+        for credit in resolve_credits(artists, names, track) {
+            artist_names.append_value(names);
+            track_name.append_value(track);
+            position.append_value(i32::try_from(credit.position).unwrap_or(i32::MAX));
+            credited.append_value(&credit.name);
+            role.append_value(credit.role.as_str());
+            let (id, status) = match &credit.resolution {
+                Resolution::Unique(id) => (Some(*id), "resolved"),
+                Resolution::Ambiguous(_) => (None, "ambiguous"),
+                Resolution::Unknown => (None, "unknown"),
+            };
+            artist_id.append_option(id.map(|i| i as i64));
+            resolution.append_value(status);
+            cohort.append_option(id.and_then(|i| artists.cohort_of(i)));
+        }
+    }
+    Ok(RecordBatch::try_new(
+        table::credits().schema(),
+        vec![
+            Arc::new(artist_names.finish()),
+            Arc::new(track_name.finish()),
+            Arc::new(position.finish()),
+            Arc::new(credited.finish()),
+            Arc::new(role.finish()),
+            Arc::new(artist_id.finish()),
+            Arc::new(resolution.finish()),
+            Arc::new(cohort.finish()),
+        ],
+    )?)
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Which {
+    Artists,
+    Credits,
+}
+
+type Lazy = OnceLock<Result<RecordBatch, String>>;
+
+struct Derived {
+    store: Store,
+    /// What to classify with, unless `artists` was given built.
+    cohorts: Option<Cohorts>,
+    artists: OnceLock<Result<Arc<Artists>, String>>,
+    credits: Lazy,
+}
+
+impl fmt::Debug for Derived {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Derived")
+            .field("store", &self.store.root)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Derived {
+    fn artists(&self) -> Result<Arc<Artists>, String> {
+        self.artists
+            .get_or_init(|| {
+                let cohorts = self.cohorts.clone().unwrap_or_else(Cohorts::builtin);
+                self.store
+                    .artists(cohorts)
+                    .map(Arc::new)
+                    .map_err(|e| e.to_string())
+            })
+            .clone()
+    }
+
+    fn batch(&self, which: Which) -> Result<RecordBatch, String> {
+        let artists = self.artists()?;
+        match which {
+            Which::Artists => artists_batch(&artists).map_err(|e| e.to_string()),
+            Which::Credits => self
+                .credits
+                .get_or_init(|| {
+                    let pairs = self.store.distinct_credits().map_err(|e| e.to_string())?;
+                    credits_batch(&artists, &pairs).map_err(|e| e.to_string())
+                })
+                .clone(),
+        }
+    }
+}
+
+/// A table computed on its first scan.
+#[derive(Debug)]
+struct LazyTable {
+    derived: Arc<Derived>,
+    which: Which,
+    schema: SchemaRef,
+}
+
+#[async_trait]
+impl TableProvider for LazyTable {
+    fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::View
+    }
+
+    async fn scan(
+        &self,
+        _state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        _filters: &[Expr],
+        _limit: Option<usize>,
+    ) -> datafusion::error::Result<Arc<dyn ExecutionPlan>> {
+        let batch = self
+            .derived
+            .batch(self.which)
+            .map_err(DataFusionError::Execution)?;
+        Ok(MemorySourceConfig::try_new_exec(
+            &[vec![batch]],
+            self.schema.clone(),
+            projection.cloned(),
+        )?)
+    }
+}
+
+fn schema_error(name: &str) -> StoreError {
+    arrow::error::ArrowError::SchemaError(format!("no column {name}")).into()
+}
+
+fn text_column<'a>(batch: &'a RecordBatch, name: &str) -> Result<&'a StringArray, StoreError> {
+    batch
+        .column_by_name(name)
+        .and_then(|c| c.as_any().downcast_ref::<StringArray>())
+        .ok_or_else(|| schema_error(name))
+}
+
+/// Reads some columns of a part.
+fn read_columns(
+    root: &Path,
+    part: &Part,
+    columns: &[&str],
+) -> Result<Vec<RecordBatch>, StoreError> {
+    let path = root.join(&part.file);
+    let file = std::fs::File::open(&path).map_err(|e| StoreError::io(&path, e))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file)
+        .map_err(|e| StoreError::parquet(&path, e))?;
+    let mask = ProjectionMask::columns(builder.parquet_schema(), columns.iter().copied());
+    let reader = builder
+        .with_projection(mask)
+        .with_batch_size(65_536)
+        .build()
+        .map_err(|e| StoreError::parquet(&path, e))?;
+    reader.map(|b| b.map_err(StoreError::from)).collect()
+}
