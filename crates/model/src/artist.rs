@@ -4,7 +4,7 @@
 //!
 //! The *exact form* is the name after Unicode NFKC (so full-width `ＢＴＳ` is
 //! `BTS` and half-width `ｶﾞ` is `ガ`) with spaces collapsed. The *key* also
-//! folds case, Latin accents and punctuation (`Kenshi Yonezu`, `kenshi yonezu`
+//! folds case, Latin accents, punctuation and spacing (`Kenshi Yonezu`, `kenshi yonezu`
 //! and `KENSHI-YONEZU` share one). [`crate::registry`] resolves names with them.
 
 use std::fmt;
@@ -136,9 +136,12 @@ pub fn exact_form(name: &str) -> String {
 }
 
 /// The matching key of a name: NFKC, lower case, Latin accents removed, and
-/// only letters and digits kept (so CJK and Hangul names are unchanged).
+/// punctuation and spacing reduced to single spaces between words (so CJK and
+/// Hangul names are unchanged). Word breaks stay: `Snowman` and `Snow Man`
+/// are different keys.
 pub fn name_key(name: &str) -> String {
-    name.nfkc()
+    let folded = name
+        .nfkc()
         .flat_map(char::to_lowercase)
         .collect::<String>()
         .nfd()
@@ -146,8 +149,29 @@ pub fn name_key(name: &str) -> String {
         // (U+3099, U+309A) are combining too and must stay.
         .filter(|c| !(is_combining_mark(*c) && ('\u{300}'..='\u{36f}').contains(c)))
         .nfc()
-        .filter(|c| c.is_alphanumeric())
-        .collect()
+        .map(|c| if c.is_alphanumeric() { c } else { ' ' })
+        .collect::<String>();
+    // Words joined by one space, except between two CJK characters, where
+    // spacing is a matter of taste (`藤井 風` and `藤井風`).
+    let mut key = String::with_capacity(folded.len());
+    for word in folded.split_whitespace() {
+        let joins_cjk = key.chars().next_back().is_some_and(is_cjk)
+            && word.chars().next().is_some_and(is_cjk);
+        if !key.is_empty() && !joins_cjk {
+            key.push(' ');
+        }
+        key.push_str(word);
+    }
+    key
+}
+
+/// Han, kana and Hangul: scripts written without spaces between words.
+fn is_cjk(c: char) -> bool {
+    matches!(c,
+        '\u{3040}'..='\u{30ff}' // hiragana, katakana
+        | '\u{3400}'..='\u{4dbf}' | '\u{4e00}'..='\u{9fff}' | '\u{f900}'..='\u{faff}' // Han
+        | '\u{1100}'..='\u{11ff}' | '\u{3130}'..='\u{318f}' | '\u{ac00}'..='\u{d7af}' // Hangul
+    )
 }
 
 #[cfg(test)]
@@ -159,9 +183,12 @@ mod tests {
     #[test]
     fn keys_fold_width_case_accents_and_punctuation() {
         assert_eq!(name_key("ＢＴＳ"), "bts");
+        assert_ne!(name_key("Snowman"), name_key("Snow Man"));
+        assert_eq!(name_key("藤井 風"), name_key("藤井風"));
+        assert_eq!(name_key("Fujii Kaze"), "fujii kaze");
         assert_eq!(name_key("Kenshi  Yonezu"), name_key("KENSHI-YONEZU"));
         assert_eq!(name_key("ROSÉ"), "rose");
-        assert_eq!(name_key("(G)I-DLE"), "gidle");
+        assert_eq!(name_key("(G)I-DLE"), "g i dle");
         assert_eq!(name_key("米津玄師"), "米津玄師");
         // Half-width katakana with a voicing mark becomes the full-width letter.
         assert_eq!(name_key("ｶﾞｶﾞ"), name_key("ガガ"));

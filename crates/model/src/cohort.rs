@@ -520,9 +520,14 @@ mod tests {
                 Listed,
                 "k-pop group",
             ),
-            // A Japanese member of a K-pop group, known only by the idol list.
+            // A Japanese member of a K-pop group, with a genre table's tags.
             fact("idols.csv", "kpop-idols", 6, "Mina", Country, "JP"),
             fact("idols.csv", "kpop-idols", 6, "Mina", MemberOf, "TWICE"),
+            fact("genres.csv", "spotify-artist-genres", 9, "Mina", Genre, "pop"),
+            // An idol stage name shared by an unrelated act: the idol list alone
+            // does not place it.
+            fact("idols.csv", "kpop-idols", 10, "Daniel", Country, "KR"),
+            fact("idols.csv", "kpop-idols", 10, "Daniel", Listed, "k-pop idol"),
             // Unknown origin: tags decide.
             fact(
                 "genres.csv",
@@ -574,6 +579,7 @@ mod tests {
         assert_eq!(of("Nova Ray").as_deref(), Some("Anglo"));
         assert_eq!(of("Haneul Five").as_deref(), Some("K-pop"));
         assert_eq!(of("Folk Crew"), None, "folk-pop is not a Korean tag");
+        assert_eq!(of("Daniel"), None, "known only from an idol list");
     }
 
     #[test]

@@ -20,6 +20,15 @@
 //! unresolved and are reported. So `LISA` (TH) and `LiSA` (JP), two rows of the
 //! built-in registry, stay apart, and `lisa` resolves to neither.
 //!
+//! # Names known only from K-pop idol lists
+//!
+//! Idol stage names are often common names (`Momo`, `Daniel`, `Joy`) that
+//! charts also credit to unrelated acts, so a chart credit matching one proves
+//! little. An artist known *only* from idol lists keeps its facts as evidence,
+//! but they place it nowhere: its origin, list entries and group memberships
+//! count only once another kind of source (a registry, a group list, a genre
+//! table, a country list) knows the same artist.
+//!
 //! # Origin
 //!
 //! Country facts are ranked by where they come from: an imported registry, the
@@ -104,7 +113,7 @@ impl Fact {
         match &*self.layout {
             REGISTRY_LAYOUT => 0,
             BUILTIN_LAYOUT => 1,
-            "kpop-idols" => 2,
+            IDOL_LIST_LAYOUT => 2,
             _ => 3,
         }
     }
@@ -240,7 +249,13 @@ pub struct Artist {
     pub groups: Vec<usize>,
     /// Group names of membership facts that did not resolve to one artist.
     pub unresolved_groups: Vec<String>,
+    /// Only K-pop idol lists know this artist, so their facts are shown but
+    /// not used (see the module documentation).
+    pub only_in_idol_lists: bool,
 }
+
+/// Layout of idol lists, whose stage names alone do not identify an artist.
+pub const IDOL_LIST_LAYOUT: &str = "kpop-idols";
 
 /// All artists, their facts, and the name index.
 #[derive(Debug)]
@@ -396,6 +411,7 @@ impl Registry {
                     listed: Vec::new(),
                     groups: Vec::new(),
                     unresolved_groups: Vec::new(),
+                    only_in_idol_lists: false,
                 }
             })
             .collect();
@@ -434,6 +450,13 @@ impl Registry {
 
 /// Fills origin, genres, lists and groups of an artist from its facts.
 fn summarise(artist: &mut Artist, facts: &[Fact], index: &NameIndex) {
+    artist.only_in_idol_lists = artist
+        .facts
+        .iter()
+        .all(|&i| &*facts[i].layout == IDOL_LIST_LAYOUT);
+    if artist.only_in_idol_lists {
+        return;
+    }
     let mut best_rank = u8::MAX;
     let mut origins: BTreeSet<&str> = BTreeSet::new();
     for &i in &artist.facts {
@@ -562,9 +585,12 @@ mod tests {
         )]);
         assert_eq!(unique(&registry, "LISA").origin.as_deref(), Some("TH"));
         assert_eq!(unique(&registry, "LiSA").origin.as_deref(), Some("JP"));
-        // The idol row could be either: it stays an artist of its own.
+        // The idol row could be either: it stays an artist of its own, and
+        // as only an idol list knows it, its facts place it nowhere.
         let idol = unique(&registry, "Lisa");
         assert_eq!(idol.facts.len(), 1);
+        assert!(idol.only_in_idol_lists);
+        assert_eq!(idol.origin, None);
         assert!(registry.contested.contains("lisa"));
         assert!(matches!(registry.resolve("lisa"), Resolution::Ambiguous(v) if v.len() == 3));
         // An imported registry listing one name twice leaves it ambiguous.
@@ -584,11 +610,13 @@ mod tests {
             fact("cg2.csv", "artist-country-genre", 3, "Nova", Country, "GB"),
             fact("idols.csv", "kpop-idols", 2, "Momo", MemberOf, "트와이스"),
             fact("idols.csv", "kpop-idols", 2, "Momo", Country, "JP"),
+            fact("genres.csv", "spotify-artist-genres", 4, "Momo", Genre, "k-pop"),
         ]);
         assert_eq!(unique(&registry, "TWICE").origin.as_deref(), Some("KR"));
         let nova = unique(&registry, "Nova");
         assert_eq!((nova.origin.as_deref(), nova.origin_conflict), (None, true));
         let momo = unique(&registry, "Momo");
         assert_eq!(momo.groups, [unique(&registry, "TWICE").id]);
+        assert_eq!(momo.origin.as_deref(), Some("JP"));
     }
 }

@@ -236,7 +236,7 @@ fn explain(store_dir: &Path, cohorts: Option<&Path>, args: &ExplainArgs) -> anyh
     };
     let how = match how {
         Some(MatchedBy::ExactForm) => "exact form (NFKC, spaces collapsed)",
-        Some(MatchedBy::Key) => "key (case, accents and punctuation folded)",
+        Some(MatchedBy::Key) => "key (case, accents, punctuation and spacing folded)",
         None => "",
     };
     let reports: Vec<serde_json::Value> = ids
@@ -399,9 +399,11 @@ fn print_report(report: &serde_json::Value) {
         charts["markets"].as_u64().unwrap_or(0)
     );
     println!("  evidence:");
-    for e in report["evidence"].as_array().into_iter().flatten() {
+    let evidence = report["evidence"].as_array().cloned().unwrap_or_default();
+    let width = evidence.iter().map(|e| s(&e["source"]).chars().count()).max().unwrap_or(0);
+    for e in &evidence {
         println!(
-            "    {:40} {:10} {}{}",
+            "    {:width$}  {:10} {}{}",
             s(&e["source"]),
             s(&e["kind"]),
             s(&e["value"]),
@@ -418,7 +420,7 @@ fn print_report(report: &serde_json::Value) {
         let kind = if r["exclude"] == true { "not " } else { "" };
         println!(
             "  {marker} {:>2} {kind}{:8} {:26} {}",
-            r["rule"],
+            r["rule"].as_u64().unwrap_or(0),
             s(&r["cohort"]),
             s(&r["effect"]),
             s(&r["detail"])
@@ -468,13 +470,14 @@ fn list(store_dir: &Path, cohorts_flag: Option<&Path>, args: &ListArgs) -> anyho
 }
 
 /// The SQL of `artists coverage`. An entry belongs to the cohort of its
-/// primary (first-credited) artist; `other` when that artist's origin is
-/// known but no rule places it; `unclassified` when its name is unknown or
-/// ambiguous, or its origin is unknown and no rule places it.
+/// primary (first-credited) artist; to `other` when the sources give that
+/// artist an origin or genre tags but no rule places it; and is
+/// `unclassified` when the name is unknown or ambiguous, or the artist has
+/// neither origin nor genre tags.
 fn coverage_sql(view: CoverageView, top: usize) -> String {
     let entries = "WITH entry AS (\n  SELECT e.region, e.streams, c.credited_name, c.resolution,\n    \
         CASE WHEN a.cohort IS NOT NULL THEN a.cohort\n         \
-        WHEN a.origin_country IS NOT NULL THEN 'other'\n         \
+        WHEN a.origin_country IS NOT NULL OR a.genres <> '' THEN 'other'\n         \
         ELSE 'unclassified' END AS cohort\n  \
         FROM chart_entries e\n  \
         LEFT JOIN credits c ON c.artist_names = e.artist_names AND c.track_name = e.track_name AND c.position = 1\n  \
@@ -498,7 +501,7 @@ fn coverage_sql(view: CoverageView, top: usize) -> String {
             "{entries}SELECT coalesce(credited_name, '') AS name,\n  \
              CASE resolution WHEN 'unknown' THEN 'name in no registry or list'\n    \
              WHEN 'ambiguous' THEN 'name of several artists'\n    \
-             WHEN 'resolved' THEN 'origin unknown, no rule matched'\n    \
+             WHEN 'resolved' THEN 'no origin or genre known'\n    \
              ELSE 'no artist credited' END AS reason,\n  \
              count(*) AS entries, count(DISTINCT region) AS markets, sum(streams) AS streams\n\
              FROM entry WHERE cohort = 'unclassified'\n\
