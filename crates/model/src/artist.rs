@@ -155,8 +155,8 @@ pub fn name_key(name: &str) -> String {
     // spacing is a matter of taste (`藤井 風` and `藤井風`).
     let mut key = String::with_capacity(folded.len());
     for word in folded.split_whitespace() {
-        let joins_cjk = key.chars().next_back().is_some_and(is_cjk)
-            && word.chars().next().is_some_and(is_cjk);
+        let joins_cjk =
+            key.chars().next_back().is_some_and(is_cjk) && word.chars().next().is_some_and(is_cjk);
         if !key.is_empty() && !joins_cjk {
             key.push(' ');
         }

@@ -523,11 +523,25 @@ mod tests {
             // A Japanese member of a K-pop group, with a genre table's tags.
             fact("idols.csv", "kpop-idols", 6, "Mina", Country, "JP"),
             fact("idols.csv", "kpop-idols", 6, "Mina", MemberOf, "TWICE"),
-            fact("genres.csv", "spotify-artist-genres", 9, "Mina", Genre, "pop"),
+            fact(
+                "genres.csv",
+                "spotify-artist-genres",
+                9,
+                "Mina",
+                Genre,
+                "pop",
+            ),
             // An idol stage name shared by an unrelated act: the idol list alone
             // does not place it.
             fact("idols.csv", "kpop-idols", 10, "Daniel", Country, "KR"),
-            fact("idols.csv", "kpop-idols", 10, "Daniel", Listed, "k-pop idol"),
+            fact(
+                "idols.csv",
+                "kpop-idols",
+                10,
+                "Daniel",
+                Listed,
+                "k-pop idol",
+            ),
             // Unknown origin: tags decide.
             fact(
                 "genres.csv",

@@ -610,7 +610,14 @@ mod tests {
             fact("cg2.csv", "artist-country-genre", 3, "Nova", Country, "GB"),
             fact("idols.csv", "kpop-idols", 2, "Momo", MemberOf, "트와이스"),
             fact("idols.csv", "kpop-idols", 2, "Momo", Country, "JP"),
-            fact("genres.csv", "spotify-artist-genres", 4, "Momo", Genre, "k-pop"),
+            fact(
+                "genres.csv",
+                "spotify-artist-genres",
+                4,
+                "Momo",
+                Genre,
+                "k-pop",
+            ),
         ]);
         assert_eq!(unique(&registry, "TWICE").origin.as_deref(), Some("KR"));
         let nova = unique(&registry, "Nova");

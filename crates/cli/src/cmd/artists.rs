@@ -400,7 +400,11 @@ fn print_report(report: &serde_json::Value) {
     );
     println!("  evidence:");
     let evidence = report["evidence"].as_array().cloned().unwrap_or_default();
-    let width = evidence.iter().map(|e| s(&e["source"]).chars().count()).max().unwrap_or(0);
+    let width = evidence
+        .iter()
+        .map(|e| s(&e["source"]).chars().count())
+        .max()
+        .unwrap_or(0);
     for e in &evidence {
         println!(
             "    {:width$}  {:10} {}{}",

@@ -1,5 +1,6 @@
 //! End-to-end tests of the `chartlens` binary on fixtures under `tests/data/`.
 
+mod artists;
 mod ingest;
 mod kill;
 mod rejects;
