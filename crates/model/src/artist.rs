@@ -128,6 +128,14 @@ pub fn builtin() -> Vec<ArtistRecord> {
 
 /// A name after NFKC with runs of white space collapsed.
 pub fn exact_form(name: &str) -> String {
+    if name.is_ascii() {
+        // ASCII is already in NFKC.
+        return name.split_whitespace().collect::<Vec<_>>().join(" ");
+    }
+    general_exact_form(name)
+}
+
+fn general_exact_form(name: &str) -> String {
     name.nfkc()
         .collect::<String>()
         .split_whitespace()
@@ -140,6 +148,24 @@ pub fn exact_form(name: &str) -> String {
 /// Hangul names are unchanged). Word breaks stay: `Snowman` and `Snow Man`
 /// are different keys.
 pub fn name_key(name: &str) -> String {
+    if name.is_ascii() {
+        // No accents, no compatibility forms, no CJK: only case and punctuation.
+        let folded: String = name
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    ' '
+                }
+            })
+            .collect();
+        return folded.split_whitespace().collect::<Vec<_>>().join(" ");
+    }
+    general_key(name)
+}
+
+fn general_key(name: &str) -> String {
     let folded = name
         .nfkc()
         .flat_map(char::to_lowercase)
@@ -186,6 +212,17 @@ mod tests {
         assert_ne!(name_key("Snowman"), name_key("Snow Man"));
         assert_eq!(name_key("藤井 風"), name_key("藤井風"));
         assert_eq!(name_key("Fujii Kaze"), "fujii kaze");
+        // The ASCII fast paths agree with the general forms.
+        for name in [
+            "A$AP Rocky",
+            " Tyler,  The Creator ",
+            "P!nk",
+            "(G)I-DLE",
+            "Mr.Children",
+        ] {
+            assert_eq!(name_key(name), general_key(name));
+            assert_eq!(exact_form(name), general_exact_form(name));
+        }
         assert_eq!(name_key("Kenshi  Yonezu"), name_key("KENSHI-YONEZU"));
         assert_eq!(name_key("ROSÉ"), "rose");
         assert_eq!(name_key("(G)I-DLE"), "g i dle");

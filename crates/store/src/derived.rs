@@ -4,6 +4,7 @@
 //! session, and only if a query touches them, so queries of `chart_entries`
 //! alone pay nothing.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
 use std::hash::BuildHasher;
@@ -103,8 +104,8 @@ impl Store {
     pub fn distinct_credits(&self) -> Result<Vec<(String, String)>, StoreError> {
         // Pairs by hash, with the strings compared on a hash hit: no
         // allocation for the many rows that repeat a pair.
-        let state = std::hash::RandomState::new();
-        let mut by_hash: HashMap<u64, Vec<usize>> = HashMap::new();
+        let state = foldhash::fast::RandomState::default();
+        let mut by_hash: HashMap<u64, Vec<usize>, _> = HashMap::with_hasher(state.clone());
         let mut pairs: Vec<(String, String)> = Vec::new();
         for part in self.manifest.parts(CHART_ENTRIES) {
             for batch in read_columns(&self.root, part, &["artist_names", "track_name"])? {
@@ -184,15 +185,31 @@ pub struct ResolvedCredit {
     pub resolution: Resolution,
 }
 
-/// Splits and resolves the credits of one (artist_names, track_name).
-pub fn resolve_credits(artists: &Artists, artist_names: &str, track: &str) -> Vec<ResolvedCredit> {
-    let known = |name: &str| artists.registry.knows(name);
+/// Splits and resolves the credits of one (artist_names, track_name),
+/// remembering resolutions in `memo` (credit names repeat a lot).
+pub fn resolve_credits(
+    artists: &Artists,
+    memo: &mut HashMap<String, Resolution>,
+    artist_names: &str,
+    track: &str,
+) -> Vec<ResolvedCredit> {
+    let memo = RefCell::new(memo);
+    let resolve = |name: &str| -> Resolution {
+        if let Some(known) = memo.borrow().get(name) {
+            return known.clone();
+        }
+        let resolution = artists.registry.resolve(name);
+        memo.borrow_mut()
+            .insert(name.to_string(), resolution.clone());
+        resolution
+    };
+    let known = |name: &str| resolve(name) != Resolution::Unknown;
     credits::split(artist_names, track, &known)
         .into_iter()
         .enumerate()
         .map(|(i, c)| ResolvedCredit {
             position: i + 1,
-            resolution: artists.registry.resolve(&c.name),
+            resolution: resolve(&c.name),
             name: c.name,
             role: c.role,
         })
@@ -251,11 +268,28 @@ pub fn artists_batch(artists: &Artists) -> Result<RecordBatch, StoreError> {
     )?)
 }
 
-/// The `credits` table for the given distinct credits.
-pub fn credits_batch(
+/// The `credits` table for the given distinct credits, split and resolved
+/// on every core, in the order of `pairs`.
+pub fn credits_batches(
     artists: &Artists,
     pairs: &[(String, String)],
-) -> Result<RecordBatch, StoreError> {
+) -> Result<Vec<RecordBatch>, StoreError> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = pairs.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = pairs
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || credits_batch(artists, part)))
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().expect("credit resolution does not panic"))
+            .collect()
+    })
+}
+
+/// The `credits` rows of some distinct credits.
+fn credits_batch(artists: &Artists, pairs: &[(String, String)]) -> Result<RecordBatch, StoreError> {
     let mut artist_names = StringBuilder::new();
     let mut track_name = StringBuilder::new();
     let mut position = Int32Builder::new();
@@ -264,8 +298,9 @@ pub fn credits_batch(
     let mut artist_id = Int64Builder::new();
     let mut resolution = StringBuilder::new();
     let mut cohort = StringBuilder::new();
+    let mut memo = HashMap::new();
     for (names, track) in pairs {
-        for credit in resolve_credits(artists, names, track) {
+        for credit in resolve_credits(artists, &mut memo, names, track) {
             artist_names.append_value(names);
             track_name.append_value(track);
             position.append_value(i32::try_from(credit.position).unwrap_or(i32::MAX));
@@ -302,7 +337,7 @@ enum Which {
     Credits,
 }
 
-type Lazy = OnceLock<Result<RecordBatch, String>>;
+type Lazy = OnceLock<Result<Vec<RecordBatch>, String>>;
 
 struct Derived {
     store: Store,
@@ -333,15 +368,23 @@ impl Derived {
             .clone()
     }
 
-    fn batch(&self, which: Which) -> Result<RecordBatch, String> {
-        let artists = self.artists()?;
+    fn batches(&self, which: Which) -> Result<Vec<RecordBatch>, String> {
         match which {
-            Which::Artists => artists_batch(&artists).map_err(|e| e.to_string()),
+            Which::Artists => Ok(vec![
+                artists_batch(&*self.artists()?).map_err(|e| e.to_string())?,
+            ]),
             Which::Credits => self
                 .credits
                 .get_or_init(|| {
-                    let pairs = self.store.distinct_credits().map_err(|e| e.to_string())?;
-                    credits_batch(&artists, &pairs).map_err(|e| e.to_string())
+                    // The chart credits are read while the registry is built.
+                    let (artists, pairs) = std::thread::scope(|scope| {
+                        let pairs = scope.spawn(|| self.store.distinct_credits());
+                        (self.artists(), pairs.join())
+                    });
+                    let pairs = pairs
+                        .map_err(|_| "reading the chart credits failed".to_string())?
+                        .map_err(|e| e.to_string())?;
+                    credits_batches(&*artists?, &pairs).map_err(|e| e.to_string())
                 })
                 .clone(),
         }
@@ -373,12 +416,12 @@ impl TableProvider for LazyTable {
         _filters: &[Expr],
         _limit: Option<usize>,
     ) -> datafusion::error::Result<Arc<dyn ExecutionPlan>> {
-        let batch = self
+        let batches = self
             .derived
-            .batch(self.which)
+            .batches(self.which)
             .map_err(DataFusionError::Execution)?;
         Ok(MemorySourceConfig::try_new_exec(
-            &[vec![batch]],
+            &[batches],
             self.schema.clone(),
             projection.cloned(),
         )?)

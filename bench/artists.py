@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+"""Benchmark: importing and classifying artist lists and resolving the credits
+of every chart entry, chartlens against DuckDB.
+
+chartlens: `artists import` of every file in artists/ into a store that holds
+the Viral 50 archive, then `artists coverage --view overall` (registry build,
+cohort rules, splitting and resolving every distinct credit, and the coverage
+query), each a fresh process. DuckDB: one fresh connection reads the same five
+files and the store's chart_entries Parquet parts, builds a name -> cohort table
+with the same precedence in SQL (group list, origin, then genre tags for unknown
+origins), splits `artist_names` for the primary artist, and counts entries per
+cohort. The DuckDB job is simpler than chartlens's (lower-case names only: no
+NFKC, aliases, native scripts, title features or evidence kept for `explain`),
+so the ratio flatters DuckDB. Best of N runs.
+
+Usage: bench/artists.py BINARY [SHARED_DATA_DIR] [--runs N]
+"""
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_DATA = os.path.join(HERE, "..", "..", "shared", "data")
+
+DUCKDB_SQL = """
+CREATE TABLE cg AS SELECT name, country FROM read_csv('{a}/artist-country-genre.csv', header = true, all_varchar = true);
+CREATE TABLE idols AS SELECT "Stage Name" AS name FROM read_csv('{a}/kpop_idols.csv', header = true, all_varchar = true);
+CREATE TABLE grp AS SELECT "Name" AS name FROM read_csv(['{a}/kpop_idols_boy_groups.csv', '{a}/kpop_idols_girl_groups.csv'],
+    header = true, all_varchar = true, union_by_name = true);
+CREATE TABLE sg AS SELECT artists AS name, lower(genres) AS genres FROM read_csv('{a}/spotify-artist-genres.csv', header = true, all_varchar = true);
+CREATE TABLE facts AS
+    SELECT lower(trim(name)) AS k, country, NULL AS tags, 0 AS g, 0 AS idol FROM cg
+    UNION ALL SELECT lower(trim(name)), NULL, nullif(nullif(genres, '[]'), ''), 0, 0 FROM sg
+    UNION ALL SELECT lower(trim(name)), NULL, NULL, 1, 0 FROM grp
+    UNION ALL SELECT lower(trim(name)), NULL, NULL, 0, 1 FROM idols;
+CREATE TABLE artist AS SELECT k, max(country) AS country, string_agg(tags, ',') AS tags, max(g) AS g,
+    max(idol) AS idol, count(*) FILTER (WHERE idol = 0) AS others FROM facts GROUP BY k;
+CREATE TABLE cohort AS SELECT k, CASE
+    WHEN g = 1 OR (idol = 1 AND others > 0) THEN 'K-pop'
+    WHEN country = 'South Korea' THEN 'K-pop'
+    WHEN country = 'Japan' THEN 'J-pop'
+    WHEN country IN ('United States', 'United Kingdom', 'Canada', 'Australia', 'New Zealand', 'Ireland') THEN 'Anglo'
+    WHEN country IS NULL AND regexp_matches(tags, '[''"](k-|korean )') THEN 'K-pop'
+    WHEN country IS NULL AND regexp_matches(tags, '[''"](j-|japanese )') THEN 'J-pop'
+    WHEN country IS NOT NULL OR tags IS NOT NULL THEN 'other'
+    ELSE 'unclassified' END AS cohort FROM artist;
+SELECT coalesce(c.cohort, 'unclassified') AS cohort, count(*) AS entries
+FROM read_parquet({parts}) e
+LEFT JOIN cohort c ON c.k = lower(trim(regexp_split_to_array(e.artist_names, ', | & | x | feat\\. ')[1]))
+GROUP BY 1 ORDER BY 2 DESC;
+"""
+
+
+def best(runs, fn):
+    times, result = [], None
+    for _ in range(runs):
+        start = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - start)
+    return min(times), result
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("binary")
+    ap.add_argument("data", nargs="?", default=DEFAULT_DATA)
+    ap.add_argument("--runs", type=int, default=3)
+    args = ap.parse_args()
+    charts = os.path.join(args.data, "spotify-viral50-weekly")
+    artists = os.path.join(args.data, "artists")
+    if not (os.path.isdir(charts) and os.path.isdir(artists)):
+        print(f"benchmark skipped: {args.data} is absent")
+        return 0
+    import duckdb
+
+    work = tempfile.mkdtemp(prefix="chartlens-artists-")
+    base = os.path.join(work, "base")
+    subprocess.run([args.binary, "--store", base, "ingest", "--quiet", charts], stdout=subprocess.DEVNULL)
+    manifest = json.load(open(os.path.join(base, "manifest.json")))
+    parts = [os.path.join(base, p["file"]) for p in manifest["tables"]["chart_entries"]]
+
+    def chartlens_job():
+        store = os.path.join(work, "store")
+        shutil.rmtree(store, ignore_errors=True)
+        shutil.copytree(base, store)
+        start = time.perf_counter()
+        subprocess.run([args.binary, "--store", store, "artists", "import", "--quiet", artists],
+                       check=True, stdout=subprocess.DEVNULL)
+        out = subprocess.run([args.binary, "--store", store, "artists", "coverage", "--view", "overall",
+                              "--format", "json"], check=True, capture_output=True, text=True).stdout
+        return time.perf_counter() - start, {r["cohort"]: r["entries"] for r in json.loads(out)}
+
+    def duckdb_job():
+        start = time.perf_counter()
+        con = duckdb.connect()
+        rows = None
+        for statement in DUCKDB_SQL.format(a=artists, parts=parts).split(";"):
+            if statement.strip():
+                rows = con.execute(statement).fetchall()
+        con.close()
+        return time.perf_counter() - start, dict(rows)
+
+    # The copy of the store is not timed: chartlens_job returns its own time.
+    runs = [chartlens_job() for _ in range(args.runs)]
+    ours, ours_rows = min(runs, key=lambda r: r[0])
+    runs = [duckdb_job() for _ in range(args.runs)]
+    theirs, theirs_rows = min(runs, key=lambda r: r[0])
+    total = sum(ours_rows.values())
+    print(f"artist import + classification + credits for {total:,} chart entries (best of {args.runs}):")
+    print(f"  chartlens  {ours:6.2f} s")
+    print(f"  DuckDB     {theirs:6.2f} s   (simplified rules, see the docstring)")
+    print(f"  ratio      {theirs / ours:6.2f}x (DuckDB time / chartlens time)")
+    print("  entries by cohort      chartlens     DuckDB")
+    for cohort in sorted(set(ours_rows) | set(theirs_rows), key=lambda c: -ours_rows.get(c, 0)):
+        print(f"    {cohort:18} {ours_rows.get(cohort, 0):>11,} {theirs_rows.get(cohort, 0):>10,}")
+    shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
