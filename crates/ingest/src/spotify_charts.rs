@@ -206,6 +206,7 @@ pub fn read<R: Read, E>(
             artist_names: field(cols.artist)?,
             streams,
             views: None,
+            artist_ids: None,
             line,
         };
         let (key, _) = &state.keys[key_index];

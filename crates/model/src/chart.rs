@@ -70,6 +70,8 @@ pub struct Position<'a> {
     pub artist_names: &'a str,
     pub streams: Option<i64>,
     pub views: Option<i64>,
+    /// Platform artist ids, `,`-separated, in credit order.
+    pub artist_ids: Option<&'a str>,
     pub line: u64,
 }
 
@@ -92,6 +94,7 @@ pub struct ChartEntriesBuilder {
     file: StringBuilder,
     line: Int64Builder,
     hash: StringBuilder,
+    artist_ids: StringBuilder,
 }
 
 impl ChartEntriesBuilder {
@@ -119,6 +122,7 @@ impl ChartEntriesBuilder {
             file: text(source_file.len()),
             line: Int64Builder::with_capacity(ROWS),
             hash: text(source_hash.len()),
+            artist_ids: text(0),
         }
     }
 
@@ -150,6 +154,7 @@ impl ChartEntriesBuilder {
         self.line
             .append_value(i64::try_from(pos.line).unwrap_or(i64::MAX));
         self.hash.append_value(&self.source_hash);
+        self.artist_ids.append_option(pos.artist_ids);
     }
 
     /// Takes the rows pushed so far as one batch and leaves the builder empty.
@@ -170,6 +175,7 @@ impl ChartEntriesBuilder {
             Arc::new(self.file.finish()),
             Arc::new(self.line.finish()),
             Arc::new(self.hash.finish()),
+            Arc::new(self.artist_ids.finish()),
         ];
         RecordBatch::try_new(table::chart_entries().schema(), columns)
             .expect("builder columns follow the chart_entries schema")
@@ -209,6 +215,7 @@ mod tests {
             artist_names: "Kenshi Yonezu",
             streams: None,
             views: None,
+            artist_ids: None,
             line: 2,
         };
         b.push(&key, Some(Frequency::Weekly), &pos);

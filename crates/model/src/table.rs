@@ -137,6 +137,13 @@ pub fn chart_entries() -> Table {
                 false,
                 "BLAKE3 hash of the file's content; joins to `ingest_log.content_hash`.",
             ),
+            col(
+                "artist_ids",
+                Utf8,
+                true,
+                "Platform ids of the credited artists, in credit order, separated by `,` (Spotify \
+                 playlist snapshots); empty when the source gives none.",
+            ),
         ],
     }
 }

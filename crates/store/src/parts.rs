@@ -77,6 +77,29 @@ pub fn read_part(root: &Path, part: &Part) -> Result<Vec<RecordBatch>, StoreErro
     reader.map(|b| b.map_err(StoreError::from)).collect()
 }
 
+/// `batch` with the columns of `schema`, in its order: columns an older part
+/// lacks (the contract only ever adds nullable ones) become nulls.
+pub fn adapt(batch: &RecordBatch, schema: &SchemaRef) -> Result<RecordBatch, StoreError> {
+    if batch.schema().fields() == schema.fields() {
+        return Ok(batch.clone());
+    }
+    let columns = schema
+        .fields()
+        .iter()
+        .map(|field| match batch.column_by_name(field.name()) {
+            Some(column) => Ok(Arc::clone(column)),
+            None if field.is_nullable() => {
+                Ok(arrow::array::new_null_array(field.data_type(), batch.num_rows()))
+            }
+            None => Err(arrow::error::ArrowError::SchemaError(format!(
+                "a stored part lacks the column {}",
+                field.name()
+            ))),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(RecordBatch::try_new(schema.clone(), columns)?)
+}
+
 /// Removes from `batch` the rows of the given charts coming from the given
 /// source files (by content hash). Other rows, including rows of the same
 /// charts from other files, stay.

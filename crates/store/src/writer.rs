@@ -490,7 +490,7 @@ impl Writer {
             }
             let batches: Vec<RecordBatch> = parts::read_part(&self.root, &part)?
                 .iter()
-                .map(|b| parts::drop_charts(b, &doomed))
+                .map(|b| parts::adapt(&parts::drop_charts(b, &doomed)?, &self.schema))
                 .collect::<Result<_, _>>()?;
             let sources: Vec<u64> = part
                 .sources
@@ -712,7 +712,9 @@ impl Writer {
             let mut batches = Vec::new();
             let mut sources = BTreeSet::new();
             for part in &group {
-                batches.extend(parts::read_part(&self.root, part)?);
+                for batch in parts::read_part(&self.root, part)? {
+                    batches.push(parts::adapt(&batch, &schema)?);
+                }
                 sources.extend(part.sources.iter().copied());
             }
             let sorted = parts::sort_batches(&schema, &batches, sort_by)?;
