@@ -33,6 +33,8 @@ pub enum RejectKind {
     Region,
     /// The chart period cannot be found.
     Period,
+    /// A valid file that holds no chart (such as a user playlist).
+    NotAChart,
 }
 
 impl RejectKind {
@@ -51,6 +53,7 @@ impl RejectKind {
             RejectKind::Date => "bad date",
             RejectKind::Region => "market not found",
             RejectKind::Period => "period not found",
+            RejectKind::NotAChart => "not a chart",
         }
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod artist_lists;
 pub mod error;
+pub mod json_charts;
 pub mod path;
 pub mod spotify_charts;
 
@@ -84,6 +85,20 @@ pub fn read<R: Read, E>(
         .map_err(|e| Reject::new(RejectKind::Io, None, e.to_string()))?;
     let skip = sniff(&prefix)?;
     prefix.drain(..skip);
+    if prefix.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
+        let mut bytes = prefix;
+        input
+            .read_to_end(&mut bytes)
+            .map_err(|e| Reject::new(RejectKind::Io, None, e.to_string()))?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            let line = 1 + e.as_bytes()[..e.utf8_error().valid_up_to()]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count() as u64;
+            Reject::at(RejectKind::Encoding, line, "not valid UTF-8 (save the file as UTF-8)")
+        })?;
+        return json_charts::read(source, Path::new(source.display_path), &text, sink);
+    }
     let dialect = Dialect::sniff(&prefix);
     spotify_charts::read(source, dialect, io::Cursor::new(prefix).chain(input), sink)
 }

@@ -465,13 +465,13 @@ impl<'s> ChartState<'s> {
 /// Ranks seen in one chart, as a bit set: a combined file can hold hundreds of
 /// thousands of charts, so this stays at a few words per chart.
 #[derive(Default)]
-struct RankSet {
+pub(crate) struct RankSet {
     bits: Vec<u64>,
 }
 
 impl RankSet {
     /// Records `rank`; false if it was already taken.
-    fn insert(&mut self, rank: i32) -> bool {
+    pub(crate) fn insert(&mut self, rank: i32) -> bool {
         let slot = usize::try_from(rank).unwrap_or(0);
         let (word, bit) = (slot / 64, 1u64 << (slot % 64));
         if word >= self.bits.len() {
