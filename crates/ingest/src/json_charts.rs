@@ -69,12 +69,21 @@ pub fn read<E>(
         .into());
     };
     let items = items.as_array().map(Vec::as_slice).unwrap_or_default();
-    let line_of = |i: usize| lines.get(&depth).and_then(|l| l.get(i)).copied().unwrap_or(1);
+    let line_of = |i: usize| {
+        lines
+            .get(&depth)
+            .and_then(|l| l.get(i))
+            .copied()
+            .unwrap_or(1)
+    };
     let mut builder = ChartEntriesBuilder::new(source.display_path, source.hash);
     let mut ranks = RankSet::default();
     let frequency = source.options.frequency.or(source.context.frequency);
     let (key, frequency) = match layout {
-        Layout::Billboard => (billboard_key(source, path, &doc)?, frequency.or(Some(Frequency::Weekly))),
+        Layout::Billboard => (
+            billboard_key(source, path, &doc)?,
+            frequency.or(Some(Frequency::Weekly)),
+        ),
         _ => (playlist_key(source, path, &doc)?, frequency),
     };
     let mut rows = 0u64;
@@ -203,7 +212,13 @@ fn playlist_entry(item: &Value, index: usize) -> Option<Entry> {
         .and_then(Value::as_array)
         .map(Vec::as_slice)
         .unwrap_or_default();
-    let text = |v: &Value, key: &str| v.get(key).and_then(Value::as_str).unwrap_or("").trim().to_string();
+    let text = |v: &Value, key: &str| {
+        v.get(key)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .trim()
+            .to_string()
+    };
     let names: Vec<String> = artists.iter().map(|a| text(a, "name")).collect();
     let ids: Vec<String> = artists.iter().map(|a| text(a, "id")).collect();
     Some(Entry {
@@ -232,7 +247,15 @@ fn billboard_key(source: &Source<'_>, path: &Path, doc: &Value) -> Result<ChartK
         .options
         .chart
         .clone()
-        .or_else(|| from_path.map(|c| if c == "japanhot100" { "japan-hot100".into() } else { c.into() }))
+        .or_else(|| {
+            from_path.map(|c| {
+                if c == "japanhot100" {
+                    "japan-hot100".into()
+                } else {
+                    c.into()
+                }
+            })
+        })
         .unwrap_or_else(|| "hot100".into());
     let region = source.options.region.unwrap_or(match chart.as_str() {
         "global200" => Region::Global,
@@ -244,7 +267,11 @@ fn billboard_key(source: &Source<'_>, path: &Path, doc: &Value) -> Result<ChartK
         None => {
             let raw = doc.get("date").and_then(Value::as_str).unwrap_or("");
             let date = parse_date(raw).ok_or_else(|| {
-                Reject::at(RejectKind::Date, 1, format!("`{raw}` is not a chart date (YYYY-MM-DD)"))
+                Reject::at(
+                    RejectKind::Date,
+                    1,
+                    format!("`{raw}` is not a chart date (YYYY-MM-DD)"),
+                )
             })?;
             // A Billboard chart is dated by the last day of its tracking week.
             (date - chrono::Duration::days(6), date)
@@ -281,7 +308,13 @@ fn billboard_entry(item: &Value, index: usize, line: u64) -> Result<Entry, Rejec
         .or_else(|| rank.as_str().and_then(|s| s.trim().parse().ok()))
         .and_then(|r| i32::try_from(r).ok())
         .filter(|r| *r > 0)
-        .ok_or_else(|| Reject::at(RejectKind::Rank, line, format!("`this_week` {rank} is not a rank")))?;
+        .ok_or_else(|| {
+            Reject::at(
+                RejectKind::Rank,
+                line,
+                format!("`this_week` {rank} is not a rank"),
+            )
+        })?;
     Ok(Entry {
         rank,
         track_id: None,
@@ -328,8 +361,14 @@ mod tests {
 
     #[test]
     fn chart_playlists_by_name() {
-        assert_eq!(chart_playlist("Top 50 - South Korea"), Some(("top50", "South Korea")));
-        assert_eq!(chart_playlist("Viral 50 - Global"), Some(("viral50", "Global")));
+        assert_eq!(
+            chart_playlist("Top 50 - South Korea"),
+            Some(("top50", "South Korea"))
+        );
+        assert_eq!(
+            chart_playlist("Viral 50 - Global"),
+            Some(("viral50", "Global"))
+        );
         assert_eq!(chart_playlist("Today's Top Hits"), None);
         assert_eq!(chart_playlist("K-Pop Daebak - Best of"), None);
     }

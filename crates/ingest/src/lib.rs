@@ -95,7 +95,11 @@ pub fn read<R: Read, E>(
                 .iter()
                 .filter(|b| **b == b'\n')
                 .count() as u64;
-            Reject::at(RejectKind::Encoding, line, "not valid UTF-8 (save the file as UTF-8)")
+            Reject::at(
+                RejectKind::Encoding,
+                line,
+                "not valid UTF-8 (save the file as UTF-8)",
+            )
         })?;
         return json_charts::read(source, Path::new(source.display_path), &text, sink);
     }

@@ -491,11 +491,27 @@ pub fn chart_name(raw: &str) -> String {
         .filter(char::is_ascii_alphanumeric)
         .map(|c| c.to_ascii_lowercase())
         .collect();
-    match folded.as_str() {
-        "regional" | "top200" => "top200".to_string(),
-        "viral" | "viral50" => "viral50".to_string(),
-        _ => folded,
-    }
+    let known = match folded.as_str() {
+        "regional" | "top200" => "top200",
+        "viral" | "viral50" => "viral50",
+        "top50" => "top50",
+        "hot100" => "hot100",
+        "global200" => "global200",
+        "japanhot100" => "japan-hot100",
+        _ => {
+            // Other names keep their word breaks as single hyphens.
+            let mut name = String::with_capacity(raw.len());
+            for c in raw.trim().chars() {
+                if c.is_ascii_alphanumeric() {
+                    name.push(c.to_ascii_lowercase());
+                } else if !name.is_empty() && !name.ends_with('-') {
+                    name.push('-');
+                }
+            }
+            return name.trim_end_matches('-').to_string();
+        }
+    };
+    known.to_string()
 }
 
 /// Ranks are whole numbers from 1 up to a bound no chart reaches.
@@ -582,5 +598,8 @@ mod tests {
         assert_eq!(chart_name("Top 200"), "top200");
         assert_eq!(chart_name("regional"), "top200");
         assert_eq!(chart_name("viral50"), "viral50");
+        assert_eq!(chart_name("Japan Hot 100"), "japan-hot100");
+        assert_eq!(chart_name("japan-hot100"), "japan-hot100");
+        assert_eq!(chart_name("K-Pop Hot 100!"), "k-pop-hot-100");
     }
 }

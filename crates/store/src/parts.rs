@@ -88,9 +88,10 @@ pub fn adapt(batch: &RecordBatch, schema: &SchemaRef) -> Result<RecordBatch, Sto
         .iter()
         .map(|field| match batch.column_by_name(field.name()) {
             Some(column) => Ok(Arc::clone(column)),
-            None if field.is_nullable() => {
-                Ok(arrow::array::new_null_array(field.data_type(), batch.num_rows()))
-            }
+            None if field.is_nullable() => Ok(arrow::array::new_null_array(
+                field.data_type(),
+                batch.num_rows(),
+            )),
             None => Err(arrow::error::ArrowError::SchemaError(format!(
                 "a stored part lacks the column {}",
                 field.name()
