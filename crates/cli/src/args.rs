@@ -48,6 +48,9 @@ pub enum Command {
     /// Import artist lists, and see who is in which cohort and why.
     #[command(subcommand)]
     Artists(ArtistsCommand),
+    /// Write chart entries in the interchange layout (CSV or Parquet), which
+    /// `chartlens ingest` reads back.
+    Export(ExportArgs),
     /// List the stored tables, their columns and what each column means.
     Tables,
     /// Merge small Parquet parts into large ones.
@@ -102,6 +105,39 @@ pub struct SqlArgs {
     /// Rows shown by --format table before it truncates (csv and json print all).
     #[arg(long, default_value_t = 50)]
     pub max_rows: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    Csv,
+    Parquet,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ExportArgs {
+    /// A file, or a directory to write chart_entries.csv or .parquet into.
+    #[arg(long)]
+    pub out: PathBuf,
+    #[arg(long, value_enum, default_value_t = ExportFormat::Parquet)]
+    pub format: ExportFormat,
+    /// Only these sources (repeatable), e.g. spotify, billboard.
+    #[arg(long)]
+    pub source: Vec<String>,
+    /// Only these charts (repeatable), e.g. viral50, top50, hot100.
+    #[arg(long)]
+    pub chart: Vec<String>,
+    /// Only these markets (repeatable): country names, ISO codes or GLOBAL.
+    #[arg(long)]
+    pub region: Vec<String>,
+    /// Only charts starting in this period: YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD.
+    #[arg(long)]
+    pub period: Option<String>,
+    /// Any further SQL condition on chart_entries columns.
+    #[arg(long = "where")]
+    pub filter: Option<String>,
+    /// Replace the output file if it exists.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Subcommand)]

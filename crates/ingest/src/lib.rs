@@ -5,6 +5,7 @@
 
 pub mod artist_lists;
 pub mod error;
+pub mod interchange;
 pub mod json_charts;
 pub mod path;
 pub mod spotify_charts;
@@ -104,7 +105,16 @@ pub fn read<R: Read, E>(
         return json_charts::read(source, Path::new(source.display_path), &text, sink);
     }
     let dialect = Dialect::sniff(&prefix);
-    spotify_charts::read(source, dialect, io::Cursor::new(prefix).chain(input), sink)
+    let first_line = prefix.split(|b| *b == b'\n').next().unwrap_or_default();
+    let header: Vec<String> = String::from_utf8_lossy(first_line)
+        .split(dialect.delimiter as char)
+        .map(|f| f.trim().trim_matches('"').to_lowercase())
+        .collect();
+    let input = io::Cursor::new(prefix).chain(input);
+    if interchange::is_header(&header) {
+        return interchange::read(source, dialect, input, sink);
+    }
+    spotify_charts::read(source, dialect, input, sink)
 }
 
 /// Checks the start of a file; returns how many bytes to skip (a byte-order mark).

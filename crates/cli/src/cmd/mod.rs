@@ -3,6 +3,7 @@
 pub mod artists;
 mod compact;
 mod demo;
+mod export;
 pub mod ingest;
 pub mod sql;
 mod tables;
@@ -23,6 +24,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Artists(command) => {
             artists::run(&cli.store, cli.cohorts.as_deref(), &command, write)
         }
+        Command::Export(args) => export::run(&cli.store, &args),
         Command::Tables => tables::run(&cli.store),
         Command::Compact => compact::run(&cli.store, write),
         Command::Demo(args) => demo::run(&cli.store, &args, write),

@@ -1,0 +1,133 @@
+//! `chartlens export`: chart entries in the interchange layout (CSV or
+//! Parquet), which `chartlens ingest` reads back into the same table.
+
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use chartlens_ingest::interchange::{OPTIONAL, REQUIRED};
+use chartlens_model::Region;
+use chartlens_store::Store;
+use futures::StreamExt;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::WriterProperties;
+
+use crate::args::{ExportArgs, ExportFormat, parse_period};
+use crate::exit;
+use crate::output::thousands;
+
+/// The interchange columns, in the order export writes them: the required
+/// ones, then the optional ones.
+fn columns() -> Vec<&'static str> {
+    REQUIRED.iter().chain(OPTIONAL.iter()).copied().collect()
+}
+
+/// The SQL that selects what to export.
+fn query(args: &ExportArgs) -> anyhow::Result<String> {
+    let quote = |v: &str| format!("'{}'", v.replace('\'', "''"));
+    let list = |name: &str, values: &[String]| {
+        let values: Vec<String> = values.iter().map(|v| quote(v)).collect();
+        format!("{name} IN ({})", values.join(", "))
+    };
+    let mut filters = Vec::new();
+    if !args.source.is_empty() {
+        filters.push(list("source", &args.source));
+    }
+    if !args.chart.is_empty() {
+        filters.push(list("chart", &args.chart));
+    }
+    if !args.region.is_empty() {
+        let codes = args
+            .region
+            .iter()
+            .map(|r| {
+                Region::parse(r)
+                    .map(|r| r.code().to_string())
+                    .with_context(|| format!("--region {r:?} is not a market"))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        filters.push(list("region", &codes));
+    }
+    if let Some(period) = &args.period {
+        let (start, end) = parse_period(period)?;
+        filters.push(format!(
+            "period_start >= DATE '{start}' AND period_start <= DATE '{end}'"
+        ));
+    }
+    if let Some(condition) = &args.filter {
+        filters.push(format!("({condition})"));
+    }
+    let filter = if filters.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", filters.join(" AND "))
+    };
+    Ok(format!(
+        "SELECT {} FROM chart_entries{filter} ORDER BY source, chart, region, period_start, period_end, rank",
+        columns().join(", ")
+    ))
+}
+
+pub fn run(store_dir: &Path, args: &ExportArgs) -> anyhow::Result<u8> {
+    let store = Store::open(store_dir)?;
+    let sql = query(args)?;
+    let extension = match args.format {
+        ExportFormat::Csv => "csv",
+        ExportFormat::Parquet => "parquet",
+    };
+    let out: PathBuf = if args.out.is_dir() || args.out.extension().is_none() {
+        fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
+        args.out.join(format!("chart_entries.{extension}"))
+    } else {
+        args.out.clone()
+    };
+    if out.exists() && !args.force {
+        bail!("{} exists; pass --force to replace it", out.display());
+    }
+    // Written next to the target and renamed into place when complete.
+    let partial = out.with_extension(format!("{extension}.partial"));
+    let ctx = store.session()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let rows = runtime.block_on(async {
+        let mut stream = ctx.sql(&sql).await?.execute_stream().await?;
+        let schema = stream.schema();
+        let file = File::create(&partial).with_context(|| format!("creating {}", partial.display()))?;
+        let mut rows = 0u64;
+        match args.format {
+            ExportFormat::Csv => {
+                let mut writer = arrow::csv::WriterBuilder::new().with_header(true).build(file);
+                writer.write(&arrow::array::RecordBatch::new_empty(schema))?;
+                while let Some(batch) = stream.next().await {
+                    let batch = batch?;
+                    rows += batch.num_rows() as u64;
+                    writer.write(&batch)?;
+                }
+                writer.into_inner().sync_all()?;
+            }
+            ExportFormat::Parquet => {
+                let props = WriterProperties::builder()
+                    .set_compression(Compression::ZSTD(ZstdLevel::try_new(3)?))
+                    .build();
+                let mut writer = ArrowWriter::try_new(file, schema, Some(props))?;
+                while let Some(batch) = stream.next().await {
+                    let batch = batch?;
+                    rows += batch.num_rows() as u64;
+                    writer.write(&batch)?;
+                }
+                writer.into_inner()?.sync_all()?;
+            }
+        }
+        anyhow::Ok(rows)
+    });
+    let rows = match rows {
+        Ok(rows) => rows,
+        Err(e) => {
+            let _ = fs::remove_file(&partial);
+            return Err(e);
+        }
+    };
+    fs::rename(&partial, &out).with_context(|| format!("moving the export to {}", out.display()))?;
+    println!("exported {} chart entries to {}", thousands(rows), out.display());
+    Ok(exit::OK)
+}
