@@ -6,7 +6,8 @@
 //! Required columns: `source,chart,region,period_start,period_end,rank,
 //! track_name,artist_names`. Optional: `frequency`, `track_id`, `streams`,
 //! `views`, `artist_ids`. Order is free; other columns are refused, so a typo
-//! never drops data silently. Every row names its own chart.
+//! never drops data silently. Every row names its own chart. The same columns
+//! in a Parquet file are read too.
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -21,6 +22,7 @@ use crate::spotify_charts::{RankSet, chart_name, parse_count};
 use crate::{Dialect, FileSummary, Source};
 
 pub const LAYOUT: &str = "chartlens-interchange";
+pub const LAYOUT_PARQUET: &str = "chartlens-interchange-parquet";
 
 /// Columns a file must have.
 pub const REQUIRED: [&str; 8] = [
@@ -39,6 +41,271 @@ pub const OPTIONAL: [&str; 5] = ["frequency", "track_id", "streams", "views", "a
 /// Whether a header line (lower-cased fields) is the interchange layout.
 pub fn is_header(fields: &[String]) -> bool {
     REQUIRED.iter().all(|c| fields.iter().any(|f| f == c))
+}
+
+/// Positions of the interchange columns in a file.
+struct Columns {
+    width: usize,
+    source: usize,
+    chart: usize,
+    region: usize,
+    start: usize,
+    end: usize,
+    rank: usize,
+    track: usize,
+    artists: usize,
+    frequency: Option<usize>,
+    track_id: Option<usize>,
+    streams: Option<usize>,
+    views: Option<usize>,
+    artist_ids: Option<usize>,
+}
+
+impl Columns {
+    /// From a header of lower-cased names; unknown or missing columns are refused.
+    fn from_header(header: &[String]) -> Result<Columns, Reject> {
+        let columns = || {
+            format!(
+                "{} and optionally {}",
+                REQUIRED.join(","),
+                OPTIONAL.join(",")
+            )
+        };
+        if let Some(unknown) = header
+            .iter()
+            .find(|h| !REQUIRED.contains(&h.as_str()) && !OPTIONAL.contains(&h.as_str()))
+        {
+            return Err(Reject::at(
+                RejectKind::Header,
+                1,
+                format!(
+                    "unknown column `{unknown}` in an interchange file; the columns are {}",
+                    columns()
+                ),
+            ));
+        }
+        let col = |name: &str| header.iter().position(|h| h == name);
+        let required = |name: &str| {
+            col(name).ok_or_else(|| {
+                Reject::at(
+                    RejectKind::Header,
+                    1,
+                    format!(
+                        "the interchange column `{name}` is missing; the columns are {}",
+                        columns()
+                    ),
+                )
+            })
+        };
+        Ok(Columns {
+            width: header.len(),
+            source: required("source")?,
+            chart: required("chart")?,
+            region: required("region")?,
+            start: required("period_start")?,
+            end: required("period_end")?,
+            rank: required("rank")?,
+            track: required("track_name")?,
+            artists: required("artist_names")?,
+            frequency: col("frequency"),
+            track_id: col("track_id"),
+            streams: col("streams"),
+            views: col("views"),
+            artist_ids: col("artist_ids"),
+        })
+    }
+}
+
+/// The charts of one file as its rows arrive.
+struct Charts<'s> {
+    source: &'s Source<'s>,
+    cols: Columns,
+    keys: Vec<(ChartKey, u64)>,
+    ranks: Vec<RankSet>,
+    index: HashMap<(String, String, Region, NaiveDate, NaiveDate), usize>,
+    regions: HashMap<String, Region>,
+    builder: ChartEntriesBuilder,
+    rows: u64,
+}
+
+impl<'s> Charts<'s> {
+    fn new(source: &'s Source<'s>, cols: Columns) -> Self {
+        Charts {
+            source,
+            cols,
+            keys: Vec::new(),
+            ranks: Vec::new(),
+            index: HashMap::new(),
+            regions: HashMap::new(),
+            builder: ChartEntriesBuilder::new(source.display_path, source.hash),
+            rows: 0,
+        }
+    }
+
+    /// Checks one row (fields by column, trimmed; empty for null) and keeps it.
+    fn push(&mut self, fields: &[&str], line: u64) -> Result<(), Reject> {
+        let cols = &self.cols;
+        let opts = self.source.options;
+        let optional = |i: Option<usize>| i.map(|i| fields[i]).filter(|v| !v.is_empty());
+        let text = |i: usize, what: &str| -> Result<&str, Reject> {
+            match fields[i] {
+                "" => Err(Reject::at(
+                    RejectKind::Row,
+                    line,
+                    format!("the {what} is empty"),
+                )),
+                value => Ok(value),
+            }
+        };
+        let region_text = text(cols.region, "region")?;
+        let region = match opts.region {
+            Some(region) => region,
+            None => match self.regions.get(region_text) {
+                Some(region) => *region,
+                None => {
+                    let region = Region::parse(region_text).ok_or_else(|| {
+                        Reject::at(
+                            RejectKind::Region,
+                            line,
+                            format!(
+                                "unknown region `{region_text}` (use an ISO 3166-1 alpha-2 code, a \
+                                 country name, or GLOBAL)"
+                            ),
+                        )
+                    })?;
+                    self.regions.insert(region_text.to_string(), region);
+                    region
+                }
+            },
+        };
+        let date = |i: usize, what: &str| -> Result<NaiveDate, Reject> {
+            parse_date(fields[i]).ok_or_else(|| {
+                Reject::at(
+                    RejectKind::Date,
+                    line,
+                    format!("{what} `{}` is not a date (YYYY-MM-DD)", fields[i]),
+                )
+            })
+        };
+        let (start, end) = (
+            date(cols.start, "period_start")?,
+            date(cols.end, "period_end")?,
+        );
+        if end < start {
+            return Err(Reject::at(
+                RejectKind::Period,
+                line,
+                format!("the period ends ({end}) before it starts ({start})"),
+            ));
+        }
+        let raw_rank = fields[cols.rank];
+        let rank = raw_rank
+            .parse::<i32>()
+            .ok()
+            .filter(|r| *r > 0)
+            .ok_or_else(|| {
+                Reject::at(
+                    RejectKind::Rank,
+                    line,
+                    format!("rank `{raw_rank}` is not a whole number from 1"),
+                )
+            })?;
+        let frequency = match optional(cols.frequency) {
+            None => opts.frequency,
+            Some(raw) => Some(Frequency::parse(raw).ok_or_else(|| {
+                Reject::at(
+                    RejectKind::Row,
+                    line,
+                    format!("frequency `{raw}` is not daily or weekly"),
+                )
+            })?),
+        };
+        let chart = match &opts.chart {
+            Some(chart) => chart.clone(),
+            None => chart_name(text(cols.chart, "chart name")?),
+        };
+        let id = (
+            text(cols.source, "source")?.to_lowercase(),
+            chart,
+            region,
+            start,
+            end,
+        );
+        let key = match self.index.get(&id) {
+            Some(key) => *key,
+            None => {
+                let key = self.keys.len();
+                let chart_key = ChartKey {
+                    source: id.0.clone(),
+                    chart: id.1.clone(),
+                    region,
+                    period_start: start,
+                    period_end: end,
+                };
+                self.keys.push((chart_key, 0));
+                self.ranks.push(RankSet::default());
+                self.index.insert(id, key);
+                key
+            }
+        };
+        if !self.ranks[key].insert(rank) {
+            return Err(Reject::at(
+                RejectKind::DuplicateRank,
+                line,
+                format!(
+                    "rank {rank} appears a second time in chart {}",
+                    self.keys[key].0
+                ),
+            ));
+        }
+        let count = |i: Option<usize>, what: &str| match i {
+            Some(i) => parse_count(fields[i], line, what),
+            None => Ok(None),
+        };
+        let position = Position {
+            rank,
+            track_id: optional(cols.track_id),
+            track_name: fields[cols.track],
+            artist_names: fields[cols.artists],
+            streams: count(cols.streams, "stream count")?,
+            views: count(cols.views, "view count")?,
+            artist_ids: optional(cols.artist_ids),
+            line,
+        };
+        self.builder.push(&self.keys[key].0, frequency, &position);
+        self.keys[key].1 += 1;
+        self.rows += 1;
+        Ok(())
+    }
+
+    fn flush<E>(
+        &mut self,
+        sink: &mut dyn FnMut(RecordBatch) -> Result<(), E>,
+        at_least: usize,
+    ) -> Result<(), ReadError<E>> {
+        if !self.builder.is_empty() && self.builder.len() >= at_least {
+            sink(self.builder.finish()).map_err(ReadError::Sink)?;
+        }
+        Ok(())
+    }
+
+    fn finish<E>(
+        mut self,
+        sink: &mut dyn FnMut(RecordBatch) -> Result<(), E>,
+        layout: &'static str,
+    ) -> Result<FileSummary, ReadError<E>> {
+        if self.rows == 0 {
+            return Err(
+                Reject::new(RejectKind::Empty, None, "no chart rows below the header").into(),
+            );
+        }
+        self.flush(sink, 1)?;
+        Ok(FileSummary {
+            layout,
+            rows: self.rows,
+            charts: self.keys,
+        })
+    }
 }
 
 /// Reads an interchange CSV.
@@ -65,194 +332,79 @@ pub fn read<R: Read, E>(
         .iter()
         .map(|h| h.trim().trim_start_matches('\u{feff}').to_lowercase())
         .collect();
-    if let Some(unknown) = header
-        .iter()
-        .find(|h| !REQUIRED.contains(&h.as_str()) && !OPTIONAL.contains(&h.as_str()))
-    {
-        return Err(Reject::at(
-            RejectKind::Header,
-            1,
-            format!(
-                "unknown column `{unknown}` in an interchange file; the columns are {} and optionally {}",
-                REQUIRED.join(","),
-                OPTIONAL.join(",")
-            ),
-        )
-        .into());
-    }
-    let col = |name: &str| header.iter().position(|h| h == name);
-    let required = |name: &str| col(name).expect("checked by is_header");
-    let (c_source, c_chart, c_region) = (required("source"), required("chart"), required("region"));
-    let (c_start, c_end, c_rank) = (
-        required("period_start"),
-        required("period_end"),
-        required("rank"),
-    );
-    let (c_track, c_artists) = (required("track_name"), required("artist_names"));
-    let (c_freq, c_id, c_streams, c_views, c_ids) = (
-        col("frequency"),
-        col("track_id"),
-        col("streams"),
-        col("views"),
-        col("artist_ids"),
-    );
-
-    let mut keys: Vec<(ChartKey, u64)> = Vec::new();
-    let mut ranks: Vec<RankSet> = Vec::new();
-    let mut index: HashMap<(String, String, Region, NaiveDate, NaiveDate), usize> = HashMap::new();
-    let mut regions: HashMap<String, Region> = HashMap::new();
-    let mut builder = ChartEntriesBuilder::new(source.display_path, source.hash);
-    let mut rows = 0u64;
+    let mut charts = Charts::new(source, Columns::from_header(&header)?);
     while csv.read_record(&mut record).map_err(csv_error)? {
         let line = record.position().map_or(0, |p| dialect.line(p));
         if record.len() == 1 && record[0].trim().is_empty() {
             continue;
         }
-        if record.len() != header.len() {
+        if record.len() != charts.cols.width {
             return Err(Reject::at(
                 RejectKind::Row,
                 line,
                 format!(
                     "expected {} fields as in the header, found {} (is the file truncated?)",
-                    header.len(),
+                    charts.cols.width,
                     record.len()
                 ),
             )
             .into());
         }
-        let field = |i: usize| record[i].trim();
-        let optional = |i: Option<usize>| i.map(field).filter(|v| !v.is_empty());
-        let text = |i: usize, what: &str| -> Result<&str, Reject> {
-            let value = field(i);
-            if value.is_empty() {
-                return Err(Reject::at(RejectKind::Row, line, format!("the {what} is empty")));
-            }
-            Ok(value)
-        };
-        let region_text = text(c_region, "region")?;
-        let region = match source.options.region {
-            Some(region) => region,
-            None => match regions.get(region_text) {
-                Some(region) => *region,
-                None => {
-                    let region = Region::parse(region_text).ok_or_else(|| {
-                        Reject::at(
-                            RejectKind::Region,
-                            line,
-                            format!(
-                                "unknown region `{region_text}` (use an ISO 3166-1 alpha-2 code, a country name, or GLOBAL)"
-                            ),
-                        )
-                    })?;
-                    regions.insert(region_text.to_string(), region);
-                    region
-                }
-            },
-        };
-        let date = |i: usize, what: &str| -> Result<NaiveDate, Reject> {
-            let raw = field(i);
-            parse_date(raw).ok_or_else(|| {
-                Reject::at(
-                    RejectKind::Date,
-                    line,
-                    format!("{what} `{raw}` is not a date (YYYY-MM-DD)"),
-                )
+        let fields: Vec<&str> = record.iter().map(str::trim).collect();
+        charts.push(&fields, line)?;
+        charts.flush(sink, source.options.batch_rows)?;
+    }
+    charts.finish(sink, LAYOUT)
+}
+
+/// Reads an interchange Parquet file (as `chartlens export --format parquet`
+/// writes). Rejections cite the row number as the line.
+pub fn read_parquet<E>(
+    source: &Source<'_>,
+    bytes: Vec<u8>,
+    sink: &mut dyn FnMut(RecordBatch) -> Result<(), E>,
+) -> Result<FileSummary, ReadError<E>> {
+    use arrow::array::{Array, RecordBatchReader, StringArray};
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+    let bad = |e: &dyn std::fmt::Display| {
+        Reject::new(RejectKind::Row, None, format!("unreadable Parquet: {e}"))
+    };
+    let reader = ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(bytes))
+        .and_then(|b| b.with_batch_size(source.options.batch_rows.max(1)).build())
+        .map_err(|e| bad(&e))?;
+    let header: Vec<String> = reader
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().to_lowercase())
+        .collect();
+    let mut charts = Charts::new(source, Columns::from_header(&header)?);
+    let mut row = 0u64;
+    for batch in reader {
+        let batch = batch.map_err(|e| bad(&e))?;
+        let texts: Vec<StringArray> = batch
+            .columns()
+            .iter()
+            .map(|c| {
+                arrow::compute::cast(c, &arrow::datatypes::DataType::Utf8).map(|a| {
+                    a.as_any()
+                        .downcast_ref::<StringArray>()
+                        .cloned()
+                        .unwrap_or_else(|| StringArray::from(Vec::<&str>::new()))
+                })
             })
-        };
-        let (start, end) = (date(c_start, "period_start")?, date(c_end, "period_end")?);
-        if end < start {
-            return Err(Reject::at(
-                RejectKind::Period,
-                line,
-                format!("the period ends ({end}) before it starts ({start})"),
-            )
-            .into());
+            .collect::<Result<_, _>>()
+            .map_err(|e| bad(&e))?;
+        for i in 0..batch.num_rows() {
+            row += 1;
+            let fields: Vec<&str> = texts
+                .iter()
+                .map(|t| if t.is_null(i) { "" } else { t.value(i).trim() })
+                .collect();
+            charts.push(&fields, row)?;
         }
-        let raw_rank = field(c_rank);
-        let rank = raw_rank
-            .parse::<i32>()
-            .ok()
-            .filter(|r| *r > 0)
-            .ok_or_else(|| {
-                Reject::at(
-                    RejectKind::Rank,
-                    line,
-                    format!("rank `{raw_rank}` is not a whole number from 1"),
-                )
-            })?;
-        let frequency = match optional(c_freq) {
-            None => source.options.frequency,
-            Some(raw) => Some(Frequency::parse(raw).ok_or_else(|| {
-                Reject::at(
-                    RejectKind::Row,
-                    line,
-                    format!("frequency `{raw}` is not daily or weekly"),
-                )
-            })?),
-        };
-        let chart = match &source.options.chart {
-            Some(chart) => chart.clone(),
-            None => chart_name(text(c_chart, "chart name")?),
-        };
-        let src = text(c_source, "source")?.to_lowercase();
-        let id = (src, chart, region, start, end);
-        let key = match index.get(&id) {
-            Some(key) => *key,
-            None => {
-                let key = keys.len();
-                keys.push((
-                    ChartKey {
-                        source: id.0.clone(),
-                        chart: id.1.clone(),
-                        region,
-                        period_start: start,
-                        period_end: end,
-                    },
-                    0,
-                ));
-                ranks.push(RankSet::default());
-                index.insert(id, key);
-                key
-            }
-        };
-        if !ranks[key].insert(rank) {
-            return Err(Reject::at(
-                RejectKind::DuplicateRank,
-                line,
-                format!("rank {rank} appears a second time in chart {}", keys[key].0),
-            )
-            .into());
-        }
-        let count = |i: Option<usize>, what: &str| match i {
-            Some(i) => parse_count(field(i), line, what),
-            None => Ok(None),
-        };
-        let position = Position {
-            rank,
-            track_id: optional(c_id),
-            track_name: field(c_track),
-            artist_names: field(c_artists),
-            streams: count(c_streams, "stream count")?,
-            views: count(c_views, "view count")?,
-            artist_ids: optional(c_ids),
-            line,
-        };
-        builder.push(&keys[key].0, frequency, &position);
-        keys[key].1 += 1;
-        rows += 1;
-        if builder.len() >= source.options.batch_rows {
-            sink(builder.finish()).map_err(ReadError::Sink)?;
-        }
+        charts.flush(sink, source.options.batch_rows)?;
     }
-    if rows == 0 {
-        return Err(Reject::new(RejectKind::Empty, None, "no chart rows below the header").into());
-    }
-    if !builder.is_empty() {
-        sink(builder.finish()).map_err(ReadError::Sink)?;
-    }
-    Ok(FileSummary {
-        layout: LAYOUT,
-        rows,
-        charts: keys,
-    })
+    charts.finish(sink, LAYOUT_PARQUET)
 }

@@ -84,6 +84,13 @@ pub fn read<R: Read, E>(
         .take(SNIFF_BYTES)
         .read_to_end(&mut prefix)
         .map_err(|e| Reject::new(RejectKind::Io, None, e.to_string()))?;
+    if prefix.starts_with(b"PAR1") {
+        let mut bytes = prefix;
+        input
+            .read_to_end(&mut bytes)
+            .map_err(|e| Reject::new(RejectKind::Io, None, e.to_string()))?;
+        return interchange::read_parquet(source, bytes, sink);
+    }
     let skip = sniff(&prefix)?;
     prefix.drain(..skip);
     if prefix.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {

@@ -77,7 +77,8 @@ pub fn run(store_dir: &Path, args: &ExportArgs) -> anyhow::Result<u8> {
         ExportFormat::Parquet => "parquet",
     };
     let out: PathBuf = if args.out.is_dir() || args.out.extension().is_none() {
-        fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
+        fs::create_dir_all(&args.out)
+            .with_context(|| format!("creating {}", args.out.display()))?;
         args.out.join(format!("chart_entries.{extension}"))
     } else {
         args.out.clone()
@@ -88,15 +89,20 @@ pub fn run(store_dir: &Path, args: &ExportArgs) -> anyhow::Result<u8> {
     // Written next to the target and renamed into place when complete.
     let partial = out.with_extension(format!("{extension}.partial"));
     let ctx = store.session()?;
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     let rows = runtime.block_on(async {
         let mut stream = ctx.sql(&sql).await?.execute_stream().await?;
         let schema = stream.schema();
-        let file = File::create(&partial).with_context(|| format!("creating {}", partial.display()))?;
+        let file =
+            File::create(&partial).with_context(|| format!("creating {}", partial.display()))?;
         let mut rows = 0u64;
         match args.format {
             ExportFormat::Csv => {
-                let mut writer = arrow::csv::WriterBuilder::new().with_header(true).build(file);
+                let mut writer = arrow::csv::WriterBuilder::new()
+                    .with_header(true)
+                    .build(file);
                 writer.write(&arrow::array::RecordBatch::new_empty(schema))?;
                 while let Some(batch) = stream.next().await {
                     let batch = batch?;
@@ -127,7 +133,12 @@ pub fn run(store_dir: &Path, args: &ExportArgs) -> anyhow::Result<u8> {
             return Err(e);
         }
     };
-    fs::rename(&partial, &out).with_context(|| format!("moving the export to {}", out.display()))?;
-    println!("exported {} chart entries to {}", thousands(rows), out.display());
+    fs::rename(&partial, &out)
+        .with_context(|| format!("moving the export to {}", out.display()))?;
+    println!(
+        "exported {} chart entries to {}",
+        thousands(rows),
+        out.display()
+    );
     Ok(exit::OK)
 }

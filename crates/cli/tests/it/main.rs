@@ -2,6 +2,7 @@
 
 mod artists;
 mod ingest;
+mod interchange;
 mod json;
 mod kill;
 mod rejects;
