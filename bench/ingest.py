@@ -6,7 +6,9 @@ file name), drop what cannot be read, and write the rows as Parquet. DuckDB runs
 `read_csv(..., filename = true)` with the market and date parsed from the path by
 regular expressions, then `COPY ... TO ... (FORMAT parquet)`. Both run as child
 processes on the same machine; wall time and peak resident memory are measured
-for each, best of N runs. A second part streams one large synthetic CSV of the
+for each, best of N runs. The same is done for the Spotify playlist snapshots
+(DuckDB `read_json` and `unnest` of the items) when they sit beside the folder.
+A last part streams one large synthetic CSV of the
 combined layout to show that chartlens's memory stays bounded by its batch size,
 not by the input.
 
@@ -47,6 +49,36 @@ COPY (
                 columns = {{'Position': 'INTEGER', 'Track Name': 'VARCHAR', 'Artist': 'VARCHAR', 'URL': 'VARCHAR'}},
                 ignore_errors = true, null_padding = true)
   WHERE "Position" IS NOT NULL
+) TO '{out}' (FORMAT parquet, COMPRESSION zstd)
+''')
+print(con.execute(f"select count(*) from read_parquet('{out}')").fetchone()[0])
+"""
+
+
+PLAYLIST_JOB = r"""
+import duckdb, sys
+data, out = sys.argv[1], sys.argv[2]
+con = duckdb.connect()
+con.execute("SET threads TO 2")
+con.execute(f'''
+COPY (
+  WITH p AS (
+    SELECT name, filename, tracks.items AS items
+    FROM read_json('{data}/*/*.json', filename = true, maximum_object_size = 67108864)
+  )
+  SELECT
+    'spotify' AS source,
+    lower(replace(split_part(name, ' - ', 1), ' ', '')) AS chart,
+    split_part(name, ' - ', 2) AS region,
+    CAST(regexp_extract(filename, '(\d{{4}}-\d{{2}}-\d{{2}})/[^/]+$', 1) AS DATE) AS period_start,
+    i AS rank,
+    items[i].track.id AS track_id,
+    items[i].track.name AS track_name,
+    array_to_string(list_transform(items[i].track.artists, lambda a: a.name), ', ') AS artist_names,
+    array_to_string(list_transform(items[i].track.artists, lambda a: a.id), ',') AS artist_ids,
+    filename AS source_file
+  FROM p, range(1, len(items) + 1) AS r(i)
+  WHERE items[i].track IS NOT NULL
 ) TO '{out}' (FORMAT parquet, COMPRESSION zstd)
 ''')
 print(con.execute(f"select count(*) from read_parquet('{out}')").fetchone()[0])
@@ -126,6 +158,18 @@ def main():
     print(f"  chartlens ingest : {ours[0]:7.3f} s  peak {ours_rss:7.1f} MiB")
     print(f"  duckdb read_csv  : {theirs[0]:7.3f} s  peak {theirs_rss:7.1f} MiB  ({theirs[2].strip()} rows)")
     print(f"  ratio duckdb/chartlens: {theirs[0] / ours[0]:.2f}x (above 1 means chartlens is faster)")
+
+    playlists = os.path.join(os.path.dirname(data), "spotify-top50-playlists")
+    if os.path.isdir(playlists):
+        pjob = os.path.join(work, "duckdb_playlists.py")
+        with open(pjob, "w") as f:
+            f.write(PLAYLIST_JOB)
+        (ours, ours_rss) = best(args.runs, lambda: ([args.binary, "--store", store, "ingest", "--quiet", playlists], lambda: fresh(store)))
+        (theirs, theirs_rss) = best(args.runs, lambda: ([sys.executable, pjob, playlists, parquet], lambda: os.remove(parquet)))
+        print(f"playlist snapshots ({playlists})")
+        print(f"  chartlens ingest : {ours[0]:7.3f} s  peak {ours_rss:7.1f} MiB")
+        print(f"  duckdb read_json : {theirs[0]:7.3f} s  peak {theirs_rss:7.1f} MiB  ({theirs[2].strip()} rows)")
+        print(f"  ratio duckdb/chartlens: {theirs[0] / ours[0]:.2f}x (above 1 means chartlens is faster)")
 
     if args.big_rows > 0:
         big = os.path.join(work, "big", "combined.csv")
