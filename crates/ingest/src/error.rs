@@ -33,8 +33,6 @@ pub enum RejectKind {
     Region,
     /// The chart period cannot be found.
     Period,
-    /// A valid file that holds no chart (such as a user playlist).
-    NotAChart,
 }
 
 impl RejectKind {
@@ -53,7 +51,6 @@ impl RejectKind {
             RejectKind::Date => "bad date",
             RejectKind::Region => "market not found",
             RejectKind::Period => "period not found",
-            RejectKind::NotAChart => "not a chart",
         }
     }
 }

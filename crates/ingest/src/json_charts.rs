@@ -79,6 +79,12 @@ pub fn read<E>(
     let mut builder = ChartEntriesBuilder::new(source.display_path, source.hash);
     let mut ranks = RankSet::default();
     let frequency = source.options.frequency.or(source.context.frequency);
+    if layout != Layout::Billboard {
+        let name = playlist_name(path, &doc);
+        if chart_playlist(&name).is_none() && source.options.chart.is_none() {
+            return snapshot(source, &doc, &name, items, &line_of, layout);
+        }
+    }
     let (key, frequency) = match layout {
         Layout::Billboard => (
             billboard_key(source, path, &doc)?,
@@ -129,6 +135,85 @@ pub fn read<E>(
         layout: layout.name(),
         rows,
         charts: vec![(key, rows)],
+        playlist: None,
+    })
+}
+
+/// The name of a playlist: its `name`, or for a tracks page the file name.
+fn playlist_name(path: &Path, doc: &Value) -> String {
+    match doc.get("name").and_then(Value::as_str) {
+        Some(name) => name.to_string(),
+        None => path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+    }
+}
+
+/// A playlist that is not a chart, as rows of `playlist_snapshots`.
+fn snapshot<E>(
+    source: &Source<'_>,
+    doc: &Value,
+    name: &str,
+    items: &[Value],
+    line_of: &dyn Fn(usize) -> u64,
+    layout: Layout,
+) -> Result<FileSummary, ReadError<E>> {
+    use std::sync::Arc;
+
+    use arrow::array::{Date32Builder, Int32Builder, Int64Builder, StringArray, StringBuilder};
+
+    let (date, _) = period(source, "the snapshot date")?;
+    let n = items.len();
+    let (mut position, mut line) = (
+        Int32Builder::with_capacity(n),
+        Int64Builder::with_capacity(n),
+    );
+    let mut date_col = Date32Builder::with_capacity(n);
+    let (mut track_id, mut track_name) = (StringBuilder::new(), StringBuilder::new());
+    let (mut artist_names, mut artist_ids) = (StringBuilder::new(), StringBuilder::new());
+    let mut rows = 0usize;
+    for (i, item) in items.iter().enumerate() {
+        let Some(entry) = playlist_entry(item, i) else {
+            continue;
+        };
+        position.append_value(entry.rank);
+        date_col.append_value(chartlens_model::chart::days_since_epoch(date));
+        track_id.append_option(entry.track_id.as_deref());
+        track_name.append_value(&entry.track_name);
+        artist_names.append_value(&entry.artist_names);
+        artist_ids.append_option(entry.artist_ids.as_deref());
+        line.append_value(i64::try_from(line_of(i)).unwrap_or(i64::MAX));
+        rows += 1;
+    }
+    let repeat = |text: &str| Arc::new(StringArray::from(vec![text; rows]));
+    let id = doc.get("id").and_then(Value::as_str);
+    let batch = RecordBatch::try_new(
+        chartlens_model::table::playlist_snapshots().schema(),
+        vec![
+            repeat("spotify"),
+            Arc::new(StringArray::from(vec![id; rows])),
+            repeat(name),
+            Arc::new(date_col.finish()),
+            Arc::new(position.finish()),
+            Arc::new(track_id.finish()),
+            Arc::new(track_name.finish()),
+            Arc::new(artist_names.finish()),
+            Arc::new(artist_ids.finish()),
+            repeat(source.display_path),
+            Arc::new(line.finish()),
+            repeat(source.hash),
+        ],
+    )
+    .map_err(|e| Reject::new(RejectKind::Row, None, e.to_string()))?;
+    Ok(FileSummary {
+        layout: match layout {
+            Layout::SpotifyPlaylistTracks => "spotify-playlist-tracks-snapshot",
+            _ => "spotify-playlist-snapshot",
+        },
+        rows: rows as u64,
+        charts: Vec::new(),
+        playlist: Some(batch),
     })
 }
 
@@ -143,35 +228,36 @@ struct Entry {
 /// The chart of an editorial playlist, from its name (or, for a tracks page,
 /// the file name), the snapshot date from the path or `--period`.
 fn playlist_key(source: &Source<'_>, path: &Path, doc: &Value) -> Result<ChartKey, Reject> {
-    let stem = path
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let name = doc.get("name").and_then(Value::as_str).unwrap_or(&stem);
-    let (chart, market) = chart_playlist(name).ok_or_else(|| {
-        Reject::new(
-            RejectKind::NotAChart,
-            None,
-            format!(
-                "playlist `{name}` is not an editorial chart playlist (`Top 50 - <Country>`, \
-                 `Viral 50 - <Country>`); other playlists are not stored"
-            ),
-        )
-    })?;
-    let region = match source.options.region {
-        Some(region) => region,
-        None => Region::parse(market).ok_or_else(|| {
+    let name = playlist_name(path, doc);
+    let parsed = chart_playlist(&name);
+    let region = match (source.options.region, parsed) {
+        (Some(region), _) => region,
+        (None, Some((_, market))) => Region::parse(market).ok_or_else(|| {
             Reject::new(
                 RejectKind::Region,
                 None,
                 format!("unknown market `{market}` in playlist `{name}`; pass --region"),
             )
         })?,
+        (None, None) => {
+            return Err(Reject::new(
+                RejectKind::Region,
+                None,
+                format!(
+                    "playlist `{name}` does not name a market (`Top 50 - <Country>`); pass --region"
+                ),
+            ));
+        }
+    };
+    let chart = match (&source.options.chart, parsed) {
+        (Some(chart), _) => chart.clone(),
+        (None, Some((chart, _))) => chart.to_string(),
+        (None, None) => unreachable!("a playlist without a chart name is a snapshot"),
     };
     let (start, end) = period(source, "the snapshot date")?;
     Ok(ChartKey {
         source: "spotify".into(),
-        chart: source.options.chart.clone().unwrap_or_else(|| chart.into()),
+        chart,
         region,
         period_start: start,
         period_end: end,

@@ -60,13 +60,16 @@ pub struct Source<'a> {
 }
 
 /// What a valid file held.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct FileSummary {
     /// Name of the detected layout, e.g. `spotify-legacy-viral`.
     pub layout: &'static str,
     pub rows: u64,
     /// Each chart in the file with its number of rows, in order of first row.
     pub charts: Vec<(ChartKey, u64)>,
+    /// Rows of `playlist_snapshots`, for a playlist that is not a chart (then
+    /// `charts` is empty and nothing went to the sink).
+    pub playlist: Option<RecordBatch>,
 }
 
 /// How many leading bytes decide what kind of file this is.

@@ -227,6 +227,7 @@ pub fn read<R: Read, E>(
         layout: layout.name(),
         rows,
         charts: state.keys,
+        playlist: None,
     })
 }
 

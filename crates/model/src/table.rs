@@ -49,6 +49,7 @@ pub const INGEST_LOG: &str = "ingest_log";
 pub const ARTIST_FACTS: &str = "artist_facts";
 pub const ARTISTS: &str = "artists";
 pub const CREDITS: &str = "credits";
+pub const PLAYLIST_SNAPSHOTS: &str = "playlist_snapshots";
 
 /// `chart_entries`: one row per position of one published chart.
 pub fn chart_entries() -> Table {
@@ -267,6 +268,70 @@ pub fn artist_facts() -> Table {
     }
 }
 
+/// `playlist_snapshots`: playlists that are not charts, as observed.
+pub fn playlist_snapshots() -> Table {
+    use DataType::{Date32, Int32, Int64, Utf8};
+    Table {
+        name: PLAYLIST_SNAPSHOTS,
+        doc: "Playlists that are not charts (user and editorial playlists other than Top 50 / Viral 50), \
+              one row per track per observation. Editorial chart playlists go to `chart_entries`.",
+        columns: vec![
+            col("source", Utf8, false, "Platform, e.g. `spotify`."),
+            col("playlist_id", Utf8, true, "The platform's playlist id."),
+            col(
+                "playlist_name",
+                Utf8,
+                false,
+                "The playlist's name when observed.",
+            ),
+            col(
+                "snapshot_date",
+                Date32,
+                false,
+                "Day of the observation (path or --period).",
+            ),
+            col(
+                "position",
+                Int32,
+                false,
+                "Position in the playlist, from 1.",
+            ),
+            col("track_id", Utf8, true, "Platform track id."),
+            col("track_name", Utf8, false, "Track title."),
+            col(
+                "artist_names",
+                Utf8,
+                false,
+                "Credited artists, joined with `, `.",
+            ),
+            col(
+                "artist_ids",
+                Utf8,
+                true,
+                "Their platform ids, `,`-separated, in the same order.",
+            ),
+            col(
+                "source_file",
+                Utf8,
+                false,
+                "Path of the file the row was read from.",
+            ),
+            col(
+                "source_line",
+                Int64,
+                false,
+                "Line the item starts on (1-based).",
+            ),
+            col(
+                "source_hash",
+                Utf8,
+                false,
+                "BLAKE3 hash of the file's content.",
+            ),
+        ],
+    }
+}
+
 /// `artists`: derived when queried, from the built-in registry, `artist_facts`
 /// and the cohort definitions in force.
 pub fn artists() -> Table {
@@ -381,7 +446,12 @@ pub fn credits() -> Table {
 
 /// Every stored table, in the order `chartlens tables` lists them.
 pub fn all_tables() -> Vec<Table> {
-    vec![chart_entries(), ingest_log(), artist_facts()]
+    vec![
+        chart_entries(),
+        ingest_log(),
+        artist_facts(),
+        playlist_snapshots(),
+    ]
 }
 
 /// Tables computed from the stored ones when a query reads them.

@@ -45,22 +45,25 @@ pub struct Manifest {
     /// that started on an older version can finish reading them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub retired: Vec<RetiredPart>,
-    /// Artist lists taken in by `artists import`, each with its part of
-    /// `artist_facts`.
+    /// Files stored whole, one part each: artist lists (`artist_facts`) and
+    /// playlist snapshots (`playlist_snapshots`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub lists: Vec<ListRecord>,
 }
 
-/// An artist list in the store.
+/// A file stored whole as one part of a table.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct ListRecord {
+    /// The table its rows are in.
+    #[serde(default = "artist_facts_table")]
+    pub table: String,
     /// The path it was imported from; importing another file at this path
     /// replaces its facts.
     pub path: String,
     /// BLAKE3 of its content.
     pub hash: String,
     pub layout: String,
-    /// Its part of `artist_facts`, if it gave any fact.
+    /// Its part of the table, if it gave any row.
     pub part: Option<String>,
     pub rows: u64,
 }
@@ -122,6 +125,10 @@ impl ChartRecord {
             self.end,
         )
     }
+}
+
+fn artist_facts_table() -> String {
+    chartlens_model::table::ARTIST_FACTS.to_string()
 }
 
 impl Manifest {

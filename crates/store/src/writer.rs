@@ -12,7 +12,7 @@ use std::sync::Arc;
 use arrow::array::{Int64Builder, RecordBatch, StringBuilder, TimestampMicrosecondBuilder};
 use arrow::datatypes::SchemaRef;
 use chartlens_model::ChartKey;
-use chartlens_model::table::{self, ARTIST_FACTS, CHART_ENTRIES, INGEST_LOG};
+use chartlens_model::table::{self, CHART_ENTRIES, INGEST_LOG};
 
 use crate::error::StoreError;
 use crate::manifest::{ChartRecord, ListRecord, Manifest, Part, RetiredPart, SourceRecord};
@@ -266,15 +266,17 @@ impl Writer {
         Ok(())
     }
 
-    /// Takes in the facts of one artist list (an `artist_facts` batch). The
-    /// same content again is unchanged; another file at the same path
-    /// replaces the facts it had given. Visible at the next commit.
-    pub fn add_list(
+    /// Takes in a file stored whole as one part of `table` (an artist list's
+    /// facts, a playlist snapshot). The same content again is unchanged;
+    /// another file at the same path replaces the rows it had given. Visible
+    /// at the next commit.
+    pub fn add_whole_file(
         &mut self,
+        table: &str,
         path: &str,
         hash: &str,
         layout: &str,
-        facts: RecordBatch,
+        rows: RecordBatch,
     ) -> Result<LogEntry, StoreError> {
         let mut entry = LogEntry {
             path: path.to_string(),
@@ -287,7 +289,8 @@ impl Writer {
             replaced_rows: 0,
             charts: 0,
         };
-        if let Some(same) = self.manifest.lists.iter().find(|l| l.hash == hash) {
+        let lists = &self.manifest.lists;
+        if let Some(same) = lists.iter().find(|l| l.table == table && l.hash == hash) {
             entry.status = Status::Unchanged;
             entry.reason = Some(if same.path == path {
                 "already in the store".to_string()
@@ -297,10 +300,13 @@ impl Writer {
             self.log.push(entry.clone());
             return Ok(entry);
         }
-        if let Some(at) = self.manifest.lists.iter().position(|l| l.path == path) {
+        let same_path = lists
+            .iter()
+            .position(|l| l.table == table && l.path == path);
+        if let Some(at) = same_path {
             let old = self.manifest.lists.remove(at);
             if let Some(file) = old.part {
-                if let Some(parts) = self.manifest.tables.get_mut(ARTIST_FACTS) {
+                if let Some(parts) = self.manifest.tables.get_mut(table) {
                     parts.retain(|p| p.file != file);
                 }
                 self.retired.push(file);
@@ -308,20 +314,22 @@ impl Writer {
             entry.status = Status::Replaced;
             entry.replaced_rows = old.rows;
         }
-        let rows = facts.num_rows() as u64;
-        let part = if rows == 0 {
+        let count = rows.num_rows() as u64;
+        let part = if count == 0 {
             None
         } else {
-            let rel = self.part_name(ARTIST_FACTS);
-            let part = parts::write_part(&self.root, &rel, &facts.schema(), &[facts], Vec::new())?;
+            let rel = self.part_name(table);
+            let part = parts::write_part(&self.root, &rel, &rows.schema(), &[rows], Vec::new())?;
             self.manifest
                 .tables
-                .entry(ARTIST_FACTS.to_string())
+                .entry(table.to_string())
                 .or_default()
                 .push(part);
             Some(rel)
         };
+        let rows = count;
         self.manifest.lists.push(ListRecord {
+            table: table.to_string(),
             path: path.to_string(),
             hash: hash.to_string(),
             layout: layout.to_string(),

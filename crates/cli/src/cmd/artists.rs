@@ -13,6 +13,7 @@ use arrow::datatypes::Int64Type;
 use chartlens_ingest::artist_lists;
 use chartlens_model::cohort::{Cohorts, Effect};
 use chartlens_model::registry::{MatchedBy, Registry, Resolution, builtin_facts};
+use chartlens_model::table::ARTIST_FACTS;
 use chartlens_store::derived::Artists;
 use chartlens_store::{LogEntry, Status, Store, WriteOptions};
 use datafusion::prelude::SessionContext;
@@ -146,7 +147,8 @@ fn import(
             }
         };
         let batch = list.to_batch(&display, &hash)?;
-        let entry = writer.add_list(&display, &hash, list.layout.name(), batch)?;
+        let entry =
+            writer.add_whole_file(ARTIST_FACTS, &display, &hash, list.layout.name(), batch)?;
         *counts.entry(entry.status).or_default() += 1;
         if !args.quiet {
             let what = match entry.status {

@@ -12,6 +12,7 @@ use std::time::Instant;
 use anyhow::Context;
 use arrow::array::RecordBatch;
 use chartlens_ingest::{FileSummary, ReadError, ReadOptions, Reject, RejectKind, Source};
+use chartlens_model::table::PLAYLIST_SNAPSHOTS;
 use chartlens_store::{FileRows, LogEntry, Status, Store, WriteOptions, Writer};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
@@ -279,6 +280,11 @@ fn take_in(writer: &mut Writer, outcome: Outcome) -> anyhow::Result<Reported> {
             summary,
             batches,
         } => {
+            if let Some(rows) = summary.playlist {
+                return Ok(writer
+                    .add_whole_file(PLAYLIST_SNAPSHOTS, &path, &hash, summary.layout, rows)?
+                    .into());
+            }
             let file = FileRows {
                 path: &path,
                 hash: &hash,
@@ -336,6 +342,13 @@ fn stream_in(writer: &mut Writer, path: &Path, options: &ReadOptions) -> anyhow:
         writer.stream_batch(batch)
     });
     match read {
+        Ok(summary) if summary.playlist.is_some() => {
+            writer.abort_stream()?;
+            let rows = summary.playlist.expect("checked");
+            Ok(writer
+                .add_whole_file(PLAYLIST_SNAPSHOTS, &display, &hash, summary.layout, rows)?
+                .into())
+        }
         Ok(summary) => {
             let rows = FileRows {
                 path: &display,
