@@ -63,17 +63,7 @@ pub struct ArtistList {
 /// invalid UTF-8 are rejected with the line, as chart files are.
 pub fn read_bytes(bytes: &[u8]) -> Result<ArtistList, Reject> {
     let skip = crate::sniff(&bytes[..bytes.len().min(4096)])?;
-    let text = std::str::from_utf8(&bytes[skip..]).map_err(|e| {
-        let line = 1 + bytes[skip..skip + e.valid_up_to()]
-            .iter()
-            .filter(|b| **b == b'\n')
-            .count() as u64;
-        Reject::at(
-            RejectKind::Encoding,
-            line,
-            "not valid UTF-8 (save the file as UTF-8)",
-        )
-    })?;
+    let text = crate::utf8(&bytes[skip..])?;
     read(text)
 }
 

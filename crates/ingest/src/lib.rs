@@ -101,18 +101,8 @@ pub fn read<R: Read, E>(
         input
             .read_to_end(&mut bytes)
             .map_err(|e| Reject::new(RejectKind::Io, None, e.to_string()))?;
-        let text = String::from_utf8(bytes).map_err(|e| {
-            let line = 1 + e.as_bytes()[..e.utf8_error().valid_up_to()]
-                .iter()
-                .filter(|b| **b == b'\n')
-                .count() as u64;
-            Reject::at(
-                RejectKind::Encoding,
-                line,
-                "not valid UTF-8 (save the file as UTF-8)",
-            )
-        })?;
-        return json_charts::read(source, Path::new(source.display_path), &text, sink);
+        let text = utf8(&bytes)?;
+        return json_charts::read(source, Path::new(source.display_path), text, sink);
     }
     let dialect = Dialect::sniff(&prefix);
     let first_line = prefix.split(|b| *b == b'\n').next().unwrap_or_default();
@@ -125,6 +115,21 @@ pub fn read<R: Read, E>(
         return interchange::read(source, dialect, input, sink);
     }
     spotify_charts::read(source, dialect, input, sink)
+}
+
+/// The bytes as text, or a rejection naming the line of the first invalid byte.
+pub(crate) fn utf8(bytes: &[u8]) -> Result<&str, Reject> {
+    std::str::from_utf8(bytes).map_err(|e| {
+        let line = 1 + bytes[..e.valid_up_to()]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count() as u64;
+        Reject::at(
+            RejectKind::Encoding,
+            line,
+            "not valid UTF-8 (save the file as UTF-8)",
+        )
+    })
 }
 
 /// Checks the start of a file; returns how many bytes to skip (a byte-order mark).

@@ -57,8 +57,7 @@ pub struct ListRecord {
     /// The table its rows are in.
     #[serde(default = "artist_facts_table")]
     pub table: String,
-    /// The path it was imported from; importing another file at this path
-    /// replaces its facts.
+    /// The path it was read from; another file at this path replaces its rows.
     pub path: String,
     /// BLAKE3 of its content.
     pub hash: String,

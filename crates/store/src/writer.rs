@@ -327,16 +327,15 @@ impl Writer {
                 .push(part);
             Some(rel)
         };
-        let rows = count;
         self.manifest.lists.push(ListRecord {
             table: table.to_string(),
             path: path.to_string(),
             hash: hash.to_string(),
             layout: layout.to_string(),
             part,
-            rows,
+            rows: count,
         });
-        entry.rows = rows;
+        entry.rows = count;
         self.log.push(entry.clone());
         self.dirty = true;
         Ok(entry)
