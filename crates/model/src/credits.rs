@@ -67,6 +67,81 @@ pub fn split(artist_names: &str, track_name: &str, known: &dyn Fn(&str) -> bool)
     credits
 }
 
+/// Like [`split`], for a source that lists every credited artist with its
+/// platform id (`artist_ids`, `,`-separated, names joined with `, `). When
+/// the names split on `, ` into as many pieces as there are ids, those pieces
+/// are the credits, exactly, each with its id; an artist also named as a
+/// feature in the title is `featured`, the others `lead`. A name holding
+/// `, ` is matched up when known names split the list into one credit per
+/// id; otherwise the ids are not used and [`split`] decides.
+pub fn split_with_ids(
+    artist_names: &str,
+    track_name: &str,
+    artist_ids: Option<&str>,
+    known: &dyn Fn(&str) -> bool,
+) -> Vec<(Credit, Option<String>)> {
+    let by_name = split(artist_names, track_name, known);
+    let Some(ids) = artist_ids.filter(|ids| !ids.is_empty()) else {
+        return by_name.into_iter().map(|c| (c, None)).collect();
+    };
+    let ids: Vec<&str> = ids.split(',').collect();
+    let mut names: Vec<&str> = artist_names.split(", ").map(str::trim).collect();
+    if names.len() != ids.len() || names.iter().any(|n| n.is_empty()) {
+        // A name holding `, `: the split by known names may still give one
+        // credit per id.
+        let leads: Vec<&str> = by_name
+            .iter()
+            .filter(|c| c.role == Role::Lead)
+            .map(|c| c.name.as_str())
+            .collect();
+        if leads.len() != ids.len() || leads.join(", ") != artist_names.trim() {
+            return by_name.into_iter().map(|c| (c, None)).collect();
+        }
+        names = leads;
+    }
+    let featured_in_title: Vec<String> = title_features(track_name)
+        .iter()
+        .flat_map(|group| pieces(group, known))
+        .collect();
+    let is_featured = |name: &str| {
+        featured_in_title
+            .iter()
+            .any(|f| f.eq_ignore_ascii_case(name))
+    };
+    let mut credits: Vec<(Credit, Option<String>)> = names
+        .iter()
+        .zip(&ids)
+        .map(|(name, id)| {
+            let role = if is_featured(name) {
+                Role::Featured
+            } else {
+                Role::Lead
+            };
+            let credit = Credit {
+                name: name.to_string(),
+                role,
+            };
+            (credit, (!id.is_empty()).then(|| id.to_string()))
+        })
+        .collect();
+    // Title features the platform did not list are still credits.
+    for name in featured_in_title {
+        if !credits
+            .iter()
+            .any(|(c, _)| c.name.eq_ignore_ascii_case(&name))
+        {
+            credits.push((
+                Credit {
+                    name,
+                    role: Role::Featured,
+                },
+                None,
+            ));
+        }
+    }
+    credits
+}
+
 /// Splits `A feat. B` into (`A`, Some(`B`)).
 fn cut_feature(text: &str) -> (&str, Option<&str>) {
     let lower = text.to_lowercase();
@@ -270,6 +345,59 @@ mod tests {
         assert_eq!(
             names(&split("A", "Song (Live with Orchestra)", &nobody)),
             [("A", "lead")]
+        );
+    }
+
+    #[test]
+    fn platform_ids_fix_the_credit_list() {
+        let with = |names, title, ids| -> Vec<(String, &'static str, Option<String>)> {
+            split_with_ids(names, title, ids, &nobody)
+                .into_iter()
+                .map(|(c, id)| (c.name, c.role.as_str(), id))
+                .collect()
+        };
+        let s = |v: &str| v.to_string();
+        // A comma inside a name: matched up when the name is known, else
+        // the ids are not guessed at.
+        let tyler = |n: &str| n == "Tyler, The Creator";
+        let credits: Vec<(String, Option<String>)> =
+            split_with_ids("Mina, Tyler, The Creator", "Duet", Some("a1,a2"), &tyler)
+                .into_iter()
+                .map(|(c, id)| (c.name, id))
+                .collect();
+        assert_eq!(
+            credits,
+            [
+                (s("Mina"), Some(s("a1"))),
+                (s("Tyler, The Creator"), Some(s("a2")))
+            ]
+        );
+        assert_eq!(
+            with("Mina, Tyler, The Creator", "Duet", Some("a1,a2")),
+            [
+                (s("Mina"), "lead", None::<String>),
+                (s("Tyler"), "lead", None),
+                (s("The Creator"), "lead", None)
+            ]
+        );
+        assert_eq!(
+            with("Mina, Joy", "Duet (feat. Joy)", Some("a1,a2")),
+            [
+                (s("Mina"), "lead", Some(s("a1"))),
+                (s("Joy"), "featured", Some(s("a2")))
+            ]
+        );
+        assert_eq!(
+            with("Mina", "Duet (with Dara)", Some("a1")),
+            [
+                (s("Mina"), "lead", Some(s("a1"))),
+                (s("Dara"), "featured", None)
+            ]
+        );
+        // Without ids, the plain split.
+        assert_eq!(
+            with("A & B", "Song", None),
+            [(s("A"), "lead", None), (s("B"), "lead", None)]
         );
     }
 

@@ -440,6 +440,12 @@ pub fn credits() -> Table {
                 true,
                 "The resolved artist's cohort, as in `artists`.",
             ),
+            col(
+                "platform_id",
+                Utf8,
+                true,
+                "The platform's id of this artist, when the chart gives ids (`chart_entries.artist_ids`).",
+            ),
         ],
     }
 }

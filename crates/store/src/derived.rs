@@ -11,7 +11,7 @@ use std::hash::BuildHasher;
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
-use arrow::array::{Int32Builder, Int64Builder, RecordBatch, StringArray, StringBuilder};
+use arrow::array::{Array, Int32Builder, Int64Builder, RecordBatch, StringArray, StringBuilder};
 use arrow::datatypes::SchemaRef;
 use async_trait::async_trait;
 use chartlens_model::cohort::{Classification, Cohorts};
@@ -100,25 +100,44 @@ impl Store {
         })
     }
 
-    /// Every distinct (artist_names, track_name) of `chart_entries`.
-    pub fn distinct_credits(&self) -> Result<Vec<(String, String)>, StoreError> {
+    /// Every distinct (artist_names, track_name) of `chart_entries`, with the
+    /// artist ids of the first of its rows that has them.
+    pub fn distinct_credits(&self) -> Result<Vec<DistinctCredit>, StoreError> {
         // Pairs by hash, with the strings compared on a hash hit: no
         // allocation for the many rows that repeat a pair.
         let state = foldhash::fast::RandomState::default();
         let mut by_hash: HashMap<u64, Vec<usize>, _> = HashMap::with_hasher(state.clone());
-        let mut pairs: Vec<(String, String)> = Vec::new();
+        let mut pairs: Vec<DistinctCredit> = Vec::new();
+        let columns = ["artist_names", "track_name", "artist_ids"];
         for part in self.manifest.parts(CHART_ENTRIES) {
-            for batch in read_columns(&self.root, part, &["artist_names", "track_name"])? {
+            for batch in read_columns(&self.root, part, &columns)? {
                 let (artists, tracks) = (
                     text_column(&batch, "artist_names")?,
                     text_column(&batch, "track_name")?,
                 );
+                // Parts written before the column existed have no ids.
+                let artist_ids = text_column(&batch, "artist_ids").ok();
                 for i in 0..batch.num_rows() {
                     let (a, t) = (artists.value(i), tracks.value(i));
-                    let ids = by_hash.entry(state.hash_one((a, t))).or_default();
-                    if !ids.iter().any(|&id| pairs[id].0 == a && pairs[id].1 == t) {
-                        ids.push(pairs.len());
-                        pairs.push((a.to_string(), t.to_string()));
+                    let ids = artist_ids.filter(|c| c.is_valid(i)).map(|c| c.value(i));
+                    let seen = by_hash.entry(state.hash_one((a, t))).or_default();
+                    match seen
+                        .iter()
+                        .find(|&&id| pairs[id].artist_names == a && pairs[id].track_name == t)
+                    {
+                        Some(&id) => {
+                            if pairs[id].artist_ids.is_none() && ids.is_some() {
+                                pairs[id].artist_ids = ids.map(str::to_string);
+                            }
+                        }
+                        None => {
+                            seen.push(pairs.len());
+                            pairs.push(DistinctCredit {
+                                artist_names: a.to_string(),
+                                track_name: t.to_string(),
+                                artist_ids: ids.map(str::to_string),
+                            });
+                        }
                     }
                 }
             }
@@ -176,6 +195,14 @@ impl Store {
     }
 }
 
+/// A distinct credit line of `chart_entries`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct DistinctCredit {
+    pub artist_names: String,
+    pub track_name: String,
+    pub artist_ids: Option<String>,
+}
+
 /// One credit of a distinct chart credit, resolved.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResolvedCredit {
@@ -183,6 +210,7 @@ pub struct ResolvedCredit {
     pub name: String,
     pub role: credits::Role,
     pub resolution: Resolution,
+    pub platform_id: Option<String>,
 }
 
 /// Splits and resolves the credits of one (artist_names, track_name),
@@ -190,8 +218,7 @@ pub struct ResolvedCredit {
 pub fn resolve_credits(
     artists: &Artists,
     memo: &mut HashMap<String, Resolution>,
-    artist_names: &str,
-    track: &str,
+    line: &DistinctCredit,
 ) -> Vec<ResolvedCredit> {
     let memo = RefCell::new(memo);
     let resolve = |name: &str| -> Resolution {
@@ -204,14 +231,16 @@ pub fn resolve_credits(
         resolution
     };
     let known = |name: &str| resolve(name) != Resolution::Unknown;
-    credits::split(artist_names, track, &known)
+    let ids = line.artist_ids.as_deref();
+    credits::split_with_ids(&line.artist_names, &line.track_name, ids, &known)
         .into_iter()
         .enumerate()
-        .map(|(i, c)| ResolvedCredit {
+        .map(|(i, (c, platform_id))| ResolvedCredit {
             position: i + 1,
             resolution: resolve(&c.name),
             name: c.name,
             role: c.role,
+            platform_id,
         })
         .collect()
 }
@@ -272,7 +301,7 @@ pub fn artists_batch(artists: &Artists) -> Result<RecordBatch, StoreError> {
 /// on every core, in the order of `pairs`.
 pub fn credits_batches(
     artists: &Artists,
-    pairs: &[(String, String)],
+    pairs: &[DistinctCredit],
 ) -> Result<Vec<RecordBatch>, StoreError> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let chunk = pairs.len().div_ceil(threads).max(1);
@@ -289,7 +318,7 @@ pub fn credits_batches(
 }
 
 /// The `credits` rows of some distinct credits.
-fn credits_batch(artists: &Artists, pairs: &[(String, String)]) -> Result<RecordBatch, StoreError> {
+fn credits_batch(artists: &Artists, lines: &[DistinctCredit]) -> Result<RecordBatch, StoreError> {
     let mut artist_names = StringBuilder::new();
     let mut track_name = StringBuilder::new();
     let mut position = Int32Builder::new();
@@ -298,11 +327,13 @@ fn credits_batch(artists: &Artists, pairs: &[(String, String)]) -> Result<Record
     let mut artist_id = Int64Builder::new();
     let mut resolution = StringBuilder::new();
     let mut cohort = StringBuilder::new();
+    let mut platform_id = StringBuilder::new();
     let mut memo = HashMap::new();
-    for (names, track) in pairs {
-        for credit in resolve_credits(artists, &mut memo, names, track) {
-            artist_names.append_value(names);
-            track_name.append_value(track);
+    for line in lines {
+        for credit in resolve_credits(artists, &mut memo, line) {
+            artist_names.append_value(&line.artist_names);
+            track_name.append_value(&line.track_name);
+            platform_id.append_option(credit.platform_id.as_deref());
             position.append_value(i32::try_from(credit.position).unwrap_or(i32::MAX));
             credited.append_value(&credit.name);
             role.append_value(credit.role.as_str());
@@ -327,6 +358,7 @@ fn credits_batch(artists: &Artists, pairs: &[(String, String)]) -> Result<Record
             Arc::new(artist_id.finish()),
             Arc::new(resolution.finish()),
             Arc::new(cohort.finish()),
+            Arc::new(platform_id.finish()),
         ],
     )?)
 }

@@ -34,6 +34,15 @@ fn chart_playlists_become_charts_with_artist_ids() {
         layouts,
         "layout,files\nspotify-playlist,2\nspotify-playlist-snapshot,1\nspotify-playlist-tracks,1\n"
     );
+    // Credits carry the platform's artist ids when the names line up with them.
+    assert_eq!(
+        sql(
+            &store,
+            "select distinct credited_name, role, platform_id from credits \
+             where track_name in ('Skyline', 'Untitled') order by credited_name"
+        ),
+        "credited_name,role,platform_id\nHaneul Five,lead,art00000000000000000001\n"
+    );
     // A playlist that is not a chart is kept as a snapshot, not as a chart.
     assert_eq!(
         sql(
