@@ -48,6 +48,12 @@ pub enum Command {
     /// Import artist lists, and see who is in which cohort and why.
     #[command(subcommand)]
     Artists(ArtistsCommand),
+    /// Breadth: in how many markets tracks or artists charted.
+    Reach(ReachArgs),
+    /// Spread: days from a track's first market to its 2nd, 5th, 10th, 20th.
+    Spread(SpreadArgs),
+    /// The definition of every metric: what it measures, formula, caveats, example.
+    Metrics,
     /// Write chart entries in the interchange layout (CSV or Parquet), which
     /// `chartlens ingest` reads back.
     Export(ExportArgs),
@@ -105,6 +111,107 @@ pub struct SqlArgs {
     /// Rows shown by --format table before it truncates (csv and json print all).
     #[arg(long, default_value_t = 50)]
     pub max_rows: usize,
+}
+
+/// Which chart rows a metric reads.
+#[derive(Debug, Clone, clap::Args)]
+pub struct MetricFilters {
+    /// Only these sources (repeatable), e.g. spotify, billboard.
+    #[arg(long)]
+    pub source: Vec<String>,
+    /// Only these charts (repeatable), e.g. viral50, top50. Charts of different
+    /// kinds are not comparable: pick one.
+    #[arg(long)]
+    pub chart: Vec<String>,
+    /// Only these markets (repeatable): country names, ISO codes or GLOBAL.
+    #[arg(long)]
+    pub market: Vec<String>,
+    /// Only charts starting in this period: YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD.
+    #[arg(long)]
+    pub period: Option<String>,
+    /// Only this cohort (`none`: artists in no cohort): the artist's for
+    /// `reach --by artist`, the primary artist's for tracks.
+    #[arg(long)]
+    pub cohort: Option<String>,
+}
+
+impl MetricFilters {
+    pub fn validate(&self) -> anyhow::Result<chartlens_model::metrics::Filters> {
+        let regions = self
+            .market
+            .iter()
+            .map(|m| {
+                Region::parse(m)
+                    .map(|r| r.code().to_string())
+                    .with_context(|| {
+                        format!("--market {m:?} is not a country name, ISO code or GLOBAL")
+                    })
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let (from, to) = match &self.period {
+            None => (None, None),
+            Some(p) => {
+                let (start, end) = parse_period(p)?;
+                (Some(start.to_string()), Some(end.to_string()))
+            }
+        };
+        Ok(chartlens_model::metrics::Filters {
+            sources: self.source.clone(),
+            charts: self
+                .chart
+                .iter()
+                .map(|c| chartlens_ingest::spotify_charts::chart_name(c))
+                .collect(),
+            regions,
+            from,
+            to,
+            cohort: self.cohort.clone(),
+        })
+    }
+}
+
+/// How a metric prints.
+#[derive(Debug, Clone, clap::Args)]
+pub struct MetricOutput {
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// At most this many rows (csv and json print every row otherwise).
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Rows shown by --format table before it truncates.
+    #[arg(long, default_value_t = 50)]
+    pub max_rows: usize,
+    /// Print the SQL behind the figures on standard error.
+    #[arg(long)]
+    pub show_sql: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReachBy {
+    Track,
+    Artist,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReachArgs {
+    /// One row per track or per artist.
+    #[arg(long, value_enum, default_value_t = ReachBy::Track)]
+    pub by: ReachBy,
+    #[command(flatten)]
+    pub filters: MetricFilters,
+    #[command(flatten)]
+    pub output: MetricOutput,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SpreadArgs {
+    /// One track (its Spotify id); default every track.
+    #[arg(long)]
+    pub track: Option<String>,
+    #[command(flatten)]
+    pub filters: MetricFilters,
+    #[command(flatten)]
+    pub output: MetricOutput,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

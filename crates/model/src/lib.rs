@@ -5,6 +5,7 @@ pub mod artist;
 pub mod chart;
 pub mod cohort;
 pub mod credits;
+pub mod metrics;
 pub mod region;
 pub mod registry;
 pub mod table;

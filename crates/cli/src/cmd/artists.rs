@@ -471,7 +471,7 @@ fn list(store_dir: &Path, cohorts_flag: Option<&Path>, args: &ListArgs) -> anyho
         eprintln!("{query}\n");
     }
     let (_, ctx) = session(store_dir, cohorts_flag)?;
-    run_query(&ctx, &query, args.format, args.max_rows)?;
+    output::run_query(&ctx, &query, args.format, args.max_rows)?;
     Ok(exit::OK)
 }
 
@@ -569,19 +569,4 @@ fn coverage(store_dir: &Path, cohorts: Option<&Path>, args: &CoverageArgs) -> an
         })?;
     }
     Ok(exit::OK)
-}
-
-fn run_query(
-    ctx: &SessionContext,
-    query: &str,
-    format: Format,
-    max_rows: usize,
-) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    runtime.block_on(async {
-        let stream = ctx.sql(query).await?.execute_stream().await?;
-        output::print_stream(stream, format, max_rows).await
-    })
 }

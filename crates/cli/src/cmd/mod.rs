@@ -5,6 +5,7 @@ mod compact;
 mod demo;
 mod export;
 pub mod ingest;
+mod metrics;
 pub mod sql;
 mod tables;
 
@@ -25,6 +26,9 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
             artists::run(&cli.store, cli.cohorts.as_deref(), &command, write)
         }
         Command::Export(args) => export::run(&cli.store, &args),
+        Command::Reach(args) => metrics::reach(&cli.store, cli.cohorts.as_deref(), &args),
+        Command::Spread(args) => metrics::spread(&cli.store, cli.cohorts.as_deref(), &args),
+        Command::Metrics => metrics::docs(),
         Command::Tables => tables::run(&cli.store),
         Command::Compact => compact::run(&cli.store, write),
         Command::Demo(args) => demo::run(&cli.store, &args, write),

@@ -5,6 +5,7 @@ mod ingest;
 mod interchange;
 mod json;
 mod kill;
+mod metrics;
 mod rejects;
 mod sql;
 

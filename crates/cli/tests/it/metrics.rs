@@ -1,0 +1,92 @@
+//! Reach and spread against answers worked out by hand on
+//! `tests/data/metrics/charts.csv` (an interchange file: every value visible).
+
+use std::path::PathBuf;
+
+use crate::{ExpectCode, chartlens, data};
+
+fn store(dir: &std::path::Path) -> PathBuf {
+    let store = dir.join("store");
+    chartlens(&store)
+        .arg("ingest")
+        .arg(data("metrics/charts.csv"))
+        .expect_code(0);
+    store
+}
+
+fn run(store: &std::path::Path, args: &[&str]) -> String {
+    let out = chartlens(store)
+        .args(args)
+        .args(["--format", "csv"])
+        .expect_code(0);
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn breadth_counts_markets_without_global_and_keys_tracks_without_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path());
+    assert_eq!(
+        run(&store, &["reach", "--by", "track"]),
+        "track_id,track_name,artist_names,markets,global,entries,first_date,last_date\n\
+         trk00000000000000000003,Road,Nova Ray,5,false,5,2021-01-14,2021-02-11\n\
+         trk00000000000000000001,Sky,BTS,3,true,5,2021-01-07,2021-01-21\n\
+         BTS - Dynamite,Dynamite,BTS,1,false,1,2021-01-10,2021-01-10\n\
+         trk00000000000000000002,Lemon,Kenshi Yonezu,1,false,1,2021-01-14,2021-01-14\n"
+    );
+    // An artist's markets are the union over its tracks: JP, KR, US.
+    assert_eq!(
+        run(&store, &["reach", "--by", "artist", "--cohort", "K-pop"]),
+        "artist,cohort,origin_country,markets,global,tracks,entries\nBTS,K-pop,KR,3,true,2,6\n"
+    );
+    // Filters: one chart, one period. Sky (JP, US) and Road (US, GB) tie on
+    // markets and entries; the track id breaks the tie.
+    assert_eq!(
+        run(
+            &store,
+            &[
+                "reach",
+                "--chart",
+                "viral50",
+                "--period",
+                "2021-01-14..2021-01-31",
+                "--limit",
+                "1"
+            ]
+        ),
+        "track_id,track_name,artist_names,markets,global,entries,first_date,last_date\n\
+         trk00000000000000000001,Sky,BTS,2,false,2,2021-01-14,2021-01-21\n"
+    );
+    // A cohort with no tracks: a header and no rows, not an error.
+    assert_eq!(
+        run(&store, &["reach", "--by", "artist", "--cohort", "Latin"]),
+        "artist,cohort,origin_country,markets,global,tracks,entries\n"
+    );
+    chartlens(&store)
+        .args(["reach", "--cohort", "Polka"])
+        .expect_code(1);
+}
+
+#[test]
+fn spread_orders_markets_by_first_date_with_ties_and_flags_censoring() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path());
+    assert_eq!(
+        run(&store, &["spread", "--chart", "viral50"]),
+        "track_id,track_name,first_date,first_market,markets,t2_days,t5_days,t10_days,t20_days,censored\n\
+         trk00000000000000000003,Road,2021-01-14,US,5,14,28,,,false\n\
+         trk00000000000000000001,Sky,2021-01-07,JP,3,0,,,,true\n\
+         trk00000000000000000002,Lemon,2021-01-14,JP,1,,,,,false\n"
+    );
+    assert_eq!(
+        run(&store, &["spread", "--track", "trk00000000000000000002"]),
+        "track_id,track_name,first_date,first_market,markets,t2_days,t5_days,t10_days,t20_days,censored\n\
+         trk00000000000000000002,Lemon,2021-01-14,JP,1,,,,,false\n"
+    );
+    // The metric definitions print with their fixed sections.
+    let out = chartlens(&store).arg("metrics").expect_code(0);
+    let text = String::from_utf8(out.stdout).unwrap();
+    for section in ["### breadth", "### spread", "**Formula.**", "**Caveats.**"] {
+        assert!(text.contains(section), "{section}");
+    }
+}
