@@ -190,11 +190,13 @@ pub struct MetricOutput {
 pub enum ReachBy {
     Track,
     Artist,
+    /// The distribution of artist breadth per cohort.
+    Cohort,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct ReachArgs {
-    /// One row per track or per artist.
+    /// One row per track, per artist, or per cohort (its artists' breadth).
     #[arg(long, value_enum, default_value_t = ReachBy::Track)]
     pub by: ReachBy,
     #[command(flatten)]

@@ -26,7 +26,9 @@ pub const BREADTH: MetricDoc = MetricDoc {
     formula: "markets(x) = |{ region : x has a row in chart_entries for region, region <> GLOBAL }|. \
               A track is its Spotify track_id, or, for charts without ids, its artist_names and \
               track_name. An artist's rows are those of every track crediting it (lead or \
-              featured, from `credits`).",
+              featured, from `credits`). Per cohort: the quartiles (continuous interpolation), \
+              median and maximum of its artists' markets, and the share of its artists with \
+              markets >= 10 and >= 30.",
     caveats: "Counts markets present in the data: a market missing from the store cannot be \
               reached. Charts of different sources or lengths (Viral 50, Top 50, Hot 100) \
               are not comparable; filter with --source and --chart. GLOBAL is reported in its \
@@ -183,6 +185,24 @@ pub fn breadth_by_artist(filters: &Filters) -> String {
          GROUP BY coalesce(a.name, c.credited_name), a.cohort, a.origin_country \
          ORDER BY markets DESC, entries DESC, artist",
         filters.condition()
+    )
+}
+
+/// Breadth of a cohort: the distribution of its artists' breadth:
+/// `cohort, acts, q1_markets, median_markets, q3_markets, max_markets,
+/// pct_10plus, pct_30plus`. Artists in no cohort (or unresolved) are `none`.
+pub fn breadth_by_cohort(filters: &Filters) -> String {
+    format!(
+        "WITH acts AS ({}) \
+         SELECT coalesce(cohort, 'none') AS cohort, count(*) AS acts, \
+                percentile_cont(0.25) WITHIN GROUP (ORDER BY markets) AS q1_markets, \
+                median(markets) AS median_markets, \
+                percentile_cont(0.75) WITHIN GROUP (ORDER BY markets) AS q3_markets, \
+                max(markets) AS max_markets, \
+                round(100.0 * count(*) FILTER (WHERE markets >= 10) / count(*), 2) AS pct_10plus, \
+                round(100.0 * count(*) FILTER (WHERE markets >= 30) / count(*), 2) AS pct_30plus \
+         FROM acts GROUP BY coalesce(cohort, 'none') ORDER BY acts DESC, cohort",
+        breadth_by_artist(filters)
     )
 }
 

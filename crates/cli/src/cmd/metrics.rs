@@ -15,6 +15,7 @@ pub fn reach(store_dir: &Path, cohorts: Option<&Path>, args: &ReachArgs) -> anyh
     let sql = match args.by {
         ReachBy::Track => metrics::breadth_by_track(&filters),
         ReachBy::Artist => metrics::breadth_by_artist(&filters),
+        ReachBy::Cohort => metrics::breadth_by_cohort(&filters),
     };
     run(store_dir, cohorts, &filters, &sql, &args.output)
 }

@@ -39,6 +39,15 @@ fn breadth_counts_markets_without_global_and_keys_tracks_without_ids() {
         run(&store, &["reach", "--by", "artist", "--cohort", "K-pop"]),
         "artist,cohort,origin_country,markets,global,tracks,entries\nBTS,K-pop,KR,3,true,2,6\n"
     );
+    // Per cohort: BTS (3 markets) alone in K-pop, Kenshi Yonezu (1) in J-pop,
+    // Nova Ray (5, not in the registry) in none.
+    assert_eq!(
+        run(&store, &["reach", "--by", "cohort"]),
+        "cohort,acts,q1_markets,median_markets,q3_markets,max_markets,pct_10plus,pct_30plus\n\
+         J-pop,1,1.0,1.0,1.0,1,0.0,0.0\n\
+         K-pop,1,3.0,3.0,3.0,3,0.0,0.0\n\
+         none,1,5.0,5.0,5.0,5,0.0,0.0\n"
+    );
     // Filters: one chart, one period. Sky (JP, US) and Road (US, GB) tie on
     // markets and entries; the track id breaks the tie.
     assert_eq!(
