@@ -3,27 +3,29 @@
 
 use std::path::Path;
 
+use anyhow::bail;
+use chartlens_model::cohort::Cohorts;
 use chartlens_model::metrics::{self, Filters};
 use chartlens_store::Store;
 
-use crate::args::{MetricOutput, ReachArgs, ReachBy, SpreadArgs};
+use crate::args::{MetricFilters, MetricOutput, ReachArgs, ReachBy, SpreadArgs};
 use crate::exit;
 use crate::output;
 
 pub fn reach(store_dir: &Path, cohorts: Option<&Path>, args: &ReachArgs) -> anyhow::Result<u8> {
-    let filters = args.filters.validate()?;
+    let (filters, cohorts) = filters(store_dir, cohorts, &args.filters)?;
     let sql = match args.by {
         ReachBy::Track => metrics::breadth_by_track(&filters),
         ReachBy::Artist => metrics::breadth_by_artist(&filters),
         ReachBy::Cohort => metrics::breadth_by_cohort(&filters),
     };
-    run(store_dir, cohorts, &filters, &sql, &args.output)
+    run(store_dir, cohorts, &sql, &args.output)
 }
 
 pub fn spread(store_dir: &Path, cohorts: Option<&Path>, args: &SpreadArgs) -> anyhow::Result<u8> {
-    let filters = args.filters.validate()?;
+    let (filters, cohorts) = filters(store_dir, cohorts, &args.filters)?;
     let sql = metrics::spread_by_track(&filters, args.track.as_deref());
-    run(store_dir, cohorts, &filters, &sql, &args.output)
+    run(store_dir, cohorts, &sql, &args.output)
 }
 
 pub fn docs() -> anyhow::Result<u8> {
@@ -33,23 +35,33 @@ pub fn docs() -> anyhow::Result<u8> {
     Ok(exit::OK)
 }
 
-fn run(
+/// The checked filters, with the cohort spelled as its definition does, and
+/// the cohort definitions in force.
+fn filters(
     store_dir: &Path,
-    cohorts: Option<&Path>,
-    filters: &Filters,
-    sql: &str,
-    out: &MetricOutput,
-) -> anyhow::Result<u8> {
-    if let Some(cohort) = &filters.cohort {
-        let (defined, _) = super::artists::load_cohorts(store_dir, cohorts)?;
-        if !cohort.eq_ignore_ascii_case("none") && defined.index_of(cohort).is_none() {
-            let known: Vec<&str> = defined.cohorts.iter().map(|c| c.name.as_str()).collect();
-            anyhow::bail!(
-                "--cohort {cohort:?} is not a cohort; the cohorts are {} (or none)",
-                known.join(", ")
-            );
+    flag: Option<&Path>,
+    args: &MetricFilters,
+) -> anyhow::Result<(Filters, Cohorts)> {
+    let mut filters = args.validate()?;
+    let (cohorts, _) = super::artists::load_cohorts(store_dir, flag)?;
+    if let Some(cohort) = &filters.cohort
+        && !cohort.eq_ignore_ascii_case("none")
+    {
+        match cohorts.index_of(cohort) {
+            Some(i) => filters.cohort = Some(cohorts.cohorts[i].name.clone()),
+            None => {
+                let known: Vec<&str> = cohorts.cohorts.iter().map(|c| c.name.as_str()).collect();
+                bail!(
+                    "--cohort {cohort:?} is not a cohort; the cohorts are {} (or none)",
+                    known.join(", ")
+                );
+            }
         }
     }
+    Ok((filters, cohorts))
+}
+
+fn run(store_dir: &Path, cohorts: Cohorts, sql: &str, out: &MetricOutput) -> anyhow::Result<u8> {
     let sql = match out.limit {
         Some(n) => format!("{sql} LIMIT {n}"),
         None => sql.to_string(),
@@ -57,7 +69,6 @@ fn run(
     if out.show_sql {
         eprintln!("{sql}\n");
     }
-    let (cohorts, _) = super::artists::load_cohorts(store_dir, cohorts)?;
     let store = Store::open(store_dir)?;
     let ctx = store.session_with_artists(cohorts)?;
     output::run_query(&ctx, &sql, out.format, out.max_rows)?;

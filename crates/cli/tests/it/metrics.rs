@@ -36,7 +36,7 @@ fn breadth_counts_markets_without_global_and_keys_tracks_without_ids() {
     );
     // An artist's markets are the union over its tracks: JP, KR, US.
     assert_eq!(
-        run(&store, &["reach", "--by", "artist", "--cohort", "K-pop"]),
+        run(&store, &["reach", "--by", "artist", "--cohort", "k-pop"]),
         "artist,cohort,origin_country,markets,global,tracks,entries\nBTS,K-pop,KR,3,true,2,6\n"
     );
     // Per cohort: BTS (3 markets) alone in K-pop, Kenshi Yonezu (1) in J-pop,
