@@ -52,6 +52,8 @@ pub enum Command {
     Reach(ReachArgs),
     /// Spread: days from a track's first market to its 2nd, 5th, 10th, 20th.
     Spread(SpreadArgs),
+    /// Cohort share of charts per source, chart and market or month.
+    Share(ShareArgs),
     /// The definition of every metric: what it measures, formula, caveats, example.
     Metrics,
     /// Write chart entries in the interchange layout (CSV or Parquet), which
@@ -199,6 +201,24 @@ pub struct ReachArgs {
     /// One row per track, per artist, or per cohort (its artists' breadth).
     #[arg(long, value_enum, default_value_t = ReachBy::Track)]
     pub by: ReachBy,
+    #[command(flatten)]
+    pub filters: MetricFilters,
+    #[command(flatten)]
+    pub output: MetricOutput,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ShareBy {
+    Market,
+    Month,
+    MarketMonth,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ShareArgs {
+    /// Group by market, by month, or by both (always within source and chart).
+    #[arg(long, value_enum, default_value_t = ShareBy::Market)]
+    pub by: ShareBy,
     #[command(flatten)]
     pub filters: MetricFilters,
     #[command(flatten)]

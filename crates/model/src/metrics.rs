@@ -53,8 +53,86 @@ pub const SPREAD: MetricDoc = MetricDoc {
               T_2 = 0, T_5 empty.",
 };
 
+/// Cohort share of charts: how much of a market's chart each cohort holds.
+pub const SHARE: MetricDoc = MetricDoc {
+    name: "cohort share",
+    what: "How much of a chart each cohort holds, per source, chart and market (or month): \
+           the share of its entries, of its rank-weighted entries, and of its streams.",
+    formula: "An entry belongs to the cohort of its primary (first-credited) artist, `none` \
+              when that artist is in no cohort or is not resolved. entry_pct(k) = 100 * \
+              entries(k) / entries. With N the length of a published chart (its largest \
+              rank), an entry at rank r weighs N + 1 - r: weighted_pct(k) = 100 * sum of the \
+              weights of k's entries / sum of all weights. stream_pct(k) = 100 * streams(k) / \
+              streams, empty when the chart has no stream counts.",
+    caveats: "Shares are computed within one source and chart, never pooled across them. \
+              Coverage of the cohort classification bounds what `none` means: check \
+              `chartlens artists coverage`. GLOBAL appears as its own market.",
+    example: "A Japanese chart with Lemon (J-pop) at 1 and Sky (K-pop) at 2 gives each 50% \
+              of entries; weighted, Lemon 2/3 and Sky 1/3.",
+};
+
 /// Every metric, in the order reports show them.
-pub const ALL: [MetricDoc; 2] = [BREADTH, SPREAD];
+pub const ALL: [MetricDoc; 3] = [BREADTH, SPREAD, SHARE];
+
+/// How cohort shares are grouped, besides source and chart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShareBy {
+    Market,
+    Month,
+    MarketMonth,
+}
+
+/// Cohort share of charts: `source, chart, [market,] [month,] cohort,
+/// entries, entry_pct, weighted_pct, streams, stream_pct`.
+pub fn cohort_share(filters: &Filters, by: ShareBy) -> String {
+    let groups: &[(&str, &str)] = match by {
+        ShareBy::Market => &[("region", "market")],
+        ShareBy::Month => &[("CAST(date_trunc('month', period_start) AS DATE)", "month")],
+        ShareBy::MarketMonth => &[
+            ("region", "market"),
+            ("CAST(date_trunc('month', period_start) AS DATE)", "month"),
+        ],
+    };
+    let keys: Vec<String> = std::iter::once("source".to_string())
+        .chain(std::iter::once("chart".to_string()))
+        .chain(groups.iter().map(|(expr, _)| expr.to_string()))
+        .collect();
+    let select: Vec<String> = ["source AS source".to_string(), "chart AS chart".to_string()]
+        .into_iter()
+        .chain(
+            groups
+                .iter()
+                .map(|(expr, name)| format!("{expr} AS {name}")),
+        )
+        .collect();
+    let within = keys.join(", ");
+    let order: Vec<String> = ["source", "chart"]
+        .into_iter()
+        .map(str::to_string)
+        .chain(groups.iter().map(|(_, name)| name.to_string()))
+        .collect();
+    format!(
+        "WITH entry AS (\
+           SELECT e.source, e.chart, e.region, e.period_start, e.streams, \
+                  max(e.rank) OVER (PARTITION BY e.source, e.chart, e.region, e.period_start, e.period_end) \
+                    + 1 - e.rank AS weight, \
+                  coalesce(a.cohort, 'none') AS cohort \
+           FROM chart_entries e \
+           LEFT JOIN credits c ON c.artist_names = e.artist_names AND c.track_name = e.track_name \
+                AND c.position = 1 \
+           LEFT JOIN artists a ON a.artist_id = c.artist_id \
+           WHERE {}) \
+         SELECT {}, cohort, count(*) AS entries, \
+                round(100.0 * count(*) / sum(count(*)) OVER (PARTITION BY {within}), 2) AS entry_pct, \
+                round(100.0 * sum(weight) / sum(sum(weight)) OVER (PARTITION BY {within}), 2) AS weighted_pct, \
+                sum(streams) AS streams, \
+                round(100.0 * sum(streams) / sum(sum(streams)) OVER (PARTITION BY {within}), 2) AS stream_pct \
+         FROM entry GROUP BY {within}, cohort ORDER BY {}, entries DESC, cohort",
+        filters.condition(),
+        select.join(", "),
+        order.join(", ")
+    )
+}
 
 impl MetricDoc {
     /// The documentation as Markdown, with the fixed sections.

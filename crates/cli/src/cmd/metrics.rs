@@ -8,7 +8,9 @@ use chartlens_model::cohort::Cohorts;
 use chartlens_model::metrics::{self, Filters};
 use chartlens_store::Store;
 
-use crate::args::{MetricFilters, MetricOutput, ReachArgs, ReachBy, SpreadArgs};
+use crate::args::{
+    MetricFilters, MetricOutput, ReachArgs, ReachBy, ShareArgs, ShareBy, SpreadArgs,
+};
 use crate::exit;
 use crate::output;
 
@@ -26,6 +28,24 @@ pub fn spread(store_dir: &Path, cohorts: Option<&Path>, args: &SpreadArgs) -> an
     let (filters, cohorts) = filters(store_dir, cohorts, &args.filters)?;
     let sql = metrics::spread_by_track(&filters, args.track.as_deref());
     run(store_dir, cohorts, &sql, &args.output)
+}
+
+pub fn share(store_dir: &Path, cohorts: Option<&Path>, args: &ShareArgs) -> anyhow::Result<u8> {
+    let (filters, cohorts) = filters(store_dir, cohorts, &args.filters)?;
+    if filters.cohort.is_some() {
+        bail!("--cohort does not apply to shares: every cohort is shown");
+    }
+    let by = match args.by {
+        ShareBy::Market => metrics::ShareBy::Market,
+        ShareBy::Month => metrics::ShareBy::Month,
+        ShareBy::MarketMonth => metrics::ShareBy::MarketMonth,
+    };
+    run(
+        store_dir,
+        cohorts,
+        &metrics::cohort_share(&filters, by),
+        &args.output,
+    )
 }
 
 pub fn docs() -> anyhow::Result<u8> {

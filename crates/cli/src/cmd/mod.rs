@@ -28,6 +28,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Export(args) => export::run(&cli.store, &args),
         Command::Reach(args) => metrics::reach(&cli.store, cli.cohorts.as_deref(), &args),
         Command::Spread(args) => metrics::spread(&cli.store, cli.cohorts.as_deref(), &args),
+        Command::Share(args) => metrics::share(&cli.store, cli.cohorts.as_deref(), &args),
         Command::Metrics => metrics::docs(),
         Command::Tables => tables::run(&cli.store),
         Command::Compact => compact::run(&cli.store, write),

@@ -99,3 +99,31 @@ fn spread_orders_markets_by_first_date_with_ties_and_flags_censoring() {
         assert!(text.contains(section), "{section}");
     }
 }
+
+#[test]
+fn cohort_share_is_per_source_and_chart_with_a_rank_weighted_variant() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path());
+    // JP viral50: 01-07 Sky (K-pop) alone at 1 (weight 1); 01-14 Lemon
+    // (J-pop) at 1 and Sky at 2 (weights 2 and 1). Entries K 2 / J 1;
+    // weights K 2 / J 2. The Billboard chart is never pooled with Spotify's.
+    let out = run(&store, &["share", "--market", "JP", "--market", "US"]);
+    assert_eq!(
+        out,
+        "source,chart,market,cohort,entries,entry_pct,weighted_pct,streams,stream_pct\n\
+         billboard,hot100,US,K-pop,1,100.0,100.0,,\n\
+         spotify,viral50,JP,K-pop,2,66.67,50.0,,\n\
+         spotify,viral50,JP,J-pop,1,33.33,50.0,,\n\
+         spotify,viral50,US,K-pop,1,50.0,50.0,,\n\
+         spotify,viral50,US,none,1,50.0,50.0,,\n"
+    );
+    let out = run(&store, &["share", "--by", "month", "--chart", "viral50"]);
+    assert!(out.starts_with("source,chart,month,cohort,"), "{out}");
+    assert!(
+        out.contains("spotify,viral50,2021-02-01,none,3,100.0,100.0,,"),
+        "{out}"
+    );
+    chartlens(&store)
+        .args(["share", "--cohort", "K-pop"])
+        .expect_code(1);
+}
