@@ -54,6 +54,8 @@ pub enum Command {
     Spread(SpreadArgs),
     /// Cohort share of charts per source, chart and market or month.
     Share(ShareArgs),
+    /// Home and export share per artist or cohort, domestic share per market.
+    Home(HomeArgs),
     /// The definition of every metric: what it measures, formula, caveats, example.
     Metrics,
     /// Write chart entries in the interchange layout (CSV or Parquet), which
@@ -219,6 +221,24 @@ pub struct ShareArgs {
     /// Group by market, by month, or by both (always within source and chart).
     #[arg(long, value_enum, default_value_t = ShareBy::Market)]
     pub by: ShareBy,
+    #[command(flatten)]
+    pub filters: MetricFilters,
+    #[command(flatten)]
+    pub output: MetricOutput,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HomeBy {
+    Artist,
+    Cohort,
+    Market,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct HomeArgs {
+    /// Per artist, per cohort, or per market (within source and chart).
+    #[arg(long, value_enum, default_value_t = HomeBy::Cohort)]
+    pub by: HomeBy,
     #[command(flatten)]
     pub filters: MetricFilters,
     #[command(flatten)]

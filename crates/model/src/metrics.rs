@@ -71,8 +71,105 @@ pub const SHARE: MetricDoc = MetricDoc {
               of entries; weighted, Lemon 2/3 and Sky 1/3.",
 };
 
+/// Home and export share: how much of an act's charting is abroad.
+pub const HOME: MetricDoc = MetricDoc {
+    name: "home and export share",
+    what: "How much an act, or a cohort, depends on its home market: the share of its chart \
+           entries (and streams) in markets other than its origin; and for a market, the \
+           share of its chart held by domestic acts.",
+    formula: "For an artist with a known origin o, within one source and chart: export_pct = \
+              100 * entries in markets <> o / entries, over every entry crediting the artist \
+              (GLOBAL left out of both). Per cohort: the same pooled over its artists with a \
+              known origin, and the median of its artists' export_pct. Per market m: \
+              domestic_pct = 100 * entries whose primary artist's origin is m / entries; \
+              unknown_pct the share whose primary artist has no known origin.",
+    caveats: "An act whose home market is not in the data looks 100% exported: the column \
+              home_in_data says whether the origin market has any chart in the selection \
+              (the Viral 50 set has no South Korea; the Top 50 playlists do). Artists of \
+              unknown origin are left out of the artist and cohort views.",
+    example: "BTS with 2 entries in JP and US and 1 in KR, KR in the data: export_pct = 66.67, \
+              home_in_data = true.",
+};
+
 /// Every metric, in the order reports show them.
-pub const ALL: [MetricDoc; 3] = [BREADTH, SPREAD, SHARE];
+pub const ALL: [MetricDoc; 4] = [BREADTH, SPREAD, SHARE, HOME];
+
+/// How home shares are grouped, within source and chart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HomeBy {
+    Artist,
+    Cohort,
+    Market,
+}
+
+/// Home and export share; see [`HOME`].
+pub fn home_share(filters: &Filters, by: HomeBy) -> String {
+    let cohort = filters.cohort.as_deref();
+    let base = Filters {
+        cohort: None,
+        ..filters.clone()
+    };
+    let cohort_filter = match cohort {
+        None => String::new(),
+        Some(c) if c.eq_ignore_ascii_case("none") => " AND a.cohort IS NULL".to_string(),
+        Some(c) => format!(" AND a.cohort = {}", sql_text(c)),
+    };
+    let markets = format!(
+        "markets AS (SELECT DISTINCT e.source, e.chart, e.region FROM chart_entries e WHERE {})",
+        base.condition()
+    );
+    let by_artist = format!(
+        "per_artist AS (\
+           SELECT e.source, e.chart, a.name AS artist, a.cohort, a.origin_country AS origin, \
+                  count(*) AS entries, \
+                  count(*) FILTER (WHERE e.region = a.origin_country) AS home_entries, \
+                  sum(e.streams) AS streams, \
+                  sum(e.streams) FILTER (WHERE e.region <> a.origin_country) AS export_streams \
+           FROM chart_entries e \
+           JOIN credits c ON c.artist_names = e.artist_names AND c.track_name = e.track_name \
+           JOIN artists a ON a.artist_id = c.artist_id \
+           WHERE e.region <> 'GLOBAL' AND a.origin_country IS NOT NULL AND {}{cohort_filter} \
+           GROUP BY e.source, e.chart, a.name, a.cohort, a.origin_country)",
+        base.condition()
+    );
+    let home = "LEFT JOIN markets m ON m.source = p.source AND m.chart = p.chart \
+                AND m.region = p.origin";
+    match by {
+        HomeBy::Artist => format!(
+            "WITH {markets}, {by_artist} \
+             SELECT p.source, p.chart, artist, cohort, origin AS origin_country, entries, home_entries, \
+                    round(100.0 * (entries - home_entries) / entries, 2) AS export_pct, streams, \
+                    round(100.0 * export_streams / streams, 2) AS export_stream_pct, \
+                    m.region IS NOT NULL AS home_in_data \
+             FROM per_artist p {home} ORDER BY p.source, p.chart, entries DESC, artist"
+        ),
+        HomeBy::Cohort => format!(
+            "WITH {markets}, {by_artist} \
+             SELECT p.source, p.chart, coalesce(cohort, 'none') AS cohort, count(*) AS artists, \
+                    sum(entries) AS entries, \
+                    round(100.0 * sum(entries - home_entries) / sum(entries), 2) AS export_pct, \
+                    round(median(100.0 * (entries - home_entries) / entries), 2) AS median_artist_export_pct, \
+                    round(100.0 * count(*) FILTER (WHERE m.region IS NOT NULL) / count(*), 2) \
+                      AS pct_artists_home_in_data \
+             FROM per_artist p {home} GROUP BY p.source, p.chart, coalesce(cohort, 'none') \
+             ORDER BY p.source, p.chart, entries DESC, cohort"
+        ),
+        HomeBy::Market => format!(
+            "SELECT e.source, e.chart, e.region AS market, count(*) AS entries, \
+                    round(100.0 * count(*) FILTER (WHERE a.origin_country = e.region) / count(*), 2) \
+                      AS domestic_pct, \
+                    round(100.0 * count(*) FILTER (WHERE a.origin_country IS NULL) / count(*), 2) \
+                      AS unknown_pct \
+             FROM chart_entries e \
+             LEFT JOIN credits c ON c.artist_names = e.artist_names AND c.track_name = e.track_name \
+                  AND c.position = 1 \
+             LEFT JOIN artists a ON a.artist_id = c.artist_id \
+             WHERE e.region <> 'GLOBAL' AND {} \
+             GROUP BY e.source, e.chart, e.region ORDER BY e.source, e.chart, e.region",
+            base.condition()
+        ),
+    }
+}
 
 /// How cohort shares are grouped, besides source and chart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

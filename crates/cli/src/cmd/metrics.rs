@@ -9,7 +9,8 @@ use chartlens_model::metrics::{self, Filters};
 use chartlens_store::Store;
 
 use crate::args::{
-    MetricFilters, MetricOutput, ReachArgs, ReachBy, ShareArgs, ShareBy, SpreadArgs,
+    HomeArgs, HomeBy, MetricFilters, MetricOutput, ReachArgs, ReachBy, ShareArgs, ShareBy,
+    SpreadArgs,
 };
 use crate::exit;
 use crate::output;
@@ -44,6 +45,21 @@ pub fn share(store_dir: &Path, cohorts: Option<&Path>, args: &ShareArgs) -> anyh
         store_dir,
         cohorts,
         &metrics::cohort_share(&filters, by),
+        &args.output,
+    )
+}
+
+pub fn home(store_dir: &Path, cohorts: Option<&Path>, args: &HomeArgs) -> anyhow::Result<u8> {
+    let (filters, cohorts) = filters(store_dir, cohorts, &args.filters)?;
+    let by = match args.by {
+        HomeBy::Artist => metrics::HomeBy::Artist,
+        HomeBy::Cohort => metrics::HomeBy::Cohort,
+        HomeBy::Market => metrics::HomeBy::Market,
+    };
+    run(
+        store_dir,
+        cohorts,
+        &metrics::home_share(&filters, by),
         &args.output,
     )
 }

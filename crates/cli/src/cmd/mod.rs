@@ -29,6 +29,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Reach(args) => metrics::reach(&cli.store, cli.cohorts.as_deref(), &args),
         Command::Spread(args) => metrics::spread(&cli.store, cli.cohorts.as_deref(), &args),
         Command::Share(args) => metrics::share(&cli.store, cli.cohorts.as_deref(), &args),
+        Command::Home(args) => metrics::home(&cli.store, cli.cohorts.as_deref(), &args),
         Command::Metrics => metrics::docs(),
         Command::Tables => tables::run(&cli.store),
         Command::Compact => compact::run(&cli.store, write),

@@ -127,3 +127,35 @@ fn cohort_share_is_per_source_and_chart_with_a_rank_weighted_variant() {
         .args(["share", "--cohort", "K-pop"])
         .expect_code(1);
 }
+
+#[test]
+fn home_share_says_when_the_home_market_is_not_in_the_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path());
+    // BTS on viral50 outside GLOBAL: JP, KR, JP, US; KR is home: 3 of 4 abroad.
+    // On the Billboard chart only US exists, so home is not in the data.
+    assert_eq!(
+        run(&store, &["home", "--by", "artist"]),
+        "source,chart,artist,cohort,origin_country,entries,home_entries,export_pct,streams,export_stream_pct,home_in_data\n\
+         billboard,hot100,BTS,K-pop,KR,1,0,100.0,,,false\n\
+         spotify,viral50,BTS,K-pop,KR,4,1,75.0,,,true\n\
+         spotify,viral50,Kenshi Yonezu,J-pop,JP,1,1,0.0,,,true\n"
+    );
+    // Per market: JP holds Sky twice (KR act) and Lemon once (JP act); Nova
+    // Ray has no known origin.
+    let markets = run(&store, &["home", "--by", "market", "--chart", "viral50"]);
+    assert!(
+        markets.contains("spotify,viral50,JP,3,33.33,0.0\n"),
+        "{markets}"
+    );
+    assert!(
+        markets.contains("spotify,viral50,US,2,0.0,50.0\n"),
+        "{markets}"
+    );
+    assert!(!markets.contains("GLOBAL"), "{markets}");
+    assert_eq!(
+        run(&store, &["home", "--by", "cohort", "--cohort", "j-pop"]),
+        "source,chart,cohort,artists,entries,export_pct,median_artist_export_pct,pct_artists_home_in_data\n\
+         spotify,viral50,J-pop,1,1,0.0,0.0,100.0\n"
+    );
+}
