@@ -107,7 +107,8 @@ pub enum Format {
 #[derive(Debug, clap::Args)]
 pub struct SqlArgs {
     /// The query, in DataFusion SQL (tables: chart_entries, ingest_log,
-    /// artist_facts, and the derived artists and credits), or `-`
+    /// artist_facts, playlist_snapshots, and the derived artists and
+    /// credits; `chartlens tables` describes them), or `-`
     /// to read it from standard input.
     pub query: String,
     #[arg(long, value_enum, default_value_t = Format::Table)]
