@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use chartlens_ingest::interchange::{OPTIONAL, REQUIRED};
 use chartlens_model::Region;
+use chartlens_model::metrics::Filters;
 use chartlens_store::Store;
 use futures::StreamExt;
 use parquet::arrow::ArrowWriter;
@@ -23,49 +24,46 @@ fn columns() -> Vec<&'static str> {
     REQUIRED.iter().chain(OPTIONAL.iter()).copied().collect()
 }
 
-/// The SQL that selects what to export.
+/// The SQL that selects what to export: the metric filters' conditions (one
+/// definition of source, chart, market and period), plus `--where`.
 fn query(args: &ExportArgs) -> anyhow::Result<String> {
-    let quote = |v: &str| format!("'{}'", v.replace('\'', "''"));
-    let list = |name: &str, values: &[String]| {
-        let values: Vec<String> = values.iter().map(|v| quote(v)).collect();
-        format!("{name} IN ({})", values.join(", "))
+    let regions = args
+        .region
+        .iter()
+        .map(|r| {
+            Region::parse(r)
+                .map(|r| r.code().to_string())
+                .with_context(|| format!("--region {r:?} is not a market"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let (from, to) = match &args.period {
+        None => (None, None),
+        Some(period) => {
+            let (start, end) = parse_period(period)?;
+            (Some(start.to_string()), Some(end.to_string()))
+        }
     };
-    let mut filters = Vec::new();
-    if !args.source.is_empty() {
-        filters.push(list("source", &args.source));
-    }
-    if !args.chart.is_empty() {
-        filters.push(list("chart", &args.chart));
-    }
-    if !args.region.is_empty() {
-        let codes = args
-            .region
+    let filters = Filters {
+        sources: args.source.clone(),
+        charts: args
+            .chart
             .iter()
-            .map(|r| {
-                Region::parse(r)
-                    .map(|r| r.code().to_string())
-                    .with_context(|| format!("--region {r:?} is not a market"))
-            })
-            .collect::<anyhow::Result<Vec<_>>>()?;
-        filters.push(list("region", &codes));
-    }
-    if let Some(period) = &args.period {
-        let (start, end) = parse_period(period)?;
-        filters.push(format!(
-            "period_start >= DATE '{start}' AND period_start <= DATE '{end}'"
-        ));
-    }
-    if let Some(condition) = &args.filter {
-        filters.push(format!("({condition})"));
-    }
-    let filter = if filters.is_empty() {
-        String::new()
-    } else {
-        format!(" WHERE {}", filters.join(" AND "))
+            .map(|c| chartlens_ingest::spotify_charts::chart_name(c))
+            .collect(),
+        regions,
+        from,
+        to,
+        cohort: None,
+    };
+    let extra = match &args.filter {
+        Some(condition) => format!(" AND ({condition})"),
+        None => String::new(),
     };
     Ok(format!(
-        "SELECT {} FROM chart_entries{filter} ORDER BY source, chart, region, period_start, period_end, rank",
-        columns().join(", ")
+        "SELECT {} FROM chart_entries e WHERE {}{extra} \
+         ORDER BY source, chart, region, period_start, period_end, rank",
+        columns().join(", "),
+        filters.condition()
     ))
 }
 
