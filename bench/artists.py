@@ -25,6 +25,8 @@ import sys
 import tempfile
 import time
 
+from common import ingest
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_DATA = os.path.join(HERE, "..", "..", "shared", "data")
 
@@ -57,13 +59,6 @@ GROUP BY 1 ORDER BY 2 DESC;
 """
 
 
-def best(runs, fn):
-    times, result = [], None
-    for _ in range(runs):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return min(times), result
 
 
 def main():
@@ -81,9 +76,7 @@ def main():
 
     work = tempfile.mkdtemp(prefix="chartlens-artists-")
     base = os.path.join(work, "base")
-    subprocess.run([args.binary, "--store", base, "ingest", "--quiet", charts], stdout=subprocess.DEVNULL)
-    manifest = json.load(open(os.path.join(base, "manifest.json")))
-    parts = [os.path.join(base, p["file"]) for p in manifest["tables"]["chart_entries"]]
+    parts, _ = ingest(args.binary, base, charts)
 
     def chartlens_job():
         store = os.path.join(work, "store")

@@ -12,13 +12,13 @@ Usage: bench/metrics.py BINARY [DATA_DIR] [--runs N]
 import argparse
 import csv
 import io
-import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
+
+from common import best, ingest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_DATA = os.path.join(HERE, "..", "..", "shared", "data", "spotify-viral50-weekly")
@@ -55,13 +55,6 @@ def sums(rows, columns):
     return len(rows), tuple(sum(int(r[c]) for r in rows if r[c] not in ("", None)) for c in columns)
 
 
-def best(runs, fn):
-    times, result = [], None
-    for _ in range(runs):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return min(times), result
 
 
 def main():
@@ -77,10 +70,7 @@ def main():
 
     work = tempfile.mkdtemp(prefix="chartlens-metrics-")
     store = os.path.join(work, "store")
-    subprocess.run([args.binary, "--store", store, "ingest", "--quiet", args.data], stdout=subprocess.DEVNULL)
-    manifest = json.load(open(os.path.join(store, "manifest.json")))
-    parts = [os.path.join(store, p["file"]) for p in manifest["tables"]["chart_entries"]]
-    total = sum(p["rows"] for p in manifest["tables"]["chart_entries"])
+    parts, total = ingest(args.binary, store, args.data)
     print(f"metrics of every track on {total:,} chart entries, best of {args.runs}")
     print(f"  {'metric':20} {'chartlens':>10} {'duckdb':>10} {'duckdb/chartlens':>17}")
     for name, sql in DUCKDB.items():

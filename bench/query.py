@@ -14,13 +14,13 @@ Usage: bench/query.py BINARY [DATA_DIR] [--runs N]
 import argparse
 import csv
 import io
-import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
+
+from common import best, ingest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_DATA = os.path.join(HERE, "..", "..", "shared", "data", "spotify-viral50-weekly")
@@ -48,13 +48,6 @@ QUERIES = {
 }
 
 
-def best(runs, fn):
-    times, result = [], None
-    for _ in range(runs):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return min(times), result
 
 
 def rows_of(text):
@@ -75,10 +68,8 @@ def main():
 
     work = tempfile.mkdtemp(prefix="chartlens-query-")
     store = os.path.join(work, "store")
-    subprocess.run([args.binary, "--store", store, "ingest", "--quiet", args.data], stdout=subprocess.DEVNULL)
-    manifest = json.load(open(os.path.join(store, "manifest.json")))
-    files = [os.path.join(store, p["file"]) for p in manifest["tables"]["chart_entries"]]
-    print(f"queries on {sum(p['rows'] for p in manifest['tables']['chart_entries']):,} chart entries "
+    files, total = ingest(args.binary, store, args.data)
+    print(f"queries on {total:,} chart entries "
           f"in {len(files)} Parquet part(s), best of {args.runs}")
     print(f"  {'query':34} {'chartlens':>10} {'duckdb':>10} {'polars':>10}  duckdb/chartlens  polars/chartlens")
     for name, (query, polars_query) in QUERIES.items():

@@ -7,12 +7,12 @@ holds every valid chart, rejects every HTML or broken file with its reason, and
 that the second run adds nothing. Skips, saying so, when the data is absent.
 """
 
-import csv
-import io
 import os
 import subprocess
 import sys
 import tempfile
+
+from common import check, sql
 
 DATA = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "spotify-viral50-weekly")
 
@@ -33,18 +33,8 @@ def expected(root):
     return files, html, rows, markets
 
 
-def sql(binary, store, query):
-    out = subprocess.run(
-        [binary, "--store", store, "sql", "--format", "csv", query],
-        check=True, capture_output=True, text=True,
-    ).stdout
-    return list(csv.DictReader(io.StringIO(out)))
 
 
-def check(label, got, want):
-    status = "ok" if got == want else "FAIL"
-    print(f"{status:4} {label}: got {got}, want {want}")
-    return got == want
 
 
 def main():

@@ -11,13 +11,14 @@ when the data is absent.
 """
 
 import csv
-import io
 import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
+
+from common import check, sql
 
 SHARED = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data")
 CHARTS = os.path.join(SHARED, "spotify-viral50-weekly")
@@ -28,17 +29,8 @@ def run(binary, store, *args):
     return subprocess.run([binary, "--store", store, *args], capture_output=True, text=True)
 
 
-def sql(binary, store, query):
-    out = run(binary, store, "sql", "--format", "csv", query)
-    if out.returncode != 0:
-        raise SystemExit(f"query failed: {out.stderr}")
-    return list(csv.DictReader(io.StringIO(out.stdout)))
 
 
-def check(label, got, want):
-    status = "ok" if got == want else "FAIL"
-    print(f"{status:4} {label}: got {got!r}, want {want!r}")
-    return got == want
 
 
 def stray_tagged(genres_file, country_file):

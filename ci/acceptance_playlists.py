@@ -8,13 +8,13 @@ run adds nothing. Then exports the store and ingests the export into an empty
 store, which must give the same table. Skips, saying so, when the data is absent.
 """
 
-import csv
-import io
 import json
 import os
 import subprocess
 import sys
 import tempfile
+
+from common import check, sql
 
 DATA = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "spotify-top50-playlists")
 
@@ -34,16 +34,8 @@ def expected(root):
     return entries, charts, markets, artists_with_ids, ids
 
 
-def sql(binary, store, query):
-    out = subprocess.run([binary, "--store", store, "sql", "--format", "csv", query],
-                         check=True, capture_output=True, text=True).stdout
-    return list(csv.DictReader(io.StringIO(out)))
 
 
-def check(label, got, want):
-    status = "ok" if got == want else "FAIL"
-    print(f"{status:4} {label}: got {got}, want {want}")
-    return got == want
 
 
 def main():
