@@ -316,11 +316,7 @@ pub fn read<R: Read, E>(
     input: R,
     sink: &mut dyn FnMut(RecordBatch) -> Result<(), E>,
 ) -> Result<FileSummary, ReadError<E>> {
-    let mut csv = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .delimiter(dialect.delimiter)
-        .from_reader(input);
+    let mut csv = dialect.reader(input);
     let mut record = csv::StringRecord::new();
     let csv_error = |e: csv::Error| {
         let line = e.position().map(|p| dialect.line(p));

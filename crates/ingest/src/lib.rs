@@ -212,6 +212,17 @@ impl Dialect {
         }
     }
 
+    /// A CSV reader for this dialect that hands the header over as a record
+    /// (readers detect layouts from it) and accepts rows of any width (readers
+    /// reject a wrong width with its line).
+    pub fn reader<R: Read>(&self, input: R) -> csv::Reader<R> {
+        csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .delimiter(self.delimiter)
+            .from_reader(input)
+    }
+
     /// The 1-based line a record starts on. The csv crate places a record
     /// that follows a `\r\n` at the `\n`, one line early; this corrects it.
     pub fn line(&self, position: &csv::Position) -> u64 {

@@ -111,11 +111,7 @@ pub fn read<R: Read, E>(
     input: R,
     sink: &mut dyn FnMut(RecordBatch) -> Result<(), E>,
 ) -> Result<FileSummary, ReadError<E>> {
-    let mut csv = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .delimiter(dialect.delimiter)
-        .from_reader(input);
+    let mut csv = dialect.reader(input);
     let mut record = csv::ByteRecord::new();
 
     // The header is the first line, or the second below a one-line note.

@@ -444,25 +444,8 @@ fn check(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::registry::{Fact, builtin_facts};
-
-    fn fact(
-        source: &str,
-        layout: &str,
-        line: u64,
-        artist: &str,
-        kind: FactKind,
-        value: &str,
-    ) -> Fact {
-        Fact {
-            source: source.into(),
-            layout: layout.into(),
-            line,
-            artist: artist.into(),
-            kind,
-            value: value.into(),
-        }
-    }
+    use crate::registry::builtin_facts;
+    use crate::registry::tests::fact;
 
     fn cohort_of(registry: &Registry, cohorts: &Cohorts, name: &str) -> Option<String> {
         let classification = cohorts.classify(registry);

@@ -505,10 +505,11 @@ fn push_new(list: &mut Vec<String>, value: &str) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn fact(
+    /// A fact, for tests here and in `cohort`.
+    pub(crate) fn fact(
         source: &str,
         layout: &str,
         line: u64,
