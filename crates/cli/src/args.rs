@@ -142,37 +142,56 @@ pub struct MetricFilters {
 
 impl MetricFilters {
     pub fn validate(&self) -> anyhow::Result<chartlens_model::metrics::Filters> {
-        let regions = self
-            .market
-            .iter()
-            .map(|m| {
-                Region::parse(m)
-                    .map(|r| r.code().to_string())
-                    .with_context(|| {
-                        format!("--market {m:?} is not a country name, ISO code or GLOBAL")
-                    })
-            })
-            .collect::<anyhow::Result<Vec<_>>>()?;
-        let (from, to) = match &self.period {
-            None => (None, None),
-            Some(p) => {
-                let (start, end) = parse_period(p)?;
-                (Some(start.to_string()), Some(end.to_string()))
-            }
-        };
-        Ok(chartlens_model::metrics::Filters {
-            sources: self.source.clone(),
-            charts: self
-                .chart
-                .iter()
-                .map(|c| chartlens_ingest::spotify_charts::chart_name(c))
-                .collect(),
-            regions,
-            from,
-            to,
-            cohort: self.cohort.clone(),
-        })
+        let mut filters = row_filters(
+            &self.source,
+            &self.chart,
+            "market",
+            &self.market,
+            self.period.as_deref(),
+        )?;
+        filters.cohort = self.cohort.clone();
+        Ok(filters)
     }
+}
+
+/// Chart-row filters from command-line values: chart names folded as ingest
+/// folds them, markets as ISO codes (`flag` names the option in errors), and
+/// the period as inclusive dates.
+pub fn row_filters(
+    sources: &[String],
+    charts: &[String],
+    flag: &str,
+    markets: &[String],
+    period: Option<&str>,
+) -> anyhow::Result<chartlens_model::metrics::Filters> {
+    let regions = markets
+        .iter()
+        .map(|m| {
+            Region::parse(m)
+                .map(|r| r.code().to_string())
+                .with_context(|| {
+                    format!("--{flag} {m:?} is not a country name, ISO code or GLOBAL")
+                })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let (from, to) = match period {
+        None => (None, None),
+        Some(p) => {
+            let (start, end) = parse_period(p)?;
+            (Some(start.to_string()), Some(end.to_string()))
+        }
+    };
+    Ok(chartlens_model::metrics::Filters {
+        sources: sources.to_vec(),
+        charts: charts
+            .iter()
+            .map(|c| chartlens_ingest::spotify_charts::chart_name(c))
+            .collect(),
+        regions,
+        from,
+        to,
+        cohort: None,
+    })
 }
 
 /// How a metric prints.

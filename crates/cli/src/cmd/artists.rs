@@ -12,6 +12,7 @@ use arrow::array::cast::as_primitive_array;
 use arrow::datatypes::Int64Type;
 use chartlens_ingest::artist_lists;
 use chartlens_model::cohort::{Cohorts, Effect};
+use chartlens_model::metrics::sql_text;
 use chartlens_model::registry::{MatchedBy, Registry, Resolution, builtin_facts};
 use chartlens_model::table::ARTIST_FACTS;
 use chartlens_store::derived::Artists;
@@ -70,13 +71,30 @@ pub fn load_cohorts(store_dir: &Path, flag: Option<&Path>) -> anyhow::Result<(Co
     }
 }
 
+/// A `--cohort` value as its definition spells it, or `None` for `none`
+/// (artists in no cohort); an unknown name is an error listing the cohorts.
+pub fn cohort_name(cohorts: &Cohorts, name: &str) -> anyhow::Result<Option<String>> {
+    if name.eq_ignore_ascii_case("none") {
+        return Ok(None);
+    }
+    match cohorts.index_of(name) {
+        Some(i) => Ok(Some(cohorts.cohorts[i].name.clone())),
+        None => {
+            let known: Vec<&str> = cohorts.cohorts.iter().map(|c| c.name.as_str()).collect();
+            bail!(
+                "--cohort {name:?} is not a cohort; the cohorts are {} (or none)",
+                known.join(", ")
+            );
+        }
+    }
+}
+
 /// The classified registry of the store, or of the built-in registry alone
 /// when there is no store yet.
 fn load_artists(
     store_dir: &Path,
-    flag: Option<&Path>,
+    cohorts: Cohorts,
 ) -> anyhow::Result<(Option<Store>, Arc<Artists>)> {
-    let (cohorts, _) = load_cohorts(store_dir, flag)?;
     match Store::open(store_dir) {
         Ok(store) => {
             let artists = store.artists(cohorts)?;
@@ -103,7 +121,7 @@ fn import(
     write: WriteOptions,
 ) -> anyhow::Result<u8> {
     // Fail on a bad cohort file before writing anything.
-    load_cohorts(store_dir, cohorts)?;
+    let (cohorts, _) = load_cohorts(store_dir, cohorts)?;
     let store = Store::open_or_create(store_dir)?;
     let exclude: Vec<PathBuf> = store_dir.canonicalize().into_iter().collect();
     let found = chartlens_ingest::discover(&args.paths, &exclude)
@@ -210,7 +228,7 @@ fn print_registry_summary(artists: &Artists) {
 }
 
 fn explain(store_dir: &Path, cohorts: Option<&Path>, args: &ExplainArgs) -> anyhow::Result<u8> {
-    let (store, artists) = load_artists(store_dir, cohorts)?;
+    let (store, artists) = load_artists(store_dir, load_cohorts(store_dir, cohorts)?.0)?;
     let registry = &artists.registry;
     let (resolution, how) = registry.index.resolve_how(&args.name);
     let ids = match &resolution {
@@ -435,13 +453,7 @@ fn print_report(report: &serde_json::Value) {
     println!();
 }
 
-/// A SQL string literal.
-fn sql_text(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "''"))
-}
-
-fn session(store_dir: &Path, cohorts: Option<&Path>) -> anyhow::Result<(Store, SessionContext)> {
-    let (cohorts, _) = load_cohorts(store_dir, cohorts)?;
+fn session(store_dir: &Path, cohorts: Cohorts) -> anyhow::Result<(Store, SessionContext)> {
     let store = Store::open(store_dir)?;
     let ctx = store.session_with_artists(cohorts)?;
     Ok((store, ctx))
@@ -451,16 +463,9 @@ fn list(store_dir: &Path, cohorts_flag: Option<&Path>, args: &ListArgs) -> anyho
     let (cohorts, _) = load_cohorts(store_dir, cohorts_flag)?;
     let filter = match args.cohort.as_deref() {
         None => String::new(),
-        Some(name) if name.eq_ignore_ascii_case("none") => "WHERE cohort IS NULL".to_string(),
-        Some(name) => match cohorts.index_of(name) {
-            Some(i) => format!("WHERE cohort = {}", sql_text(&cohorts.cohorts[i].name)),
-            None => {
-                let known: Vec<&str> = cohorts.cohorts.iter().map(|c| c.name.as_str()).collect();
-                bail!(
-                    "--cohort {name:?} is not a cohort; the cohorts are {} (or none)",
-                    known.join(", ")
-                );
-            }
+        Some(name) => match cohort_name(&cohorts, name)? {
+            None => "WHERE cohort IS NULL".to_string(),
+            Some(name) => format!("WHERE cohort = {}", sql_text(&name)),
         },
     };
     let query = format!(
@@ -470,7 +475,7 @@ fn list(store_dir: &Path, cohorts_flag: Option<&Path>, args: &ListArgs) -> anyho
     if args.show_sql {
         eprintln!("{query}\n");
     }
-    let (_, ctx) = session(store_dir, cohorts_flag)?;
+    let (_, ctx) = session(store_dir, cohorts)?;
     output::run_query(&ctx, &query, args.format, args.max_rows)?;
     Ok(exit::OK)
 }
@@ -517,7 +522,7 @@ fn coverage_sql(view: CoverageView, top: usize) -> String {
 }
 
 fn coverage(store_dir: &Path, cohorts: Option<&Path>, args: &CoverageArgs) -> anyhow::Result<u8> {
-    let (_, ctx) = session(store_dir, cohorts)?;
+    let (_, ctx) = session(store_dir, load_cohorts(store_dir, cohorts)?.0)?;
     let views: Vec<CoverageView> = match (args.view, args.format) {
         (Some(view), _) => vec![view],
         (None, Format::Table | Format::Json) => {

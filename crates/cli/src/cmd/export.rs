@@ -6,15 +6,13 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use chartlens_ingest::interchange::{OPTIONAL, REQUIRED};
-use chartlens_model::Region;
-use chartlens_model::metrics::Filters;
 use chartlens_store::Store;
 use futures::StreamExt;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 
-use crate::args::{ExportArgs, ExportFormat, parse_period};
+use crate::args::{ExportArgs, ExportFormat, row_filters};
 use crate::exit;
 use crate::output::thousands;
 
@@ -27,34 +25,13 @@ fn columns() -> Vec<&'static str> {
 /// The SQL that selects what to export: the metric filters' conditions (one
 /// definition of source, chart, market and period), plus `--where`.
 fn query(args: &ExportArgs) -> anyhow::Result<String> {
-    let regions = args
-        .region
-        .iter()
-        .map(|r| {
-            Region::parse(r)
-                .map(|r| r.code().to_string())
-                .with_context(|| format!("--region {r:?} is not a market"))
-        })
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    let (from, to) = match &args.period {
-        None => (None, None),
-        Some(period) => {
-            let (start, end) = parse_period(period)?;
-            (Some(start.to_string()), Some(end.to_string()))
-        }
-    };
-    let filters = Filters {
-        sources: args.source.clone(),
-        charts: args
-            .chart
-            .iter()
-            .map(|c| chartlens_ingest::spotify_charts::chart_name(c))
-            .collect(),
-        regions,
-        from,
-        to,
-        cohort: None,
-    };
+    let filters = row_filters(
+        &args.source,
+        &args.chart,
+        "region",
+        &args.region,
+        args.period.as_deref(),
+    )?;
     let extra = match &args.filter {
         Some(condition) => format!(" AND ({condition})"),
         None => String::new(),

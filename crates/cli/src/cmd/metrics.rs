@@ -80,18 +80,10 @@ fn filters(
 ) -> anyhow::Result<(Filters, Cohorts)> {
     let mut filters = args.validate()?;
     let (cohorts, _) = super::artists::load_cohorts(store_dir, flag)?;
-    if let Some(cohort) = &filters.cohort
-        && !cohort.eq_ignore_ascii_case("none")
-    {
-        match cohorts.index_of(cohort) {
-            Some(i) => filters.cohort = Some(cohorts.cohorts[i].name.clone()),
-            None => {
-                let known: Vec<&str> = cohorts.cohorts.iter().map(|c| c.name.as_str()).collect();
-                bail!(
-                    "--cohort {cohort:?} is not a cohort; the cohorts are {} (or none)",
-                    known.join(", ")
-                );
-            }
+    if let Some(cohort) = &filters.cohort {
+        // `none` stays as given: the metric SQL reads it as "in no cohort".
+        if let Some(name) = super::artists::cohort_name(&cohorts, cohort)? {
+            filters.cohort = Some(name);
         }
     }
     Ok((filters, cohorts))
