@@ -17,7 +17,6 @@ Usage: bench/ingest.py BINARY [DATA_DIR] [--runs N] [--big-rows N]
 
 import argparse
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -148,28 +147,23 @@ def main():
     work = tempfile.mkdtemp(prefix="chartlens-bench-")
     store = os.path.join(work, "store")
     parquet = os.path.join(work, "duckdb.parquet")
-    job = os.path.join(work, "duckdb_job.py")
-    with open(job, "w") as f:
-        f.write(DUCKDB_JOB)
 
-    (ours, ours_rss) = best(args.runs, lambda: ([args.binary, "--store", store, "ingest", "--quiet", data], lambda: fresh(store)))
-    (theirs, theirs_rss) = best(args.runs, lambda: ([sys.executable, job, data, parquet], lambda: os.remove(parquet)))
-    print(f"viral50 folder ({data})")
-    print(f"  chartlens ingest : {ours[0]:7.3f} s  peak {ours_rss:7.1f} MiB")
-    print(f"  duckdb read_csv  : {theirs[0]:7.3f} s  peak {theirs_rss:7.1f} MiB  ({theirs[2].strip()} rows)")
-    print(f"  ratio duckdb/chartlens: {theirs[0] / ours[0]:.2f}x (above 1 means chartlens is faster)")
+    def compare(title, folder, duckdb_job, reader):
+        """Ingests `folder` with chartlens and with `duckdb_job`; prints both."""
+        job = os.path.join(work, "duckdb_job.py")
+        with open(job, "w") as f:
+            f.write(duckdb_job)
+        (ours, ours_rss) = best(args.runs, lambda: ([args.binary, "--store", store, "ingest", "--quiet", folder], lambda: fresh(store)))
+        (theirs, theirs_rss) = best(args.runs, lambda: ([sys.executable, job, folder, parquet], lambda: os.remove(parquet)))
+        print(f"{title} ({folder})")
+        print(f"  chartlens ingest : {ours[0]:7.3f} s  peak {ours_rss:7.1f} MiB")
+        print(f"  duckdb {reader:10}: {theirs[0]:7.3f} s  peak {theirs_rss:7.1f} MiB  ({theirs[2].strip()} rows)")
+        print(f"  ratio duckdb/chartlens: {theirs[0] / ours[0]:.2f}x (above 1 means chartlens is faster)")
 
+    compare("viral50 folder", data, DUCKDB_JOB, "read_csv")
     playlists = os.path.join(os.path.dirname(data), "spotify-top50-playlists")
     if os.path.isdir(playlists):
-        pjob = os.path.join(work, "duckdb_playlists.py")
-        with open(pjob, "w") as f:
-            f.write(PLAYLIST_JOB)
-        (ours, ours_rss) = best(args.runs, lambda: ([args.binary, "--store", store, "ingest", "--quiet", playlists], lambda: fresh(store)))
-        (theirs, theirs_rss) = best(args.runs, lambda: ([sys.executable, pjob, playlists, parquet], lambda: os.remove(parquet)))
-        print(f"playlist snapshots ({playlists})")
-        print(f"  chartlens ingest : {ours[0]:7.3f} s  peak {ours_rss:7.1f} MiB")
-        print(f"  duckdb read_json : {theirs[0]:7.3f} s  peak {theirs_rss:7.1f} MiB  ({theirs[2].strip()} rows)")
-        print(f"  ratio duckdb/chartlens: {theirs[0] / ours[0]:.2f}x (above 1 means chartlens is faster)")
+        compare("playlist snapshots", playlists, PLAYLIST_JOB, "read_json")
 
     if args.big_rows > 0:
         big = os.path.join(work, "big", "combined.csv")
