@@ -33,7 +33,7 @@ pub struct Cli {
     /// Cohort definitions (TOML) to classify artists with; default: cohorts.toml
     /// in the store if there is one, else the built-in definitions.
     #[arg(long, global = true, env = "CHARTLENS_COHORTS")]
-    pub cohorts: Option<PathBuf>,
+    pub cohort_rules: Option<PathBuf>,
 
     #[command(subcommand)]
     pub command: Command,
@@ -58,6 +58,9 @@ pub enum Command {
     Home(HomeArgs),
     /// The definition of every metric: what it measures, formula, caveats, example.
     Metrics,
+    /// Test claims about two cohorts on every chart, and write the evidence as
+    /// index.html, report.md and report.json.
+    Study(StudyArgs),
     /// Write chart entries in the interchange layout (CSV or Parquet), which
     /// `chartlens ingest` reads back.
     Export(ExportArgs),
@@ -216,6 +219,35 @@ pub enum ReachBy {
     Artist,
     /// The distribution of artist breadth per cohort.
     Cohort,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct StudyArgs {
+    /// The two cohorts to compare, FIRST,SECOND: each claim says the first
+    /// does more than the second.
+    #[arg(long, value_delimiter = ',', default_value = "K-pop,J-pop")]
+    pub cohorts: Vec<String>,
+    /// Directory for index.html, report.md and report.json (created).
+    #[arg(long, default_value = "chartlens-report")]
+    pub out: PathBuf,
+    /// Bootstrap resamples per interval.
+    #[arg(long, default_value_t = 1000)]
+    pub resamples: usize,
+    /// Seed of the bootstrap's random stream.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Only these sources (repeatable).
+    #[arg(long)]
+    pub source: Vec<String>,
+    /// Only these charts (repeatable).
+    #[arg(long)]
+    pub chart: Vec<String>,
+    /// Only these markets (repeatable): country names, ISO codes or GLOBAL.
+    #[arg(long)]
+    pub market: Vec<String>,
+    /// Only charts starting in this period: YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD.
+    #[arg(long)]
+    pub period: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]

@@ -5,6 +5,8 @@
 mod args;
 mod cmd;
 mod output;
+mod report;
+mod study;
 
 use std::process::ExitCode;
 

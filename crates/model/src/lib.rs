@@ -8,6 +8,7 @@ pub mod credits;
 pub mod metrics;
 pub mod region;
 pub mod registry;
+pub mod stats;
 pub mod table;
 
 pub use chart::{ChartEntriesBuilder, ChartKey, Frequency, Position};

@@ -23,7 +23,8 @@ pub const BREADTH: MetricDoc = MetricDoc {
     name: "breadth",
     what: "How many markets a track, or an artist, reached: the number of distinct markets \
            whose chart it entered in the selected charts and period.",
-    formula: "markets(x) = |{ region : x has a row in chart_entries for region, region <> GLOBAL }|. \
+    formula: "Within one source and chart: markets(x) = |{ region : x has a row in \
+              chart_entries for region, region <> GLOBAL }|. \
               A track is its Spotify track_id, or, for charts without ids, its artist_names and \
               track_name. An artist's rows are those of every track crediting it (lead or \
               featured, from `credits`). Per cohort: the quartiles (continuous interpolation), \
@@ -42,7 +43,8 @@ pub const SPREAD: MetricDoc = MetricDoc {
     name: "spread",
     what: "How fast a track travelled: the days from its first chart entry in any market to \
            its first entry in its Nth distinct market.",
-    formula: "first(x, m) = min(period_start) of x in market m (m <> GLOBAL); order x's markets \
+    formula: "Within one source and chart: first(x, m) = min(period_start) of x in market m \
+              (m <> GLOBAL); order x's markets \
               by first(x, m), ties by market code; T_N(x) = first(x, m_N) - first(x, m_1) in \
               days, empty when x reached fewer than N markets. Reported for N = 2, 5, 10, 20.",
     caveats: "A chart published weekly dates entries to the week, so T_N is a multiple of 7 \
@@ -91,8 +93,135 @@ pub const HOME: MetricDoc = MetricDoc {
               home_in_data = true.",
 };
 
+/// Diffusion curve and lead markets: how a cohort's tracks travel after
+/// their first market.
+pub const DIFFUSION: MetricDoc = MetricDoc {
+    name: "diffusion curve and lead markets",
+    what: "How far a cohort's tracks travel, week by week, after their first chart entry; \
+           and which markets they tend to enter first.",
+    formula: "Within one source and chart with M markets (GLOBAL left out): for track x with \
+              first entry day f(x), reached(x, t) = |{ m : first(x, m) - f(x) < 7 t }| for \
+              t = 1, 2, ... weeks. The cohort's curve is y(t) = mean over its tracks of \
+              (reached(x, t) - 1) / (M - 1): the share of the other markets entered within t \
+              weeks. Only tracks whose whole horizon H is observed count: first entry after \
+              the data's first date (not left-censored) and at least 7 H days before its \
+              last. H = 26 weeks, or half the data's span when that is shorter. Lead markets: \
+              for each market, lead(m) = number of the cohort's tracks that reached 2+ \
+              markets and entered m first (ties on the first day counted for every tied \
+              market), with lead_pct = 100 * lead(m) / tracks with 2+ markets.",
+    caveats: "A market's chart only shows what is popular enough to enter it: a track can \
+              be played in a market long before it charts there. Markets missing from the \
+              data cannot be reached, and a cohort's home market, if missing, never leads.",
+    example: "Tracks A (JP day 0, US day 10) and B (JP only) in 3 markets: y(1) = 0, \
+              y(2) = mean(1/2, 0) = 0.25; lead(JP) = 1 (B has one market and is not counted).",
+};
+
+/// Bass model fit of the diffusion curve.
+pub const BASS: MetricDoc = MetricDoc {
+    name: "Bass diffusion fit",
+    what: "Whether a cohort's spread looks driven from outside (innovation p: releases, \
+           marketing, playlists) or by imitation (q: word of mouth, virality), by fitting \
+           the Bass (1969) model to its diffusion curve.",
+    formula: "F(t) = (1 - exp(-(p + q) t)) / (1 + (q / p) exp(-(p + q) t)); fit y(t) ~ \
+              m F(t) for t = 1..H weeks by least squares over p in [1e-5, 1], q in [0, 3], \
+              ceiling m in (0, 1] (m in closed form for each p, q; p, q by grid search then \
+              Nelder-Mead). p and q are per week. Uncertainty: percentile bootstrap over \
+              tracks (the curve is recomputed and refitted on each resample).",
+    caveats: "The curve pools tracks, so p and q describe the cohort's average track, not \
+              any one track. Weekly charts date entries to the week, so sub-week timing is \
+              lost. With few tracks or flat curves p and q trade off against each other: \
+              read their intervals, and R2, before the point estimates.",
+    example: "p = 0.01, q = 0.4 fits a slow start that accelerates (imitation-led); \
+              p = 0.2, q = 0 fits a curve that is steepest in its first week.",
+};
+
+/// Longevity: how long tracks stay on a chart.
+pub const LONGEVITY: MetricDoc = MetricDoc {
+    name: "longevity",
+    what: "How long a track stays on a market's chart once it enters: the length of its \
+           first run, and the share of a cohort's runs still on the chart after k periods.",
+    formula: "Within one source, chart and market, with its published periods in order: a \
+              run starts at the track's first period there and lasts while the track is on \
+              every next published period (a missing file does not break a run, a published \
+              chart without the track does). Runs still going at the market's last period \
+              are censored. Survival S(k) = product over periods j <= k of (1 - d_j / n_j) \
+              (Kaplan-Meier), d_j runs ending after j periods, n_j runs lasting j or more. \
+              Runs that start at the market's first period are left out (their start is \
+              not seen).",
+    caveats: "Periods are the chart's own (weeks for weekly charts, days for daily ones); \
+              only first runs are counted, re-entries are not. Longer charts keep tracks \
+              longer: compare cohorts within one chart.",
+    example: "Runs of 1, 3 and 4 periods (ended) and 2 (still on): S(1) = 3/4, S(2) = 3/4, \
+              S(3) = 3/4 * 1/2 = 0.375 (the censored run is at risk until 2 only), S(4) = 0.",
+};
+
+/// Concentration and diversity.
+pub const CONCENTRATION: MetricDoc = MetricDoc {
+    name: "concentration and diversity",
+    what: "Whether a cohort's chart presence is carried by many acts or by a few, and how \
+           many cohorts share a market's chart.",
+    formula: "For a cohort's artists with entries x_i (every entry crediting them, GLOBAL \
+              left out): Gini = sum_i sum_j |x_i - x_j| / (2 n^2 mean x); HHI = sum_i s_i^2 \
+              with s_i = x_i / sum x (1 = one act holds everything, 1/n = all equal). Per \
+              market: Shannon entropy H = -sum_k s_k ln s_k over the entry shares s_k of the \
+              cohorts (entries of no cohort left out), and the effective number of cohorts \
+              exp(H).",
+    caveats: "Gini grows with the number of one-hit acts; HHI falls with the number of acts: \
+              compare cohorts of similar size, or read both. A market where most entries \
+              are unclassified has an entropy computed on few entries.",
+    example: "Entries 10, 0, 0, 0: Gini 0.75, HHI 1. Two cohorts holding 50% each: H = ln 2, \
+              effective number 2.",
+};
+
+/// Collaborations across cohorts.
+pub const COLLABORATION: MetricDoc = MetricDoc {
+    name: "collaborations",
+    what: "How often a cohort's tracks credit an artist of another cohort, and whether \
+           those tracks travel further than the cohort's other tracks.",
+    formula: "A track belongs to the cohort of its primary (first-credited) artist. It is a \
+              cross-cohort collaboration when another credited artist resolves to a \
+              different cohort. collab_pct = 100 * collaborations / tracks; lift = mean \
+              markets of collaborations - mean markets of the other tracks, within one \
+              source and chart.",
+    caveats: "Artists in no cohort do not count as another cohort, so a feature with an \
+              unclassified artist is not a collaboration: the figure is a lower bound. \
+              Collaborations are chosen, not assigned: a lift is an association, not an \
+              effect.",
+    example: "K-pop tracks: 2 collaborations reaching 10 and 6 markets, 3 others reaching 1, \
+              2 and 3: collab_pct = 40, lift = 8 - 2 = 6.",
+};
+
+/// Sound diversity.
+pub const SOUND: MetricDoc = MetricDoc {
+    name: "sound diversity",
+    what: "How varied a cohort's sound is: the spread of its charting artists' audio \
+           features, and the variety of their genre tags.",
+    formula: "Over the cohort's charting artists that have all seven Spotify audio features \
+              on a 0-1 scale (acousticness, danceability, energy, instrumentalness, \
+              liveness, speechiness, valence; each the artist's mean over tracks): \
+              dispersion = sqrt(sum over features of the variance) (the root mean squared \
+              distance to the cohort's centroid). Genre diversity: the effective number \
+              exp(H) of genre tags, each artist's tags weighing 1 / its number of tags.",
+    caveats: "Features are artist means, which hide the variety within an artist. Genre tags \
+              follow Spotify's taxonomy, which splits some styles finer than others (many \
+              k-pop sub-tags): read genre diversity as indicative only.",
+    example: "Two artists with danceability 0.4 and 0.8 and every other feature equal: \
+              dispersion = sqrt(0.04) = 0.2.",
+};
+
 /// Every metric, in the order reports show them.
-pub const ALL: [MetricDoc; 4] = [BREADTH, SPREAD, SHARE, HOME];
+pub const ALL: [MetricDoc; 10] = [
+    BREADTH,
+    SPREAD,
+    DIFFUSION,
+    BASS,
+    SHARE,
+    HOME,
+    LONGEVITY,
+    CONCENTRATION,
+    COLLABORATION,
+    SOUND,
+];
 
 /// How home shares are grouped, within source and chart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -313,30 +442,37 @@ impl Filters {
 /// The key of a track: its id, or its credits and title where charts give no id.
 pub const TRACK_KEY: &str = "coalesce(e.track_id, e.artist_names || ' - ' || e.track_name)";
 
-/// Breadth per track: `track_id, track_name, artist_names, markets, global,
-/// entries, first_date, last_date`.
+/// Breadth per track, within each source and chart: `source, chart,
+/// track_id, track_name, artist_names, markets, global, entries, first_date,
+/// last_date`.
 pub fn breadth_by_track(filters: &Filters) -> String {
     // Per track and market first, then per track: cheaper than counting
     // distinct markets over every row.
     format!(
         "WITH per_market AS (\
-           SELECT {TRACK_KEY} AS track_id, e.region, min(e.track_name) AS track_name, \
-                  min(e.artist_names) AS artist_names, count(*) AS entries, \
-                  min(e.period_start) AS first_date, max(e.period_start) AS last_date \
-           FROM chart_entries e WHERE {} GROUP BY {TRACK_KEY}, e.region) \
-         SELECT track_id, min(track_name) AS track_name, min(artist_names) AS artist_names, \
+           SELECT e.source, e.chart, {TRACK_KEY} AS track_id, e.region, \
+                  min(e.track_name) AS track_name, min(e.artist_names) AS artist_names, \
+                  count(*) AS entries, min(e.period_start) AS first_date, \
+                  max(e.period_start) AS last_date \
+           FROM chart_entries e WHERE {} GROUP BY e.source, e.chart, {TRACK_KEY}, e.region) \
+         SELECT source, chart, track_id, min(track_name) AS track_name, \
+                min(artist_names) AS artist_names, \
                 count(*) FILTER (WHERE region <> 'GLOBAL') AS markets, \
                 bool_or(region = 'GLOBAL') AS global, sum(entries) AS entries, \
                 min(first_date) AS first_date, max(last_date) AS last_date \
-         FROM per_market GROUP BY track_id ORDER BY markets DESC, entries DESC, track_id",
+         FROM per_market GROUP BY source, chart, track_id \
+         ORDER BY source, chart, markets DESC, entries DESC, track_id",
         filters.condition()
     )
 }
 
-/// Breadth per artist: `artist, cohort, origin_country, markets, global,
-/// tracks, entries`. Artists are resolved registry artists, or the credited
-/// name when it does not resolve; the cohort filter applies to the artist.
-pub fn breadth_by_artist(filters: &Filters) -> String {
+/// Breadth per artist, within each source and chart (and calendar year when
+/// `per_year`): `source, chart, [year,] artist, cohort, origin_country,
+/// artist_id, markets, global, tracks, entries` (`artist_id` as in the
+/// derived `artists` table, empty when unresolved). Artists are resolved
+/// registry artists, or the credited name when it does not resolve; the
+/// cohort filter applies to the artist.
+pub fn breadth_by_artist(filters: &Filters, per_year: bool) -> String {
     let cohort = filters.cohort.as_deref();
     let filters = Filters {
         cohort: None,
@@ -347,42 +483,81 @@ pub fn breadth_by_artist(filters: &Filters) -> String {
         Some(c) if c.eq_ignore_ascii_case("none") => " AND a.cohort IS NULL".to_string(),
         Some(c) => format!(" AND a.cohort = {}", sql_text(c)),
     };
+    let (year, year_key, year_out, year_order) = if per_year {
+        (
+            "CAST(date_part('year', e.period_start) AS INT) AS year, ",
+            "year, ",
+            "p.year, ",
+            "p.year, ",
+        )
+    } else {
+        ("", "", "", "")
+    };
+    // Entries are first counted per credit line, track and market, so the
+    // join to `credits` and the counts of distinct markets and tracks run on
+    // far fewer rows than the chart has (DataFusion's DISTINCT aggregates
+    // are slow with many groups).
     format!(
-        "SELECT coalesce(a.name, c.credited_name) AS artist, a.cohort AS cohort, \
-         a.origin_country AS origin_country, \
-         count(DISTINCT CASE WHEN e.region <> 'GLOBAL' THEN e.region END) AS markets, \
-         bool_or(e.region = 'GLOBAL') AS global, count(DISTINCT {TRACK_KEY}) AS tracks, \
-         count(*) AS entries \
-         FROM chart_entries e \
-         JOIN credits c ON c.artist_names = e.artist_names AND c.track_name = e.track_name \
-         LEFT JOIN artists a ON a.artist_id = c.artist_id \
-         WHERE {}{cohort_filter} \
-         GROUP BY coalesce(a.name, c.credited_name), a.cohort, a.origin_country \
-         ORDER BY markets DESC, entries DESC, artist",
-        filters.condition()
+        "WITH lines AS (\
+           SELECT e.source, e.chart, {year}e.artist_names, e.track_name, {TRACK_KEY} AS track, \
+                  e.region, count(*) AS entries \
+           FROM chart_entries e WHERE {} \
+           GROUP BY e.source, e.chart, {year_key}e.artist_names, e.track_name, {TRACK_KEY}, \
+                    e.region), \
+         credited AS (\
+           SELECT l.source, l.chart, {year_key}\
+                  coalesce(CAST(a.artist_id AS VARCHAR), 'credit:' || c.credited_name) AS who, \
+                  coalesce(a.name, c.credited_name) AS artist, a.cohort, a.origin_country, \
+                  a.artist_id, l.track, l.region, l.entries \
+           FROM lines l \
+           JOIN credits c ON c.artist_names = l.artist_names AND c.track_name = l.track_name \
+           LEFT JOIN artists a ON a.artist_id = c.artist_id \
+           WHERE TRUE{cohort_filter}), \
+         per_market AS (\
+           SELECT source, chart, {year_key}who, min(artist) AS artist, min(cohort) AS cohort, \
+                  min(origin_country) AS origin_country, min(artist_id) AS artist_id, region, \
+                  sum(entries) AS entries \
+           FROM credited GROUP BY source, chart, {year_key}who, region), \
+         per_track AS (\
+           SELECT source, chart, {year_key}who, count(*) AS tracks FROM (\
+             SELECT DISTINCT source, chart, {year_key}who, track FROM credited) \
+           GROUP BY source, chart, {year_key}who) \
+         SELECT p.source, p.chart, {year_out}min(p.artist) AS artist, min(p.cohort) AS cohort, \
+                min(p.origin_country) AS origin_country, min(p.artist_id) AS artist_id, \
+                count(*) FILTER (WHERE p.region <> 'GLOBAL') AS markets, \
+                bool_or(p.region = 'GLOBAL') AS global, min(t.tracks) AS tracks, \
+                sum(p.entries) AS entries \
+         FROM per_market p JOIN per_track t ON t.source = p.source AND t.chart = p.chart \
+              AND {} t.who = p.who \
+         GROUP BY p.source, p.chart, {year_out}p.who \
+         ORDER BY p.source, p.chart, {year_order}markets DESC, entries DESC, artist",
+        filters.condition(),
+        if per_year { "t.year = p.year AND" } else { "" },
     )
 }
 
-/// Breadth of a cohort: the distribution of its artists' breadth:
-/// `cohort, acts, q1_markets, median_markets, q3_markets, max_markets,
+/// Breadth of a cohort, within each source and chart: the distribution of
+/// its artists' breadth: `source, chart, cohort, acts, q1_markets, median_markets, q3_markets, max_markets,
 /// pct_10plus, pct_30plus`. Artists in no cohort (or unresolved) are `none`.
 pub fn breadth_by_cohort(filters: &Filters) -> String {
     format!(
         "WITH acts AS ({}) \
-         SELECT coalesce(cohort, 'none') AS cohort, count(*) AS acts, \
+         SELECT source, chart, coalesce(cohort, 'none') AS cohort, count(*) AS acts, \
                 percentile_cont(0.25) WITHIN GROUP (ORDER BY markets) AS q1_markets, \
                 median(markets) AS median_markets, \
                 percentile_cont(0.75) WITHIN GROUP (ORDER BY markets) AS q3_markets, \
                 max(markets) AS max_markets, \
                 round(100.0 * count(*) FILTER (WHERE markets >= 10) / count(*), 2) AS pct_10plus, \
                 round(100.0 * count(*) FILTER (WHERE markets >= 30) / count(*), 2) AS pct_30plus \
-         FROM acts GROUP BY coalesce(cohort, 'none') ORDER BY acts DESC, cohort",
-        breadth_by_artist(filters)
+         FROM acts GROUP BY source, chart, coalesce(cohort, 'none') \
+         ORDER BY source, chart, acts DESC, cohort",
+        breadth_by_artist(filters, false)
     )
 }
 
-/// Spread per track: `track_id, track_name, first_date, first_market,
-/// markets, t2_days, t5_days, t10_days, t20_days, censored`.
+/// Spread per track, within each source and chart: `source, chart, track_id,
+/// track_name, first_date, first_market, markets, t2_days, t5_days,
+/// t10_days, t20_days, censored`.
 pub fn spread_by_track(filters: &Filters, track: Option<&str>) -> String {
     let only = match track {
         Some(t) => format!(" AND {TRACK_KEY} = {}", sql_text(t)),
@@ -393,22 +568,25 @@ pub fn spread_by_track(filters: &Filters, track: Option<&str>) -> String {
     };
     format!(
         "WITH firsts AS (\
-           SELECT {TRACK_KEY} AS track_id, min(e.track_name) AS track_name, e.region, \
-                  min(e.period_start) AS d \
+           SELECT e.source, e.chart, {TRACK_KEY} AS track_id, min(e.track_name) AS track_name, \
+                  e.region, min(e.period_start) AS d \
            FROM chart_entries e WHERE e.region <> 'GLOBAL' AND {}{only} \
-           GROUP BY {TRACK_KEY}, e.region), \
+           GROUP BY e.source, e.chart, {TRACK_KEY}, e.region), \
          ordered AS (\
-           SELECT track_id, track_name, region, d, \
-                  row_number() OVER (PARTITION BY track_id ORDER BY d, region) AS n, \
-                  min(d) OVER (PARTITION BY track_id) AS first \
+           SELECT source, chart, track_id, track_name, region, d, \
+                  row_number() OVER (PARTITION BY source, chart, track_id ORDER BY d, region) AS n, \
+                  min(d) OVER (PARTITION BY source, chart, track_id) AS first \
            FROM firsts), \
-         start AS (SELECT min(e.period_start) AS data_start FROM chart_entries e WHERE {}) \
-         SELECT track_id, min(track_name) AS track_name, min(first) AS first_date, \
+         start AS (SELECT e.source, e.chart, min(e.period_start) AS data_start \
+                   FROM chart_entries e WHERE {} GROUP BY e.source, e.chart) \
+         SELECT o.source, o.chart, track_id, min(track_name) AS track_name, \
+                min(first) AS first_date, \
                 max(CASE WHEN n = 1 THEN region END) AS first_market, count(*) AS markets, \
                 {}, {}, {}, {}, \
-                min(first) <= (SELECT data_start FROM start) AS censored \
-         FROM ordered GROUP BY track_id \
-         ORDER BY markets DESC, first_date, track_id",
+                min(first) <= min(s.data_start) AS censored \
+         FROM ordered o JOIN start s ON s.source = o.source AND s.chart = o.chart \
+         GROUP BY o.source, o.chart, track_id \
+         ORDER BY o.source, o.chart, markets DESC, first_date, track_id",
         filters.condition(),
         filters.condition(),
         t(2),

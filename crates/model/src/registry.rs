@@ -54,6 +54,9 @@ pub enum FactKind {
     MemberOf,
     /// The artist appears in a list of one kind of act (`k-pop idol`, `k-pop group`).
     Listed,
+    /// A Spotify audio feature averaged over the artist's tracks, as
+    /// `name=value` (`danceability=0.61`).
+    Feature,
 }
 
 impl FactKind {
@@ -64,6 +67,7 @@ impl FactKind {
             FactKind::Alias => "alias",
             FactKind::MemberOf => "member_of",
             FactKind::Listed => "listed",
+            FactKind::Feature => "feature",
         }
     }
 
@@ -74,6 +78,7 @@ impl FactKind {
             "alias" => FactKind::Alias,
             "member_of" => FactKind::MemberOf,
             "listed" => FactKind::Listed,
+            "feature" => FactKind::Feature,
             _ => return None,
         })
     }
@@ -252,6 +257,8 @@ pub struct Artist {
     /// Only K-pop idol lists know this artist, so their facts are shown but
     /// not used (see the module documentation).
     pub only_in_idol_lists: bool,
+    /// Audio features (name, value), the first list giving a feature wins.
+    pub features: Vec<(String, f64)>,
 }
 
 /// Layout of idol lists, whose stage names alone do not identify an artist.
@@ -412,6 +419,7 @@ impl Registry {
                     groups: Vec::new(),
                     unresolved_groups: Vec::new(),
                     only_in_idol_lists: false,
+                    features: Vec::new(),
                 }
             })
             .collect();
@@ -488,6 +496,15 @@ fn summarise(artist: &mut Artist, facts: &[Fact], index: &NameIndex) {
                 Resolution::Unique(_) => {}
                 _ => push_new(&mut artist.unresolved_groups, &fact.value),
             },
+            FactKind::Feature => {
+                if let Some((name, value)) = fact.value.split_once('=')
+                    && let Ok(value) = value.parse::<f64>()
+                    && value.is_finite()
+                    && !artist.features.iter().any(|(n, _)| n == name)
+                {
+                    artist.features.push((name.to_string(), value));
+                }
+            }
             FactKind::Alias => {}
         }
     }

@@ -27,7 +27,7 @@ use crate::args::{
 use crate::exit;
 use crate::output::{self, thousands};
 
-/// The cohort file read when `--cohorts` is not given, inside the store.
+/// The cohort file read when `--cohort-rules` is not given, inside the store.
 pub const STORE_COHORTS: &str = "cohorts.toml";
 
 pub fn run(
@@ -50,7 +50,7 @@ pub fn run(
     }
 }
 
-/// The cohort definitions in force: `--cohorts`, else `cohorts.toml` in the
+/// The cohort definitions in force: `--cohort-rules`, else `cohorts.toml` in the
 /// store, else the built-in ones. Also says which.
 pub fn load_cohorts(store_dir: &Path, flag: Option<&Path>) -> anyhow::Result<(Cohorts, String)> {
     let in_store = store_dir.join(STORE_COHORTS);

@@ -19,7 +19,7 @@ pub fn reach(store_dir: &Path, cohorts: Option<&Path>, args: &ReachArgs) -> anyh
     let (filters, cohorts) = filters(store_dir, cohorts, &args.filters)?;
     let sql = match args.by {
         ReachBy::Track => metrics::breadth_by_track(&filters),
-        ReachBy::Artist => metrics::breadth_by_artist(&filters),
+        ReachBy::Artist => metrics::breadth_by_artist(&filters, false),
         ReachBy::Cohort => metrics::breadth_by_cohort(&filters),
     };
     run(store_dir, cohorts, &sql, &args.output)

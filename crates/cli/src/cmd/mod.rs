@@ -7,6 +7,7 @@ mod export;
 pub mod ingest;
 mod metrics;
 pub mod sql;
+mod study;
 mod tables;
 
 use chartlens_store::WriteOptions;
@@ -21,16 +22,17 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
     };
     match cli.command {
         Command::Ingest(args) => ingest::run(&cli.store, &args.validate()?, write),
-        Command::Sql(args) => sql::run(&cli.store, cli.cohorts.as_deref(), &args),
+        Command::Sql(args) => sql::run(&cli.store, cli.cohort_rules.as_deref(), &args),
         Command::Artists(command) => {
-            artists::run(&cli.store, cli.cohorts.as_deref(), &command, write)
+            artists::run(&cli.store, cli.cohort_rules.as_deref(), &command, write)
         }
         Command::Export(args) => export::run(&cli.store, &args),
-        Command::Reach(args) => metrics::reach(&cli.store, cli.cohorts.as_deref(), &args),
-        Command::Spread(args) => metrics::spread(&cli.store, cli.cohorts.as_deref(), &args),
-        Command::Share(args) => metrics::share(&cli.store, cli.cohorts.as_deref(), &args),
-        Command::Home(args) => metrics::home(&cli.store, cli.cohorts.as_deref(), &args),
+        Command::Reach(args) => metrics::reach(&cli.store, cli.cohort_rules.as_deref(), &args),
+        Command::Spread(args) => metrics::spread(&cli.store, cli.cohort_rules.as_deref(), &args),
+        Command::Share(args) => metrics::share(&cli.store, cli.cohort_rules.as_deref(), &args),
+        Command::Home(args) => metrics::home(&cli.store, cli.cohort_rules.as_deref(), &args),
         Command::Metrics => metrics::docs(),
+        Command::Study(args) => study::run(&cli.store, cli.cohort_rules.as_deref(), &args),
         Command::Tables => tables::run(&cli.store),
         Command::Compact => compact::run(&cli.store, write),
         Command::Demo(args) => demo::run(&cli.store, &args, write),

@@ -327,11 +327,11 @@ fn a_cohort_file_in_the_store_or_on_the_command_line_takes_over() {
     );
     std::fs::write(store.join("cohorts.toml"), &edited).unwrap();
     assert_eq!(cohorts(&store, &[])["Joy"].1, "K-pop");
-    // --cohorts wins over the store's file; a broken file names itself.
+    // --cohort-rules wins over the store's file; a broken file names itself.
     let broken = dir.path().join("broken.toml");
     std::fs::write(&broken, "[[rule]]\ncohort = \"Nope\"\norigin = [\"KR\"]\n").unwrap();
     let out = chartlens(&store)
-        .arg("--cohorts")
+        .arg("--cohort-rules")
         .arg(&broken)
         .args(["artists", "list"])
         .expect_code(1);

@@ -1,0 +1,93 @@
+//! `chartlens study`: runs [`crate::study`] on the store and writes the report.
+
+use std::path::Path;
+
+use anyhow::bail;
+use chartlens_model::stats::Bootstrap;
+use chartlens_store::Store;
+
+use crate::args::StudyArgs;
+use crate::exit;
+use crate::study::{self, StudySettings};
+
+pub fn run(store_dir: &Path, rules: Option<&Path>, args: &StudyArgs) -> anyhow::Result<u8> {
+    let (cohorts, _) = super::artists::load_cohorts(store_dir, rules)?;
+    let names = args
+        .cohorts
+        .iter()
+        .map(|c| {
+            super::artists::cohort_name(&cohorts, c.trim())?
+                .ok_or_else(|| anyhow::anyhow!("--cohorts: `none` is not a cohort to study"))
+        })
+        .collect::<anyhow::Result<Vec<String>>>()?;
+    if names.len() != 2 || names[0] == names[1] {
+        bail!("--cohorts takes two different cohorts, as FIRST,SECOND");
+    }
+    if args.resamples < 100 {
+        bail!("--resamples must be at least 100 for 95% intervals");
+    }
+    let filters = crate::args::row_filters(
+        &args.source,
+        &args.chart,
+        "market",
+        &args.market,
+        args.period.as_deref(),
+    )?;
+    let settings = StudySettings {
+        cohorts: names,
+        filters_text: describe(args),
+        filters,
+        boot: Bootstrap {
+            resamples: args.resamples,
+            seed: args.seed,
+            level: 0.95,
+        },
+        simulated: None,
+    };
+    let started = std::time::Instant::now();
+    let store = Store::open(store_dir)?;
+    let report = study::run(&store, cohorts, &settings)?;
+    study::write(&report, &args.out)?;
+    eprintln!(
+        "study: {} charts, {} claims in {:.1} s",
+        report.charts.len(),
+        report.claims.len(),
+        started.elapsed().as_secs_f64()
+    );
+    for claim in &report.claims {
+        println!(
+            "{}. {:<13} {} ({})",
+            claim.number,
+            claim.verdict.as_str(),
+            claim.claim,
+            claim.best_chart.as_deref().unwrap_or("no chart")
+        );
+    }
+    println!(
+        "report: {} (also report.md, report.json)",
+        args.out.join("index.html").display()
+    );
+    Ok(exit::OK)
+}
+
+/// The selection in words, for the report.
+fn describe(args: &StudyArgs) -> String {
+    let mut parts = Vec::new();
+    for (name, values) in [
+        ("source", &args.source),
+        ("chart", &args.chart),
+        ("market", &args.market),
+    ] {
+        if !values.is_empty() {
+            parts.push(format!("{name} {}", values.join(", ")));
+        }
+    }
+    if let Some(period) = &args.period {
+        parts.push(format!("period {period}"));
+    }
+    if parts.is_empty() {
+        "every chart in the store".to_string()
+    } else {
+        parts.join("; ")
+    }
+}

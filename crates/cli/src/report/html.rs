@@ -1,0 +1,580 @@
+//! The study as one self-contained HTML page (`index.html`): no scripts, no
+//! network, plots inline as SVG, every figure captioned with what it counts.
+
+use std::fmt::Write;
+
+use chartlens_model::Region;
+use chartlens_model::stats::bass_cdf;
+use chrono::NaiveDate;
+
+use super::svg::{self, LineChart, Series, Style, XAxis, escape};
+use super::{estimate, measure_rows, number};
+use crate::study::Report;
+use crate::study::measure::{ChartMeasures, Verdict};
+
+const STYLE: &str = "
+body{font-family:system-ui,sans-serif;margin:0 auto;max-width:960px;padding:1.5rem;color:#1a1a1a;line-height:1.45}
+h1{font-size:1.8rem;margin-bottom:.2rem}h2{margin-top:2.2rem;border-bottom:1px solid #ddd;padding-bottom:.2rem}
+table{border-collapse:collapse;margin:.8rem 0;font-size:.88rem;width:100%}
+th,td{border:1px solid #ddd;padding:.3rem .45rem;text-align:left;vertical-align:top}
+th{background:#f4f4f4}td.num{text-align:right;font-variant-numeric:tabular-nums}
+.badge{display:inline-block;padding:.1rem .5rem;border-radius:.7rem;font-weight:600;font-size:.85rem}
+.supported{background:#d8f0dd;color:#145a24}.contradicted{background:#f8d7d7;color:#7a1616}
+.inconclusive{background:#fff1c7;color:#6b4e00}.unanswered{background:#e6e6e6;color:#444}
+.simulated{background:#fff1c7;border:2px solid #e0b000;padding:.7rem 1rem;font-weight:600}
+figure{margin:1.4rem 0}figcaption{font-size:.88rem;color:#444;margin-top:.3rem}
+.note{color:#555;font-size:.9rem}details{margin:.6rem 0}summary{cursor:pointer;font-weight:600}
+";
+
+/// Renders the whole page.
+pub fn render(report: &Report) -> String {
+    let mut out = String::new();
+    let w = &mut out;
+    let title = escape(&report.title);
+    let _ = write!(
+        w,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>{title}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<h1>{title}</h1>\n"
+    );
+    if let Some(sim) = &report.simulated {
+        let _ = writeln!(
+            w,
+            "<p class=\"simulated\">Simulated data: {}</p>",
+            escape(sim)
+        );
+    }
+    let (a, b) = (&report.cohorts[0], &report.cohorts[1]);
+    let _ = writeln!(
+        w,
+        "<p>This report tests claims that <strong>{}</strong> (first) does more than \
+         <strong>{}</strong> (second), on {}. Each claim is measured on every chart on its \
+         own, never pooled. chartlens {}.</p>",
+        escape(a),
+        escape(b),
+        escape(&report.filters),
+        report.chartlens_version
+    );
+    verdicts(w, report);
+    figures(w, report);
+    claims(w, report);
+    charts(w, report);
+    methods(w, report);
+    let _ = writeln!(w, "</body>\n</html>");
+    out
+}
+
+fn badge(verdict: Verdict) -> String {
+    format!(
+        "<span class=\"badge {0}\">{0}</span>",
+        verdict.as_str()
+    )
+}
+
+fn verdicts(w: &mut String, report: &Report) {
+    let _ = writeln!(
+        w,
+        "<h2>Verdicts</h2>\n<p class=\"note\">{} Intervals: {} resamples, seed {}, level {}. {}</p>",
+        escape(report.verdict_rule),
+        report.bootstrap.resamples,
+        report.bootstrap.seed,
+        report.bootstrap.level,
+        escape(report.bootstrap.method)
+    );
+    let _ = writeln!(
+        w,
+        "<table><tr><th>#</th><th>Claim</th><th>Verdict</th><th>Best chart</th>\
+         <th>First [95% CI]</th><th>Second [95% CI]</th><th>Difference [95% CI]</th></tr>"
+    );
+    for claim in &report.claims {
+        let best = claim
+            .best_chart
+            .as_ref()
+            .and_then(|c| claim.results.iter().find(|r| &r.chart == c));
+        let _ = writeln!(
+            w,
+            "<tr><td>{}</td><td><a href=\"#claim-{0}\">{}</a></td><td>{}</td><td>{}</td>\
+             <td class=\"num\"><small>{}</small> {}</td><td class=\"num\"><small>{}</small> {}</td>\
+             <td class=\"num\">{}</td></tr>",
+            claim.number,
+            escape(&claim.claim),
+            badge(claim.verdict),
+            escape(claim.best_chart.as_deref().unwrap_or("–")),
+            escape(&claim.columns[0]),
+            estimate(best.and_then(|r| r.first.as_ref()), 3),
+            escape(&claim.columns[1]),
+            estimate(best.and_then(|r| r.second.as_ref()), 3),
+            estimate(best.and_then(|r| r.difference.as_ref()), 3),
+        );
+    }
+    let _ = writeln!(w, "</table>");
+}
+
+/// The chart a figure shows: the best chart of a claim, else the chart with
+/// the most markets.
+fn chart_for<'a>(report: &'a Report, claim: usize) -> Option<&'a ChartMeasures> {
+    let best = report.claims.get(claim).and_then(|c| c.best_chart.as_ref());
+    best.and_then(|b| report.charts.iter().find(|c| &c.chart == b))
+        .or_else(|| report.charts.iter().max_by_key(|c| c.markets.len()))
+}
+
+fn figure(w: &mut String, svg: String, caption: &str) {
+    let _ = writeln!(
+        w,
+        "<figure>{svg}<figcaption>{}</figcaption></figure>",
+        escape(caption)
+    );
+}
+
+fn day_of(text: &str) -> Option<f64> {
+    let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()?;
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1)?;
+    Some((date - epoch).num_days() as f64)
+}
+
+fn figures(w: &mut String, report: &Report) {
+    let _ = writeln!(w, "<h2>Figures</h2>");
+    let cohorts = &report.cohorts;
+    // Cohort share of charts over time, one plot per chart.
+    for chart in &report.charts {
+        let series: Vec<Series> = cohorts
+            .iter()
+            .enumerate()
+            .filter_map(|(i, cohort)| {
+                let s = report
+                    .share_by_month
+                    .iter()
+                    .find(|s| s.chart == chart.chart && &s.cohort == cohort)?;
+                Some(Series {
+                    name: cohort.clone(),
+                    points: s
+                        .points
+                        .iter()
+                        .filter_map(|(m, v)| Some((day_of(m)?, *v)))
+                        .collect(),
+                    style: Style::Line,
+                    color: i,
+                    band: Vec::new(),
+                })
+            })
+            .collect();
+        let plot = LineChart {
+            title: format!("Cohort share of chart entries per month: {}", chart.chart),
+            x_label: "Month".into(),
+            y_label: "% of entries".into(),
+            x_axis: XAxis::Date,
+            series,
+            y_range: None,
+            x_log: false,
+        };
+        figure(
+            w,
+            svg::line_chart(&plot),
+            &format!(
+                "Share of {}'s entries (all its markets, GLOBAL included) whose primary artist \
+                 is in each cohort, per calendar month. Entries of artists in no cohort count \
+                 in the denominator.",
+                chart.chart
+            ),
+        );
+    }
+    // Breadth distributions.
+    if let Some(chart) = chart_for(report, 0) {
+        let series = chart
+            .cohorts
+            .iter()
+            .enumerate()
+            .map(|(i, m)| {
+                let n = m.breadth.len() as f64;
+                Series {
+                    name: format!("{} ({} artists)", m.cohort, m.breadth.len()),
+                    points: m
+                        .breadth
+                        .iter()
+                        .enumerate()
+                        .map(|(k, &markets)| (markets as f64, 100.0 * (n - k as f64) / n))
+                        .collect(),
+                    style: Style::Step,
+                    color: i,
+                    band: Vec::new(),
+                }
+            })
+            .collect();
+        let plot = LineChart {
+            title: format!("Breadth distribution: {}", chart.chart),
+            x_label: "Markets reached (at least)".into(),
+            y_label: "% of the cohort's artists".into(),
+            x_axis: XAxis::Number,
+            series,
+            y_range: Some((0.0, 100.0)),
+            x_log: false,
+        };
+        figure(
+            w,
+            svg::line_chart(&plot),
+            &format!(
+                "Share of each cohort's charting artists that reached at least x markets on {} \
+                 (GLOBAL not counted). One point per artist.",
+                chart.chart
+            ),
+        );
+    }
+    // Diffusion curves with their Bass fits.
+    if let Some(chart) = chart_for(report, 1) {
+        let mut series = Vec::new();
+        for (i, m) in chart.cohorts.iter().enumerate() {
+            series.push(Series {
+                name: format!("{} observed ({} tracks)", m.cohort, m.curve_tracks),
+                points: m
+                    .curve
+                    .iter()
+                    .enumerate()
+                    .map(|(t, y)| ((t + 1) as f64, 100.0 * y))
+                    .collect(),
+                style: Style::Points,
+                color: i,
+                band: Vec::new(),
+            });
+            if let Some(bass) = &m.bass {
+                series.push(Series {
+                    name: format!(
+                        "{} Bass p={:.4} q={:.3}",
+                        m.cohort, bass.p.estimate, bass.q.estimate
+                    ),
+                    points: (0..=4 * m.curve.len())
+                        .map(|k| {
+                            let t = k as f64 / 4.0;
+                            (t, 100.0 * bass.m * bass_cdf(t, bass.p.estimate, bass.q.estimate))
+                        })
+                        .collect(),
+                    style: Style::Dashed,
+                    color: i,
+                    band: Vec::new(),
+                });
+            }
+        }
+        let plot = LineChart {
+            title: format!("Diffusion curves: {}", chart.chart),
+            x_label: "Weeks since the track's first chart entry".into(),
+            y_label: "% of other markets entered".into(),
+            x_axis: XAxis::Number,
+            series,
+            y_range: None,
+            x_log: false,
+        };
+        figure(
+            w,
+            svg::line_chart(&plot),
+            &format!(
+                "Mean share of the other {} markets of {} that a cohort's tracks entered within \
+                 t weeks of their first entry (points), over tracks whose first {} weeks are in \
+                 the data, and the fitted Bass curve m·F(t) (dashed).",
+                chart.markets.len().saturating_sub(1),
+                chart.chart,
+                chart.horizon_weeks
+            ),
+        );
+    }
+    // Tile-grid maps of each cohort's share per market.
+    if let Some(chart) = report.charts.iter().max_by_key(|c| c.markets.len()) {
+        for cohort in cohorts {
+            let values: Vec<(String, Option<f64>)> = report
+                .share_by_market
+                .iter()
+                .find(|s| s.chart == chart.chart && &s.cohort == cohort)
+                .map(|s| {
+                    chart
+                        .markets
+                        .iter()
+                        .map(|m| {
+                            let v = s.points.iter().find(|(g, _)| g == m).map_or(0.0, |p| p.1);
+                            (m.clone(), Some(v))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            figure(
+                w,
+                svg::tile_map(
+                    &format!("{cohort} share of chart entries per market: {}", chart.chart),
+                    &values,
+                    "% of entries",
+                    None,
+                ),
+                &format!(
+                    "Share of each market's {} entries, over the whole period, whose primary \
+                     artist is {cohort}. Grey: market not in the data.",
+                    chart.chart
+                ),
+            );
+        }
+    }
+    // Every cohort's share of every market, as stacked bars.
+    if let Some(chart) = report.charts.iter().max_by_key(|c| c.markets.len()) {
+        // The compared cohorts first, so they keep their colours.
+        let mut series: Vec<&crate::study::ShareSeries> = report
+            .share_by_market
+            .iter()
+            .filter(|s| s.chart == chart.chart)
+            .collect();
+        series.sort_by_key(|s| {
+            let rank = cohorts.iter().position(|c| c == &s.cohort);
+            (rank.unwrap_or(cohorts.len()), s.cohort == "none")
+        });
+        let categories: Vec<String> = series.iter().map(|s| s.cohort.clone()).collect();
+        let share = |s: &crate::study::ShareSeries, market: &str| {
+            s.points.iter().find(|(m, _)| m == market).map_or(0.0, |p| p.1)
+        };
+        let mut rows: Vec<(String, Vec<f64>)> = chart
+            .markets
+            .iter()
+            .map(|m| (m.clone(), series.iter().map(|s| share(s, m)).collect()))
+            .collect();
+        let first = categories.iter().position(|c| c == &cohorts[0]);
+        if let Some(k) = first {
+            rows.sort_by(|a, b| b.1[k].total_cmp(&a.1[k]).then(a.0.cmp(&b.0)));
+        }
+        figure(
+            w,
+            svg::stacked_bars(
+                &format!("Cohort shares of each market's chart: {}", chart.chart),
+                &categories,
+                &rows,
+            ),
+            &format!(
+                "Share of each market's {} entries by the cohort of the primary artist \
+                 (none: in no cohort or not resolved), markets ordered by the {} share.",
+                chart.chart, cohorts[0]
+            ),
+        );
+    }
+    // Survival curves.
+    if let Some(chart) = chart_for(report, 0) {
+        let unit = if chart.cadence_days == 7 {
+            "weeks"
+        } else if chart.cadence_days == 1 {
+            "days"
+        } else {
+            "periods"
+        };
+        let series = chart
+            .cohorts
+            .iter()
+            .enumerate()
+            .map(|(i, m)| Series {
+                name: format!("{} ({} runs)", m.cohort, m.runs),
+                points: std::iter::once((0.0, 100.0))
+                    .chain(m.survival.iter().map(|&(t, s)| (f64::from(t), 100.0 * s)))
+                    .collect(),
+                style: Style::Step,
+                color: i,
+                band: Vec::new(),
+            })
+            .collect();
+        let plot = LineChart {
+            title: format!("Chart survival: {}", chart.chart),
+            x_label: format!("Consecutive chart {unit} since entry"),
+            y_label: "% of runs still on the chart".into(),
+            x_axis: XAxis::Number,
+            series,
+            y_range: Some((0.0, 100.0)),
+            x_log: false,
+        };
+        figure(
+            w,
+            svg::line_chart(&plot),
+            &format!(
+                "Kaplan-Meier estimate of the share of first runs (one per track and market) \
+                 still on {}'s chart after k published {unit}; runs still on at the end of the \
+                 data are censored, runs already on at its start are left out.",
+                chart.chart
+            ),
+        );
+    }
+    // Differences per claim and chart.
+    let rows: Vec<svg::Interval> = report
+        .claims
+        .iter()
+        .flat_map(|c| {
+            c.results.iter().filter_map(move |r| {
+                let d = r.difference.as_ref()?;
+                Some(svg::Interval {
+                    label: format!("{}. {}", c.number, r.chart),
+                    estimate: d.estimate,
+                    low: d.low,
+                    high: d.high,
+                    color: usize::from(c.number) - 1,
+                })
+            })
+        })
+        .collect();
+    if !rows.is_empty() {
+        figure(
+            w,
+            svg::intervals(
+                "Differences per claim and chart (first cohort minus second)",
+                "Difference, in each claim's own unit",
+                &rows,
+                Some(0.0),
+            ),
+            "Each row: one claim measured on one chart, the estimate and its 95% bootstrap \
+             interval. Units differ between claims (markets, q per week, percentage points, \
+             dispersion); read each row against 0, not against the others.",
+        );
+    }
+}
+
+fn claims(w: &mut String, report: &Report) {
+    let _ = writeln!(w, "<h2>Claims</h2>");
+    for claim in &report.claims {
+        let _ = writeln!(
+            w,
+            "<h3 id=\"claim-{}\">{}. {} {}</h3>\n<p>{} <span class=\"note\">(metric: {})</span></p>\n<p>{}</p>",
+            claim.number,
+            claim.number,
+            escape(&claim.claim),
+            badge(claim.verdict),
+            escape(&claim.statistic),
+            escape(claim.metric),
+            escape(&claim.best_reason)
+        );
+        if !claim.results.is_empty() {
+            let _ = writeln!(
+                w,
+                "<table><tr><th>Chart</th><th>{}</th><th>{}</th><th>Difference</th><th>Verdict</th><th>Note</th></tr>",
+                escape(&claim.columns[0]),
+                escape(&claim.columns[1])
+            );
+            for r in &claim.results {
+                let n = |e: Option<&crate::study::measure::Estimate>| {
+                    e.map_or(String::new(), |e| format!(" (n = {})", e.n))
+                };
+                let _ = writeln!(
+                    w,
+                    "<tr><td>{}</td><td class=\"num\">{}{}</td><td class=\"num\">{}{}</td>\
+                     <td class=\"num\">{}</td><td>{}</td><td>{}</td></tr>",
+                    escape(&r.chart),
+                    estimate(r.first.as_ref(), 3),
+                    n(r.first.as_ref()),
+                    estimate(r.second.as_ref(), 3),
+                    n(r.second.as_ref()),
+                    estimate(r.difference.as_ref(), 3),
+                    badge(r.verdict),
+                    escape(&r.note)
+                );
+            }
+            let _ = writeln!(w, "</table>");
+        }
+        let _ = writeln!(w, "<ul class=\"note\">");
+        for caveat in &claim.caveats {
+            let _ = writeln!(w, "<li>{}</li>", escape(caveat));
+        }
+        let _ = writeln!(w, "</ul>");
+    }
+}
+
+fn charts(w: &mut String, report: &Report) {
+    let _ = writeln!(
+        w,
+        "<h2>Charts and measures</h2>\n<table><tr><th>Chart</th><th>Markets</th><th>From</th>\
+         <th>To</th><th>Period (days)</th><th>Entries</th><th>Classified</th><th>GLOBAL</th></tr>"
+    );
+    for c in &report.charts {
+        let _ = writeln!(
+            w,
+            "<tr><td>{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td>\
+             <td class=\"num\">{}</td><td class=\"num\">{:.1}%</td><td>{}</td></tr>",
+            escape(&c.chart),
+            c.markets.len(),
+            c.first_date,
+            c.last_date,
+            c.cadence_days,
+            c.entries,
+            c.classified_pct,
+            if c.has_global { "yes" } else { "no" }
+        );
+    }
+    let _ = writeln!(w, "</table>");
+    for c in &report.charts {
+        let _ = writeln!(
+            w,
+            "<details open><summary>Measures on {}</summary>\n<table><tr><th>Measure</th>",
+            escape(&c.chart)
+        );
+        for m in &c.cohorts {
+            let _ = write!(w, "<th>{}</th>", escape(&m.cohort));
+        }
+        let _ = writeln!(w, "</tr>");
+        for (label, cells) in measure_rows(&c.cohorts) {
+            let _ = write!(w, "<tr><td>{}</td>", escape(label));
+            for cell in cells {
+                let _ = write!(w, "<td class=\"num\">{}</td>", escape(&cell));
+            }
+            let _ = writeln!(w, "</tr>");
+        }
+        let _ = writeln!(w, "</table>");
+        for m in &c.cohorts {
+            let leads: Vec<String> = m
+                .lead_markets
+                .iter()
+                .take(5)
+                .map(|l| {
+                    let name = Region::from_code(&l.market).map_or(l.market.as_str(), |r| r.name());
+                    format!("{} {} ({:.1}%)", escape(name), l.tracks, l.lead_pct)
+                })
+                .collect();
+            let _ = writeln!(
+                w,
+                "<p>Lead markets of {} (tracks entering there first, of those reaching 2+ \
+                 markets): {}.</p>",
+                escape(&m.cohort),
+                if leads.is_empty() {
+                    "none".to_string()
+                } else {
+                    leads.join(", ")
+                }
+            );
+        }
+        let _ = writeln!(w, "</details>");
+    }
+    let _ = writeln!(
+        w,
+        "<h3>Trend by year</h3>\n<table><tr><th>Chart</th><th>Year</th><th>Days of data</th><th>Gap in mean markets \
+         ({} − {})</th><th>{} artists</th><th>{} artists</th></tr>",
+        escape(&report.cohorts[0]),
+        escape(&report.cohorts[1]),
+        escape(&report.cohorts[0]),
+        escape(&report.cohorts[1])
+    );
+    for t in &report.trend {
+        let _ = writeln!(
+            w,
+            "<tr><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
+             <td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+            escape(&t.chart),
+            t.gap.year,
+            t.gap.days_covered,
+            number(t.gap.gap, 2),
+            t.gap.first_artists,
+            t.gap.second_artists
+        );
+    }
+    let _ = writeln!(w, "</table>");
+}
+
+fn methods(w: &mut String, report: &Report) {
+    let _ = writeln!(w, "<h2>Methods</h2>");
+    for m in &report.methods {
+        let _ = writeln!(
+            w,
+            "<h3>{}</h3>\n<p><strong>What it measures.</strong> {}</p>\n\
+             <p><strong>Formula.</strong> {}</p>\n<p><strong>Caveats.</strong> {}</p>\n\
+             <p><strong>Example.</strong> {}</p>",
+            escape(m.name),
+            escape(m.what),
+            escape(m.formula),
+            escape(m.caveats),
+            escape(m.example)
+        );
+    }
+}

@@ -1,0 +1,185 @@
+//! The study as Markdown (`report.md`): the same sections as the HTML page,
+//! without the plots.
+
+use std::fmt::Write;
+
+use super::{estimate, measure_rows, number};
+use crate::study::Report;
+
+/// Renders the whole report.
+pub fn render(report: &Report) -> String {
+    let mut out = String::new();
+    let w = &mut out;
+    let _ = writeln!(w, "# {}\n", report.title);
+    if let Some(sim) = &report.simulated {
+        let _ = writeln!(w, "> **Simulated data.** {sim}\n");
+    }
+    let _ = writeln!(
+        w,
+        "Cohorts compared: **{}** (first) and **{}** (second). Selection: {}. chartlens {}.\n",
+        report.cohorts[0], report.cohorts[1], report.filters, report.chartlens_version
+    );
+    let _ = writeln!(
+        w,
+        "Intervals: {} resamples, seed {}, level {}. {}\n\n{}\n",
+        report.bootstrap.resamples,
+        report.bootstrap.seed,
+        report.bootstrap.level,
+        report.bootstrap.method,
+        report.verdict_rule
+    );
+
+    let _ = writeln!(w, "## Verdicts\n");
+    let _ = writeln!(
+        w,
+        "| # | Claim | Verdict | Best chart | First | Second | Difference |\n|---|---|---|---|---|---|---|"
+    );
+    for claim in &report.claims {
+        let best = claim
+            .best_chart
+            .as_ref()
+            .and_then(|b| claim.results.iter().find(|r| &r.chart == b));
+        let _ = writeln!(
+            w,
+            "| {} | {} | **{}** | {} | {} | {} | {} |",
+            claim.number,
+            claim.claim,
+            claim.verdict.as_str(),
+            claim.best_chart.as_deref().unwrap_or("–"),
+            format!("{}: {}", claim.columns[0], estimate(best.and_then(|r| r.first.as_ref()), 3)),
+            format!("{}: {}", claim.columns[1], estimate(best.and_then(|r| r.second.as_ref()), 3)),
+            estimate(best.and_then(|r| r.difference.as_ref()), 3),
+        );
+    }
+
+    let _ = writeln!(w, "\n## Claims\n");
+    for claim in &report.claims {
+        let _ = writeln!(w, "### {}. {}\n", claim.number, claim.claim);
+        let _ = writeln!(
+            w,
+            "Verdict: **{}**. Statistic: {} (metric: {}).\n\n{}\n",
+            claim.verdict.as_str(),
+            claim.statistic,
+            claim.metric,
+            claim.best_reason
+        );
+        if !claim.results.is_empty() {
+            let _ = writeln!(
+                w,
+                "| Chart | {} (n) | {} (n) | Difference | Verdict | Note |\n|---|---|---|---|---|---|",
+                claim.columns[0], claim.columns[1]
+            );
+            for r in &claim.results {
+                let n = |e: Option<&crate::study::measure::Estimate>| {
+                    e.map_or(String::new(), |e| format!(" ({})", e.n))
+                };
+                let _ = writeln!(
+                    w,
+                    "| {} | {}{} | {}{} | {} | {} | {} |",
+                    r.chart,
+                    estimate(r.first.as_ref(), 3),
+                    n(r.first.as_ref()),
+                    estimate(r.second.as_ref(), 3),
+                    n(r.second.as_ref()),
+                    estimate(r.difference.as_ref(), 3),
+                    r.verdict.as_str(),
+                    r.note
+                );
+            }
+            let _ = writeln!(w);
+        }
+        for caveat in &claim.caveats {
+            let _ = writeln!(w, "- {caveat}");
+        }
+        let _ = writeln!(w);
+    }
+
+    let _ = writeln!(w, "## Charts\n");
+    let _ = writeln!(
+        w,
+        "| Chart | Markets | From | To | Period (days) | Entries | Classified (%) | GLOBAL |\n|---|---|---|---|---|---|---|---|"
+    );
+    for c in &report.charts {
+        let _ = writeln!(
+            w,
+            "| {} | {} | {} | {} | {} | {} | {:.1} | {} |",
+            c.chart,
+            c.markets.len(),
+            c.first_date,
+            c.last_date,
+            c.cadence_days,
+            c.entries,
+            c.classified_pct,
+            if c.has_global { "yes" } else { "no" }
+        );
+    }
+
+    for c in &report.charts {
+        let _ = writeln!(w, "\n## Measures on {}\n", c.chart);
+        let head: Vec<&str> = c.cohorts.iter().map(|m| m.cohort.as_str()).collect();
+        let _ = writeln!(
+            w,
+            "| Measure | {} |\n|---|{}",
+            head.join(" | "),
+            "---|".repeat(head.len())
+        );
+        for (label, cells) in measure_rows(&c.cohorts) {
+            let _ = writeln!(w, "| {label} | {} |", cells.join(" | "));
+        }
+        for m in &c.cohorts {
+            let leads: Vec<String> = m
+                .lead_markets
+                .iter()
+                .take(5)
+                .map(|l| format!("{} {} ({:.1}%)", l.market, l.tracks, l.lead_pct))
+                .collect();
+            let _ = writeln!(
+                w,
+                "\nLead markets of {} (tracks entering there first, of tracks reaching 2+ markets): {}.",
+                m.cohort,
+                if leads.is_empty() {
+                    "none".to_string()
+                } else {
+                    leads.join(", ")
+                }
+            );
+        }
+        let mut diverse: Vec<(&String, &f64)> = c.effective_cohorts.iter().collect();
+        diverse.sort_by(|a, b| b.1.total_cmp(a.1).then(a.0.cmp(b.0)));
+        let shown: Vec<String> = diverse
+            .iter()
+            .take(5)
+            .map(|(m, v)| format!("{m} {v:.2}"))
+            .collect();
+        let _ = writeln!(
+            w,
+            "\nEffective number of cohorts per market (most diverse first): {}.",
+            shown.join(", ")
+        );
+    }
+
+    let _ = writeln!(w, "\n## Trend by year\n");
+    let _ = writeln!(
+        w,
+        "| Chart | Year | Days of data | Gap in mean markets ({} - {}) | {} artists | {} artists |\n|---|---|---|---|---|---|",
+        report.cohorts[0], report.cohorts[1], report.cohorts[0], report.cohorts[1]
+    );
+    for t in &report.trend {
+        let _ = writeln!(
+            w,
+            "| {} | {} | {} | {} | {} | {} |",
+            t.chart,
+            t.gap.year,
+            t.gap.days_covered,
+            number(t.gap.gap, 2),
+            t.gap.first_artists,
+            t.gap.second_artists
+        );
+    }
+
+    let _ = writeln!(w, "\n## Methods\n");
+    for doc in chartlens_model::metrics::ALL {
+        let _ = writeln!(w, "{}", doc.markdown());
+    }
+    out
+}

@@ -1,0 +1,113 @@
+//! Renderers of a [`crate::study::Report`]: Markdown and a self-contained
+//! HTML page with inline SVG plots. They format; they compute nothing that
+//! is not in the report (and so in `report.json`).
+
+pub mod html;
+pub mod markdown;
+pub mod svg;
+
+use crate::study::measure::{CohortMeasures, Estimate};
+
+/// `3.42 [2.90, 4.01]`, or `–` when there is no estimate.
+pub fn estimate(e: Option<&Estimate>, decimals: usize) -> String {
+    match e {
+        Some(e) => format!(
+            "{:.d$} [{:.d$}, {:.d$}]",
+            e.estimate,
+            e.low,
+            e.high,
+            d = decimals
+        ),
+        None => "–".to_string(),
+    }
+}
+
+/// A number with fixed decimals, or `–`.
+pub fn number(value: Option<f64>, decimals: usize) -> String {
+    value.map_or_else(|| "–".to_string(), |v| format!("{v:.decimals$}"))
+}
+
+/// The rows of the per-cohort measures table: (label, value per cohort).
+pub fn measure_rows(cohorts: &[CohortMeasures]) -> Vec<(&'static str, Vec<String>)> {
+    type Cell = fn(&CohortMeasures) -> String;
+    let rows: [(&'static str, Cell); 23] = [
+        ("Charting artists", |m| m.artists.to_string()),
+        ("Markets per artist: median [q1, q3]", |m| {
+            format!(
+                "{} [{}, {}]",
+                number(m.median_markets, 1),
+                number(m.q1_markets, 1),
+                number(m.q3_markets, 1)
+            )
+        }),
+        ("Markets per artist: max", |m| number(m.max_markets, 0)),
+        ("Artists in 10+ markets (%)", |m| number(m.pct_10plus, 1)),
+        ("Artists in 30+ markets (%)", |m| number(m.pct_30plus, 1)),
+        ("Mean markets per artist [95% CI]", |m| {
+            estimate(m.mean_markets.as_ref(), 2)
+        }),
+        ("Export share of entries, % [95% CI]", |m| {
+            estimate(m.export_pct.as_ref(), 1)
+        }),
+        ("Median artist export share (%)", |m| {
+            number(m.median_artist_export_pct, 1)
+        }),
+        ("Charting tracks", |m| m.tracks.to_string()),
+        ("Median T_2 (days, tracks reaching 2)", |m| {
+            number(m.median_t2_days, 0)
+        }),
+        ("Median T_5 (days, tracks reaching 5)", |m| {
+            number(m.median_t5_days, 0)
+        }),
+        ("Tracks in 5+ markets (%)", |m| number(m.pct_tracks_5plus, 1)),
+        ("Tracks with the whole horizon observed", |m| {
+            m.curve_tracks.to_string()
+        }),
+        ("Bass p per week [95% CI]", |m| {
+            estimate(m.bass.as_ref().map(|b| &b.p), 4)
+        }),
+        ("Bass q per week [95% CI]", |m| {
+            estimate(m.bass.as_ref().map(|b| &b.q), 3)
+        }),
+        ("Bass ceiling m, R²", |m| {
+            m.bass
+                .as_ref()
+                .map_or("–".to_string(), |b| format!("{:.3}, {:.3}", b.m, b.r2))
+        }),
+        ("First runs (track, market); median length", |m| {
+            format!(
+                "{}; {}",
+                m.runs,
+                m.median_run_periods
+                    .map_or("–".to_string(), |p| p.to_string())
+            )
+        }),
+        ("Gini, HHI of entries over artists", |m| {
+            format!("{}, {}", number(m.gini, 3), number(m.hhi, 3))
+        }),
+        ("Top artist: share of the cohort's artist entries", |m| {
+            m.top_artist
+                .as_ref()
+                .map_or("–".to_string(), |(name, pct)| format!("{name} {pct:.1}%"))
+        }),
+        ("Cross-cohort collaborations (% of tracks)", |m| {
+            number(m.collab_pct, 1)
+        }),
+        ("Collaboration lift, markets [95% CI]", |m| {
+            estimate(m.collab_lift.as_ref(), 2)
+        }),
+        ("Audio-feature dispersion [95% CI] (artists)", |m| {
+            format!(
+                "{} ({})",
+                estimate(m.dispersion.as_ref(), 3),
+                m.artists_with_features
+            )
+        }),
+        ("Effective number of genre tags", |m| {
+            number(m.genre_effective_number, 1)
+        }),
+    ];
+    rows.into_iter()
+        .map(|(label, cell)| (label, cohorts.iter().map(cell).collect()))
+        .collect()
+}

@@ -1,0 +1,453 @@
+//! What the study reads from the store: the metrics' SQL (from
+//! `chartlens_model::metrics`) run once over every chart, and the rows turned
+//! into plain per-chart structures for the measures. Nothing is computed here
+//! that a metric's SQL does not already define.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+use anyhow::Context;
+use arrow::array::{Array, AsArray, RecordBatch};
+use arrow::compute::cast;
+use arrow::datatypes::{DataType, Float64Type, Int64Type};
+use chartlens_model::metrics::{self, Filters, TRACK_KEY};
+use chrono::NaiveDate;
+use datafusion::prelude::SessionContext;
+
+/// A chart as the study sees it: one source and chart name, never pooled.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ChartName {
+    pub source: String,
+    pub chart: String,
+}
+
+impl std::fmt::Display for ChartName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.source, self.chart)
+    }
+}
+
+/// One track of one chart: where and when it charted.
+#[derive(Debug, Clone, Default)]
+pub struct Track {
+    pub key: String,
+    /// The cohort of its primary artist.
+    pub cohort: Option<String>,
+    /// Per market (GLOBAL left out), the days (since 1970-01-01) of the
+    /// periods it charted in, ascending and distinct.
+    pub days: BTreeMap<String, Vec<i32>>,
+    /// T_N for N = 2, 5, 10, 20, from the spread metric.
+    pub t_days: [Option<i64>; 4],
+    /// Another credited artist resolves to a different cohort.
+    pub collaboration: bool,
+}
+
+impl Track {
+    pub fn markets(&self) -> usize {
+        self.days.len()
+    }
+
+    /// Its first day in each market, ascending by day then market code.
+    pub fn firsts(&self) -> Vec<(i32, &str)> {
+        let mut firsts: Vec<(i32, &str)> = self
+            .days
+            .iter()
+            .filter_map(|(m, d)| d.first().map(|&day| (day, m.as_str())))
+            .collect();
+        firsts.sort_unstable();
+        firsts
+    }
+}
+
+/// One artist's presence on one chart (from the breadth and home metrics).
+#[derive(Debug, Clone)]
+pub struct ArtistRow {
+    pub name: String,
+    pub cohort: Option<String>,
+    pub origin: Option<String>,
+    pub artist_id: Option<i64>,
+    pub markets: i64,
+    pub entries: i64,
+    /// Entries outside GLOBAL and the home market, when the origin is known.
+    pub export_entries: Option<i64>,
+    /// Entries outside GLOBAL, when the origin is known.
+    pub home_base: Option<i64>,
+    /// The origin market has a chart in the selection.
+    pub home_in_data: bool,
+}
+
+/// A cohort's share of one group (a month or a market) of a chart.
+#[derive(Debug, Clone)]
+pub struct ShareRow {
+    pub group: String,
+    pub cohort: String,
+    pub entries: i64,
+    pub entry_pct: f64,
+}
+
+/// Everything the study reads about one chart.
+#[derive(Debug, Clone)]
+pub struct ChartData {
+    pub name: ChartName,
+    /// Every market with at least one entry (GLOBAL left out).
+    pub markets: BTreeSet<String>,
+    pub has_global: bool,
+    pub first_day: i32,
+    pub last_day: i32,
+    /// Per market, its published periods (days), ascending.
+    pub periods: BTreeMap<String, Vec<i32>>,
+    /// The usual gap between two published periods, in days (7 for weekly).
+    pub cadence_days: i32,
+    pub tracks: Vec<Track>,
+    pub artists: Vec<ArtistRow>,
+    /// Per calendar year, the artists' breadth within that year.
+    pub artists_by_year: BTreeMap<i32, Vec<ArtistRow>>,
+    pub share_by_month: Vec<ShareRow>,
+    pub share_by_market: Vec<ShareRow>,
+}
+
+/// Runs the queries and groups their rows by chart.
+pub async fn load(ctx: &SessionContext, filters: &Filters) -> anyhow::Result<Vec<ChartData>> {
+    let cond = filters.condition();
+    let entries = query(
+        ctx,
+        &format!(
+            "SELECT e.source, e.chart, {TRACK_KEY} AS track, e.region, \
+                    CAST(e.period_start AS INT) AS day, a.cohort \
+             FROM chart_entries e \
+             LEFT JOIN credits c ON c.artist_names = e.artist_names \
+                  AND c.track_name = e.track_name AND c.position = 1 \
+             LEFT JOIN artists a ON a.artist_id = c.artist_id \
+             WHERE {cond}"
+        ),
+    )
+    .await?;
+    let mut charts: BTreeMap<ChartName, ChartData> = BTreeMap::new();
+    let mut tracks: HashMap<(ChartName, String), Track> = HashMap::new();
+    for batch in &entries {
+        let (source, chart, track) = (
+            strings(batch, "source")?,
+            strings(batch, "chart")?,
+            strings(batch, "track")?,
+        );
+        let (region, day, cohort) = (
+            strings(batch, "region")?,
+            ints(batch, "day")?,
+            strings(batch, "cohort")?,
+        );
+        for i in 0..batch.num_rows() {
+            let name = ChartName {
+                source: source[i].clone().unwrap_or_default(),
+                chart: chart[i].clone().unwrap_or_default(),
+            };
+            let (Some(region), Some(day)) = (&region[i], day[i]) else {
+                continue;
+            };
+            let day = day as i32;
+            let data = charts
+                .entry(name.clone())
+                .or_insert_with(|| ChartData::empty(name.clone()));
+            data.first_day = data.first_day.min(day);
+            data.last_day = data.last_day.max(day);
+            data.periods.entry(region.clone()).or_default().push(day);
+            if region == "GLOBAL" {
+                data.has_global = true;
+                continue;
+            }
+            data.markets.insert(region.clone());
+            let key = track[i].clone().unwrap_or_default();
+            let entry = tracks
+                .entry((name, key.clone()))
+                .or_insert_with(|| Track {
+                    key,
+                    cohort: cohort[i].clone(),
+                    ..Track::default()
+                });
+            entry.days.entry(region.clone()).or_default().push(day);
+        }
+    }
+    for data in charts.values_mut() {
+        for days in data.periods.values_mut() {
+            days.sort_unstable();
+            days.dedup();
+        }
+        data.cadence_days = cadence(&data.periods);
+    }
+
+    // T_N, as the spread metric defines it.
+    let spread = query(ctx, &metrics::spread_by_track(filters, None)).await?;
+    let mut t_days: HashMap<(ChartName, String), [Option<i64>; 4]> = HashMap::new();
+    for batch in &spread {
+        let (source, chart, track) = (
+            strings(batch, "source")?,
+            strings(batch, "chart")?,
+            strings(batch, "track_id")?,
+        );
+        let cols = [
+            ints(batch, "t2_days")?,
+            ints(batch, "t5_days")?,
+            ints(batch, "t10_days")?,
+            ints(batch, "t20_days")?,
+        ];
+        for i in 0..batch.num_rows() {
+            let name = chart_name(&source[i], &chart[i]);
+            let key = track[i].clone().unwrap_or_default();
+            t_days.insert((name, key), [cols[0][i], cols[1][i], cols[2][i], cols[3][i]]);
+        }
+    }
+
+    // Collaborations: the cohorts of every credited artist of each track.
+    let credits = query(
+        ctx,
+        &format!(
+            "WITH t AS (SELECT DISTINCT e.source, e.chart, {TRACK_KEY} AS track, \
+                               e.artist_names, e.track_name \
+                        FROM chart_entries e WHERE e.region <> 'GLOBAL' AND {cond}) \
+             SELECT t.source, t.chart, t.track, c.position, a.cohort \
+             FROM t JOIN credits c ON c.artist_names = t.artist_names \
+                  AND c.track_name = t.track_name \
+             JOIN artists a ON a.artist_id = c.artist_id \
+             WHERE a.cohort IS NOT NULL"
+        ),
+    )
+    .await?;
+    let mut credit_cohorts: HashMap<(ChartName, String), BTreeSet<String>> = HashMap::new();
+    for batch in &credits {
+        let (source, chart, track, cohort) = (
+            strings(batch, "source")?,
+            strings(batch, "chart")?,
+            strings(batch, "track")?,
+            strings(batch, "cohort")?,
+        );
+        for i in 0..batch.num_rows() {
+            if let (Some(track), Some(cohort)) = (&track[i], &cohort[i]) {
+                credit_cohorts
+                    .entry((chart_name(&source[i], &chart[i]), track.clone()))
+                    .or_default()
+                    .insert(cohort.clone());
+            }
+        }
+    }
+
+    for ((name, key), mut track) in tracks {
+        for days in track.days.values_mut() {
+            days.sort_unstable();
+            days.dedup();
+        }
+        let id = (name, key);
+        if let Some(t) = t_days.get(&id) {
+            track.t_days = *t;
+        }
+        if let (Some(own), Some(cohorts)) = (&track.cohort, credit_cohorts.get(&id)) {
+            track.collaboration = cohorts.iter().any(|c| c != own);
+        }
+        if let Some(data) = charts.get_mut(&id.0) {
+            data.tracks.push(track);
+        }
+    }
+    for data in charts.values_mut() {
+        data.tracks.sort_by(|a, b| a.key.cmp(&b.key));
+    }
+
+    // Artists: breadth with export share, and breadth per calendar year.
+    for ((name, _), rows) in artist_rows(ctx, filters, false).await? {
+        if let Some(data) = charts.get_mut(&name) {
+            data.artists = rows;
+        }
+    }
+    for ((name, year), rows) in artist_rows(ctx, filters, true).await? {
+        if let (Some(data), Some(year)) = (charts.get_mut(&name), year) {
+            data.artists_by_year.insert(year, rows);
+        }
+    }
+
+    for (by, month) in [
+        (metrics::ShareBy::Month, true),
+        (metrics::ShareBy::Market, false),
+    ] {
+        let batches = query(ctx, &metrics::cohort_share(filters, by)).await?;
+        for batch in &batches {
+            let (source, chart) = (strings(batch, "source")?, strings(batch, "chart")?);
+            let group = strings(batch, if month { "month" } else { "market" })?;
+            let (cohort, entries, pct) = (
+                strings(batch, "cohort")?,
+                ints(batch, "entries")?,
+                floats(batch, "entry_pct")?,
+            );
+            for i in 0..batch.num_rows() {
+                let Some(data) = charts.get_mut(&chart_name(&source[i], &chart[i])) else {
+                    continue;
+                };
+                let row = ShareRow {
+                    group: group[i].clone().unwrap_or_default(),
+                    cohort: cohort[i].clone().unwrap_or_default(),
+                    entries: entries[i].unwrap_or(0),
+                    entry_pct: pct[i].unwrap_or(0.0),
+                };
+                if month {
+                    data.share_by_month.push(row);
+                } else {
+                    data.share_by_market.push(row);
+                }
+            }
+        }
+    }
+    Ok(charts.into_values().collect())
+}
+
+impl ChartData {
+    fn empty(name: ChartName) -> ChartData {
+        ChartData {
+            name,
+            markets: BTreeSet::new(),
+            has_global: false,
+            first_day: i32::MAX,
+            last_day: i32::MIN,
+            periods: BTreeMap::new(),
+            cadence_days: 1,
+            tracks: Vec::new(),
+            artists: Vec::new(),
+            artists_by_year: BTreeMap::new(),
+            share_by_month: Vec::new(),
+            share_by_market: Vec::new(),
+        }
+    }
+
+    /// Entries per cohort name (`none` for entries of no cohort).
+    pub fn entries_by_cohort(&self) -> BTreeMap<&str, i64> {
+        let mut out = BTreeMap::new();
+        for row in &self.share_by_market {
+            *out.entry(row.cohort.as_str()).or_insert(0) += row.entries;
+        }
+        out
+    }
+}
+
+/// Breadth per artist, grouped by chart (and year when `per_year`), joined
+/// with its export share when not per year.
+async fn artist_rows(
+    ctx: &SessionContext,
+    filters: &Filters,
+    per_year: bool,
+) -> anyhow::Result<BTreeMap<(ChartName, Option<i32>), Vec<ArtistRow>>> {
+    let mut home: HashMap<(ChartName, String), (i64, i64, bool)> = HashMap::new();
+    let home_sql = metrics::home_share(filters, metrics::HomeBy::Artist);
+    for batch in if per_year { Vec::new() } else { query(ctx, &home_sql).await? } {
+        let (source, chart, artist) = (
+            strings(&batch, "source")?,
+            strings(&batch, "chart")?,
+            strings(&batch, "artist")?,
+        );
+        let (entries, home_entries) = (ints(&batch, "entries")?, ints(&batch, "home_entries")?);
+        let in_data = bools(&batch, "home_in_data")?;
+        for i in 0..batch.num_rows() {
+            let key = (
+                chart_name(&source[i], &chart[i]),
+                artist[i].clone().unwrap_or_default(),
+            );
+            let (n, h) = (entries[i].unwrap_or(0), home_entries[i].unwrap_or(0));
+            home.insert(key, (n - h, n, in_data[i].unwrap_or(false)));
+        }
+    }
+    let mut out: BTreeMap<(ChartName, Option<i32>), Vec<ArtistRow>> = BTreeMap::new();
+    for batch in &query(ctx, &metrics::breadth_by_artist(filters, per_year)).await? {
+        let (source, chart, artist) = (
+            strings(batch, "source")?,
+            strings(batch, "chart")?,
+            strings(batch, "artist")?,
+        );
+        let year = if per_year {
+            ints(batch, "year")?
+        } else {
+            vec![None; batch.num_rows()]
+        };
+        let (cohort, origin, id) = (
+            strings(batch, "cohort")?,
+            strings(batch, "origin_country")?,
+            ints(batch, "artist_id")?,
+        );
+        let (markets, entries) = (ints(batch, "markets")?, ints(batch, "entries")?);
+        for i in 0..batch.num_rows() {
+            let name = chart_name(&source[i], &chart[i]);
+            let artist = artist[i].clone().unwrap_or_default();
+            let exported = home.get(&(name.clone(), artist.clone()));
+            let year = year[i].and_then(|y| i32::try_from(y).ok());
+            out.entry((name, year)).or_default().push(ArtistRow {
+                name: artist,
+                cohort: cohort[i].clone(),
+                origin: origin[i].clone(),
+                artist_id: id[i],
+                markets: markets[i].unwrap_or(0),
+                entries: entries[i].unwrap_or(0),
+                export_entries: exported.map(|e| e.0),
+                home_base: exported.map(|e| e.1),
+                home_in_data: exported.is_some_and(|e| e.2),
+            });
+        }
+    }
+    Ok(out)
+}
+
+async fn query(ctx: &SessionContext, sql: &str) -> anyhow::Result<Vec<RecordBatch>> {
+    let frame = ctx.sql(sql).await.with_context(|| format!("planning {sql}"))?;
+    Ok(frame.collect().await?)
+}
+
+fn chart_name(source: &Option<String>, chart: &Option<String>) -> ChartName {
+    ChartName {
+        source: source.clone().unwrap_or_default(),
+        chart: chart.clone().unwrap_or_default(),
+    }
+}
+
+/// The most common gap between consecutive published periods of a market.
+fn cadence(periods: &BTreeMap<String, Vec<i32>>) -> i32 {
+    let mut gaps: HashMap<i32, usize> = HashMap::new();
+    for days in periods.values() {
+        for pair in days.windows(2) {
+            *gaps.entry(pair[1] - pair[0]).or_insert(0) += 1;
+        }
+    }
+    gaps.into_iter()
+        .max_by_key(|&(gap, n)| (n, std::cmp::Reverse(gap)))
+        .map_or(1, |(gap, _)| gap.max(1))
+}
+
+
+/// The date of a day count since 1970-01-01.
+pub fn date(day: i32) -> Option<NaiveDate> {
+    NaiveDate::from_ymd_opt(1970, 1, 1)?.checked_add_signed(chrono::Duration::days(day.into()))
+}
+
+
+
+fn column(batch: &RecordBatch, name: &str, to: &DataType) -> anyhow::Result<Arc<dyn Array>> {
+    let column = batch
+        .column_by_name(name)
+        .with_context(|| format!("query result lacks column {name}"))?;
+    Ok(cast(column, to)?)
+}
+
+fn strings(batch: &RecordBatch, name: &str) -> anyhow::Result<Vec<Option<String>>> {
+    let array = column(batch, name, &DataType::Utf8)?;
+    Ok(array
+        .as_string::<i32>()
+        .iter()
+        .map(|v| v.map(str::to_string))
+        .collect())
+}
+
+fn ints(batch: &RecordBatch, name: &str) -> anyhow::Result<Vec<Option<i64>>> {
+    let array = column(batch, name, &DataType::Int64)?;
+    Ok(array.as_primitive::<Int64Type>().iter().collect())
+}
+
+fn floats(batch: &RecordBatch, name: &str) -> anyhow::Result<Vec<Option<f64>>> {
+    let array = column(batch, name, &DataType::Float64)?;
+    Ok(array.as_primitive::<Float64Type>().iter().collect())
+}
+
+fn bools(batch: &RecordBatch, name: &str) -> anyhow::Result<Vec<Option<bool>>> {
+    let array = column(batch, name, &DataType::Boolean)?;
+    Ok(array.as_boolean().iter().collect())
+}
