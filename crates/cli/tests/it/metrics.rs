@@ -28,25 +28,38 @@ fn breadth_counts_markets_without_global_and_keys_tracks_without_ids() {
     let store = store(dir.path());
     assert_eq!(
         run(&store, &["reach", "--by", "track"]),
-        "track_id,track_name,artist_names,markets,global,entries,first_date,last_date\n\
-         trk00000000000000000003,Road,Nova Ray,5,false,5,2021-01-14,2021-02-11\n\
-         trk00000000000000000001,Sky,BTS,3,true,5,2021-01-07,2021-01-21\n\
-         BTS - Dynamite,Dynamite,BTS,1,false,1,2021-01-10,2021-01-10\n\
-         trk00000000000000000002,Lemon,Kenshi Yonezu,1,false,1,2021-01-14,2021-01-14\n"
+        "source,chart,track_id,track_name,artist_names,markets,global,entries,first_date,last_date\n\
+         billboard,hot100,BTS - Dynamite,Dynamite,BTS,1,false,1,2021-01-10,2021-01-10\n\
+         spotify,viral50,trk00000000000000000003,Road,Nova Ray,5,false,5,2021-01-14,2021-02-11\n\
+         spotify,viral50,trk00000000000000000001,Sky,BTS,3,true,5,2021-01-07,2021-01-21\n\
+         spotify,viral50,trk00000000000000000002,Lemon,Kenshi Yonezu,1,false,1,2021-01-14,2021-01-14\n"
     );
-    // An artist's markets are the union over its tracks: JP, KR, US.
+    // An artist's markets are counted within each chart, never pooled: on
+    // viral50 JP, KR, US (Sky); on the Billboard chart US (Dynamite).
+    let artists = run(&store, &["reach", "--by", "artist", "--cohort", "k-pop"]);
+    let rows: Vec<Vec<&str>> = artists.lines().map(|l| l.split(',').collect()).collect();
     assert_eq!(
-        run(&store, &["reach", "--by", "artist", "--cohort", "k-pop"]),
-        "artist,cohort,origin_country,markets,global,tracks,entries\nBTS,K-pop,KR,3,true,2,6\n"
+        rows[0].join(","),
+        "source,chart,artist,cohort,origin_country,artist_id,markets,global,tracks,entries"
     );
-    // Per cohort: BTS (3 markets) alone in K-pop, Kenshi Yonezu (1) in J-pop,
-    // Nova Ray (5, not in the registry) in none.
+    let without_id = |r: &Vec<&str>| [&r[..5], &r[6..]].concat().join(",");
+    assert_eq!(
+        rows[1..].iter().map(without_id).collect::<Vec<_>>(),
+        [
+            "billboard,hot100,BTS,K-pop,KR,1,false,1,1",
+            "spotify,viral50,BTS,K-pop,KR,3,true,1,5"
+        ]
+    );
+    assert!(rows[1][5].parse::<u64>().is_ok() && rows[1][5] == rows[2][5]);
+    // Per chart and cohort: on viral50 BTS (3 markets) alone in K-pop, Kenshi
+    // Yonezu (1) in J-pop, Nova Ray (5, not in the registry) in none.
     assert_eq!(
         run(&store, &["reach", "--by", "cohort"]),
-        "cohort,acts,q1_markets,median_markets,q3_markets,max_markets,pct_10plus,pct_30plus\n\
-         J-pop,1,1.0,1.0,1.0,1,0.0,0.0\n\
-         K-pop,1,3.0,3.0,3.0,3,0.0,0.0\n\
-         none,1,5.0,5.0,5.0,5,0.0,0.0\n"
+        "source,chart,cohort,acts,q1_markets,median_markets,q3_markets,max_markets,pct_10plus,pct_30plus\n\
+         billboard,hot100,K-pop,1,1.0,1.0,1.0,1,0.0,0.0\n\
+         spotify,viral50,J-pop,1,1.0,1.0,1.0,1,0.0,0.0\n\
+         spotify,viral50,K-pop,1,3.0,3.0,3.0,3,0.0,0.0\n\
+         spotify,viral50,none,1,5.0,5.0,5.0,5,0.0,0.0\n"
     );
     // Filters: one chart, one period. Sky (JP, US) and Road (US, GB) tie on
     // markets and entries; the track id breaks the tie.
@@ -63,13 +76,13 @@ fn breadth_counts_markets_without_global_and_keys_tracks_without_ids() {
                 "1"
             ]
         ),
-        "track_id,track_name,artist_names,markets,global,entries,first_date,last_date\n\
-         trk00000000000000000001,Sky,BTS,2,false,2,2021-01-14,2021-01-21\n"
+        "source,chart,track_id,track_name,artist_names,markets,global,entries,first_date,last_date\n\
+         spotify,viral50,trk00000000000000000001,Sky,BTS,2,false,2,2021-01-14,2021-01-21\n"
     );
     // A cohort with no tracks: a header and no rows, not an error.
     assert_eq!(
         run(&store, &["reach", "--by", "artist", "--cohort", "Latin"]),
-        "artist,cohort,origin_country,markets,global,tracks,entries\n"
+        "source,chart,artist,cohort,origin_country,artist_id,markets,global,tracks,entries\n"
     );
     chartlens(&store)
         .args(["reach", "--cohort", "Polka"])
@@ -82,15 +95,15 @@ fn spread_orders_markets_by_first_date_with_ties_and_flags_censoring() {
     let store = store(dir.path());
     assert_eq!(
         run(&store, &["spread", "--chart", "viral50"]),
-        "track_id,track_name,first_date,first_market,markets,t2_days,t5_days,t10_days,t20_days,censored\n\
-         trk00000000000000000003,Road,2021-01-14,US,5,14,28,,,false\n\
-         trk00000000000000000001,Sky,2021-01-07,JP,3,0,,,,true\n\
-         trk00000000000000000002,Lemon,2021-01-14,JP,1,,,,,false\n"
+        "source,chart,track_id,track_name,first_date,first_market,markets,t2_days,t5_days,t10_days,t20_days,censored\n\
+         spotify,viral50,trk00000000000000000003,Road,2021-01-14,US,5,14,28,,,false\n\
+         spotify,viral50,trk00000000000000000001,Sky,2021-01-07,JP,3,0,,,,true\n\
+         spotify,viral50,trk00000000000000000002,Lemon,2021-01-14,JP,1,,,,,false\n"
     );
     assert_eq!(
         run(&store, &["spread", "--track", "trk00000000000000000002"]),
-        "track_id,track_name,first_date,first_market,markets,t2_days,t5_days,t10_days,t20_days,censored\n\
-         trk00000000000000000002,Lemon,2021-01-14,JP,1,,,,,false\n"
+        "source,chart,track_id,track_name,first_date,first_market,markets,t2_days,t5_days,t10_days,t20_days,censored\n\
+         spotify,viral50,trk00000000000000000002,Lemon,2021-01-14,JP,1,,,,,false\n"
     );
     // The metric definitions print with their fixed sections.
     let out = chartlens(&store).arg("metrics").expect_code(0);
