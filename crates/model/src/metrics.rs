@@ -199,14 +199,14 @@ pub const SOUND: MetricDoc = MetricDoc {
     formula: "Over the cohort's charting artists that have all seven Spotify audio features \
               on a 0-1 scale (acousticness, danceability, energy, instrumentalness, \
               liveness, speechiness, valence; each the artist's mean over tracks): \
-              dispersion = sqrt(sum over features of the variance) (the root mean squared \
-              distance to the cohort's centroid). Genre diversity: the effective number \
+              dispersion = sqrt(sum over features of the sample variance, divisor n - 1) \
+              (close to the root mean squared distance to the cohort's centroid). Genre diversity: the effective number \
               exp(H) of genre tags, each artist's tags weighing 1 / its number of tags.",
     caveats: "Features are artist means, which hide the variety within an artist. Genre tags \
               follow Spotify's taxonomy, which splits some styles finer than others (many \
               k-pop sub-tags): read genre diversity as indicative only.",
     example: "Two artists with danceability 0.4 and 0.8 and every other feature equal: \
-              dispersion = sqrt(0.04) = 0.2.",
+              sample variance (0.2^2 + 0.2^2) / 1 = 0.08, dispersion = sqrt(0.08) = 0.283.",
 };
 
 /// Every metric, in the order reports show them.

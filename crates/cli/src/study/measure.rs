@@ -879,3 +879,158 @@ pub fn best(results: &[ClaimResult], markets: &BTreeMap<String, usize>) -> Optio
 pub fn day_text(day: i32) -> String {
     super::data::date(day).map_or_else(|| day.to_string(), |d| d.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use super::*;
+    use crate::study::data::ChartName;
+
+    /// A chart over `markets` with weekly periods from day 0 to `last_day`.
+    fn chart(markets: &[&str], last_day: i32, tracks: Vec<Track>) -> ChartData {
+        let weeks: Vec<i32> = (0..=last_day / 7).map(|w| w * 7).collect();
+        ChartData {
+            name: ChartName {
+                source: "spotify".into(),
+                chart: "viral50".into(),
+            },
+            markets: markets.iter().map(|m| m.to_string()).collect::<BTreeSet<_>>(),
+            has_global: false,
+            first_day: 0,
+            last_day,
+            periods: markets
+                .iter()
+                .map(|m| (m.to_string(), weeks.clone()))
+                .collect(),
+            cadence_days: 7,
+            tracks,
+            artists: Vec::new(),
+            artists_by_year: BTreeMap::new(),
+            share_by_month: Vec::new(),
+            share_by_market: Vec::new(),
+        }
+    }
+
+    fn track(key: &str, days: &[(&str, &[i32])]) -> Track {
+        Track {
+            key: key.into(),
+            cohort: Some("K-pop".into()),
+            days: days
+                .iter()
+                .map(|(m, d)| (m.to_string(), d.to_vec()))
+                .collect(),
+            ..Track::default()
+        }
+    }
+
+    #[test]
+    fn diffusion_curve_and_lead_markets_follow_the_documented_example() {
+        // metrics::DIFFUSION: A enters JP on day 7 and US on day 17; B only
+        // JP. Three markets, so two others.
+        let a = track("A", &[("JP", &[7]), ("US", &[17])]);
+        let b = track("B", &[("JP", &[7])]);
+        let data = chart(&["JP", "KR", "US"], 70, vec![a.clone(), b.clone()]);
+        let (ca, cb) = (curve(&data, &a, 2).unwrap(), curve(&data, &b, 2).unwrap());
+        assert_eq!(ca, vec![0.0, 0.5]);
+        assert_eq!(mean_curve(&[&ca, &cb]).unwrap(), vec![0.0, 0.25]);
+        // Left-censored (first entry on the data's first day) or not observed
+        // for the whole horizon: no curve.
+        assert!(curve(&data, &track("C", &[("JP", &[0])]), 2).is_none());
+        assert!(curve(&data, &track("D", &[("JP", &[63])]), 2).is_none());
+        let leads = lead_markets(&[&a, &b]);
+        assert_eq!(leads.len(), 1);
+        assert_eq!((leads[0].market.as_str(), leads[0].tracks), ("JP", 1));
+        assert_eq!(leads[0].lead_pct, 100.0);
+        // A tie on the first day counts for both markets.
+        let tie = track("E", &[("KR", &[14]), ("US", &[14])]);
+        let leads = lead_markets(&[&a, &tie]);
+        let counts: Vec<(&str, usize)> =
+            leads.iter().map(|l| (l.market.as_str(), l.tracks)).collect();
+        assert_eq!(counts, [("JP", 1), ("KR", 1), ("US", 1)]);
+    }
+
+    #[test]
+    fn first_runs_are_censored_at_the_end_and_skip_the_start() {
+        // Weekly periods 0..=35 (6 periods). In JP: a run of 2 from day 7
+        // ending at 21; in KR: on from 21 to the end (censored); in US: on
+        // from day 0 (left out); a re-entry after a gap is not a new run.
+        let t = track(
+            "A",
+            &[("JP", &[7, 14, 28]), ("KR", &[21, 28, 35]), ("US", &[0, 7])],
+        );
+        let data = chart(&["JP", "KR", "US"], 35, vec![t.clone()]);
+        let spells = spells(&data, &[&t]);
+        assert_eq!(
+            spells,
+            vec![
+                Spell {
+                    periods: 2,
+                    censored: false
+                },
+                Spell {
+                    periods: 3,
+                    censored: true
+                }
+            ]
+        );
+    }
+
+    #[test]
+    fn collaboration_lift_and_dispersion_follow_the_documented_examples() {
+        // metrics::COLLABORATION: collaborations reach 10 and 6 markets, the
+        // others 1, 2 and 3: lift 8 - 2 = 6.
+        let markets = ["AR", "AT", "AU", "BE", "BR", "CA", "CH", "CL", "CO", "DE"];
+        let make = |n: usize, collab: bool| {
+            let days: Vec<(&str, &[i32])> = markets[..n].iter().map(|m| (*m, &[7][..])).collect();
+            Track {
+                collaboration: collab,
+                ..track("x", &days)
+            }
+        };
+        let tracks = [
+            make(10, true),
+            make(6, true),
+            make(1, false),
+            make(2, false),
+            make(3, false),
+        ];
+        let refs: Vec<&Track> = tracks.iter().collect();
+        assert_eq!(collab_lift(&refs), Some(6.0));
+        assert_eq!(collab_lift(&refs[2..]), None);
+        // metrics::SOUND: danceability 0.4 and 0.8, all else equal: sample
+        // variance 0.08, dispersion sqrt(0.08).
+        let mut low = [0.5; 7];
+        let mut high = [0.5; 7];
+        low[1] = 0.4;
+        high[1] = 0.8;
+        let d = dispersion(&[low, high]).unwrap();
+        assert!((d - 0.08f64.sqrt()).abs() < 1e-12, "{d}");
+        assert_eq!(dispersion(&[low]), None);
+    }
+
+    #[test]
+    fn verdicts_follow_the_rule() {
+        let e = |low: f64, high: f64| Estimate {
+            estimate: (low + high) / 2.0,
+            low,
+            high,
+            n: 10,
+        };
+        assert_eq!(verdict(Some(&e(0.1, 2.0)), 10, 10).0, Verdict::Supported);
+        assert_eq!(verdict(Some(&e(-2.0, -0.1)), 10, 10).0, Verdict::Contradicted);
+        assert_eq!(verdict(Some(&e(-1.0, 1.0)), 10, 10).0, Verdict::Inconclusive);
+        // Too few observations in one group, however clear the interval.
+        assert_eq!(verdict(Some(&e(0.1, 2.0)), 4, 10).0, Verdict::Inconclusive);
+        assert_eq!(verdict(None, 0, 10).0, Verdict::Unanswered);
+    }
+
+    #[test]
+    fn years_count_by_the_days_the_data_covers() {
+        // Day 0 is 1970-01-01; data to 1971-01-10.
+        let data = chart(&["JP"], 374, Vec::new());
+        assert_eq!(days_covered(&data, 1970), 365);
+        assert_eq!(days_covered(&data, 1971), 10);
+        assert_eq!(days_covered(&data, 1972), 0);
+    }
+}
