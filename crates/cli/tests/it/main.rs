@@ -8,6 +8,7 @@ mod kill;
 mod metrics;
 mod rejects;
 mod sql;
+mod study;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
