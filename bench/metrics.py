@@ -26,20 +26,21 @@ DEFAULT_DATA = os.path.join(HERE, "..", "..", "shared", "data", "spotify-viral50
 KEY = "coalesce(track_id, artist_names || ' - ' || track_name)"
 DUCKDB = {
     "breadth per track": f"""
-        SELECT {KEY} AS track_id,
+        SELECT source, chart, {KEY} AS track_id,
                count(DISTINCT CASE WHEN region <> 'GLOBAL' THEN region END) AS markets, count(*) AS entries
-        FROM entries GROUP BY 1""",
+        FROM entries GROUP BY source, chart, {KEY}""",
     "T_N per track": f"""
-        WITH firsts AS (SELECT {KEY} AS track_id, region, min(period_start) AS d FROM entries
-                        WHERE region <> 'GLOBAL' GROUP BY 1, 2),
-             ordered AS (SELECT track_id, d, row_number() OVER (PARTITION BY track_id ORDER BY d, region) AS n,
-                                min(d) OVER (PARTITION BY track_id) AS first FROM firsts)
-        SELECT track_id, count(*) AS markets,
+        WITH firsts AS (SELECT source, chart, {KEY} AS track_id, region, min(period_start) AS d
+                        FROM entries WHERE region <> 'GLOBAL' GROUP BY source, chart, {KEY}, region),
+             ordered AS (SELECT source, chart, track_id, d,
+                                row_number() OVER (PARTITION BY source, chart, track_id ORDER BY d, region) AS n,
+                                min(d) OVER (PARTITION BY source, chart, track_id) AS first FROM firsts)
+        SELECT source, chart, track_id, count(*) AS markets,
                max(CASE WHEN n = 2 THEN d - first END) AS t2_days,
                max(CASE WHEN n = 5 THEN d - first END) AS t5_days,
                max(CASE WHEN n = 10 THEN d - first END) AS t10_days,
                max(CASE WHEN n = 20 THEN d - first END) AS t20_days
-        FROM ordered GROUP BY track_id""",
+        FROM ordered GROUP BY source, chart, track_id""",
 }
 CHARTLENS = {
     "breadth per track": ["reach", "--by", "track", "--format", "csv"],
@@ -53,8 +54,6 @@ CHECKED = {
 
 def sums(rows, columns):
     return len(rows), tuple(sum(int(r[c]) for r in rows if r[c] not in ("", None)) for c in columns)
-
-
 
 
 def main():

@@ -65,10 +65,7 @@ pub fn render(report: &Report) -> String {
 }
 
 fn badge(verdict: Verdict) -> String {
-    format!(
-        "<span class=\"badge {0}\">{0}</span>",
-        verdict.as_str()
-    )
+    format!("<span class=\"badge {0}\">{0}</span>", verdict.as_str())
 }
 
 fn verdicts(w: &mut String, report: &Report) {
@@ -112,7 +109,7 @@ fn verdicts(w: &mut String, report: &Report) {
 
 /// The chart a figure shows: the best chart of a claim, else the chart with
 /// the most markets.
-fn chart_for<'a>(report: &'a Report, claim: usize) -> Option<&'a ChartMeasures> {
+fn chart_for(report: &Report, claim: usize) -> Option<&ChartMeasures> {
     let best = report.claims.get(claim).and_then(|c| c.best_chart.as_ref());
     best.and_then(|b| report.charts.iter().find(|c| &c.chart == b))
         .or_else(|| report.charts.iter().max_by_key(|c| c.markets.len()))
@@ -244,7 +241,10 @@ fn figures(w: &mut String, report: &Report) {
                     points: (0..=4 * m.curve.len())
                         .map(|k| {
                             let t = k as f64 / 4.0;
-                            (t, 100.0 * bass.m * bass_cdf(t, bass.p.estimate, bass.q.estimate))
+                            (
+                                t,
+                                100.0 * bass.m * bass_cdf(t, bass.p.estimate, bass.q.estimate),
+                            )
                         })
                         .collect(),
                     style: Style::Dashed,
@@ -296,7 +296,10 @@ fn figures(w: &mut String, report: &Report) {
             figure(
                 w,
                 svg::tile_map(
-                    &format!("{cohort} share of chart entries per market: {}", chart.chart),
+                    &format!(
+                        "{cohort} share of chart entries per market: {}",
+                        chart.chart
+                    ),
                     &values,
                     "% of entries",
                     None,
@@ -323,7 +326,10 @@ fn figures(w: &mut String, report: &Report) {
         });
         let categories: Vec<String> = series.iter().map(|s| s.cohort.clone()).collect();
         let share = |s: &crate::study::ShareSeries, market: &str| {
-            s.points.iter().find(|(m, _)| m == market).map_or(0.0, |p| p.1)
+            s.points
+                .iter()
+                .find(|(m, _)| m == market)
+                .map_or(0.0, |p| p.1)
         };
         let mut rows: Vec<(String, Vec<f64>)> = chart
             .markets

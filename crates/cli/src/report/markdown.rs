@@ -41,13 +41,15 @@ pub fn render(report: &Report) -> String {
             .and_then(|b| claim.results.iter().find(|r| &r.chart == b));
         let _ = writeln!(
             w,
-            "| {} | {} | **{}** | {} | {} | {} | {} |",
+            "| {} | {} | **{}** | {} | {}: {} | {}: {} | {} |",
             claim.number,
             claim.claim,
             claim.verdict.as_str(),
             claim.best_chart.as_deref().unwrap_or("–"),
-            format!("{}: {}", claim.columns[0], estimate(best.and_then(|r| r.first.as_ref()), 3)),
-            format!("{}: {}", claim.columns[1], estimate(best.and_then(|r| r.second.as_ref()), 3)),
+            claim.columns[0],
+            estimate(best.and_then(|r| r.first.as_ref()), 3),
+            claim.columns[1],
+            estimate(best.and_then(|r| r.second.as_ref()), 3),
             estimate(best.and_then(|r| r.difference.as_ref()), 3),
         );
     }

@@ -59,7 +59,9 @@ pub fn measure_rows(cohorts: &[CohortMeasures]) -> Vec<(&'static str, Vec<String
         ("Median T_5 (days, tracks reaching 5)", |m| {
             number(m.median_t5_days, 0)
         }),
-        ("Tracks in 5+ markets (%)", |m| number(m.pct_tracks_5plus, 1)),
+        ("Tracks in 5+ markets (%)", |m| {
+            number(m.pct_tracks_5plus, 1)
+        }),
         ("Tracks with the whole horizon observed", |m| {
             m.curve_tracks.to_string()
         }),

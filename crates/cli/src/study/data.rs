@@ -156,13 +156,11 @@ pub async fn load(ctx: &SessionContext, filters: &Filters) -> anyhow::Result<Vec
             }
             data.markets.insert(region.clone());
             let key = track[i].clone().unwrap_or_default();
-            let entry = tracks
-                .entry((name, key.clone()))
-                .or_insert_with(|| Track {
-                    key,
-                    cohort: cohort[i].clone(),
-                    ..Track::default()
-                });
+            let entry = tracks.entry((name, key.clone())).or_insert_with(|| Track {
+                key,
+                cohort: cohort[i].clone(),
+                ..Track::default()
+            });
             entry.days.entry(region.clone()).or_default().push(day);
         }
     }
@@ -192,7 +190,10 @@ pub async fn load(ctx: &SessionContext, filters: &Filters) -> anyhow::Result<Vec
         for i in 0..batch.num_rows() {
             let name = chart_name(&source[i], &chart[i]);
             let key = track[i].clone().unwrap_or_default();
-            t_days.insert((name, key), [cols[0][i], cols[1][i], cols[2][i], cols[3][i]]);
+            t_days.insert(
+                (name, key),
+                [cols[0][i], cols[1][i], cols[2][i], cols[3][i]],
+            );
         }
     }
 
@@ -332,7 +333,11 @@ async fn artist_rows(
 ) -> anyhow::Result<BTreeMap<(ChartName, Option<i32>), Vec<ArtistRow>>> {
     let mut home: HashMap<(ChartName, String), (i64, i64, bool)> = HashMap::new();
     let home_sql = metrics::home_share(filters, metrics::HomeBy::Artist);
-    for batch in if per_year { Vec::new() } else { query(ctx, &home_sql).await? } {
+    for batch in if per_year {
+        Vec::new()
+    } else {
+        query(ctx, &home_sql).await?
+    } {
         let (source, chart, artist) = (
             strings(&batch, "source")?,
             strings(&batch, "chart")?,
@@ -389,7 +394,10 @@ async fn artist_rows(
 }
 
 async fn query(ctx: &SessionContext, sql: &str) -> anyhow::Result<Vec<RecordBatch>> {
-    let frame = ctx.sql(sql).await.with_context(|| format!("planning {sql}"))?;
+    let frame = ctx
+        .sql(sql)
+        .await
+        .with_context(|| format!("planning {sql}"))?;
     Ok(frame.collect().await?)
 }
 
@@ -413,13 +421,10 @@ fn cadence(periods: &BTreeMap<String, Vec<i32>>) -> i32 {
         .map_or(1, |(gap, _)| gap.max(1))
 }
 
-
 /// The date of a day count since 1970-01-01.
 pub fn date(day: i32) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(1970, 1, 1)?.checked_add_signed(chrono::Duration::days(day.into()))
 }
-
-
 
 fn column(batch: &RecordBatch, name: &str, to: &DataType) -> anyhow::Result<Arc<dyn Array>> {
     let column = batch

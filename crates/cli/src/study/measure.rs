@@ -309,7 +309,11 @@ fn bass_draws(curves: &[Vec<f64>], boot: &Bootstrap, stream: u64) -> Vec<Option<
 
 /// A percentile interval from bootstrap draws (None when fewer than half of
 /// the resamples gave a value).
-fn percentile(estimate: f64, draws: impl Iterator<Item = Option<f64>>, boot: &Bootstrap) -> Option<Interval> {
+fn percentile(
+    estimate: f64,
+    draws: impl Iterator<Item = Option<f64>>,
+    boot: &Bootstrap,
+) -> Option<Interval> {
     let mut values: Vec<f64> = draws.flatten().filter(|v| v.is_finite()).collect();
     if values.is_empty() || values.len() * 2 < boot.resamples || !estimate.is_finite() {
         return None;
@@ -343,7 +347,10 @@ fn curve(data: &ChartData, track: &Track, horizon: usize) -> Option<Vec<f64>> {
     Some(
         (1..=horizon)
             .map(|t| {
-                let reached = firsts.iter().filter(|(d, _)| d - first < 7 * t as i32).count();
+                let reached = firsts
+                    .iter()
+                    .filter(|(d, _)| d - first < 7 * t as i32)
+                    .count();
                 (reached - 1) as f64 / others
             })
             .collect(),
@@ -468,11 +475,11 @@ fn cohort_measures(
         pct_10plus: pct(breadth.iter().filter(|&&m| m >= 10).count(), breadth.len()),
         pct_30plus: pct(breadth.iter().filter(|&&m| m >= 30).count(), breadth.len()),
         mean_markets: boot
-            .one(&g.artists, |a| mean_markets(a))
+            .one(&g.artists, mean_markets)
             .map(|i| Estimate::new(i, g.artists.len())),
         breadth,
         export_pct: boot
-            .one(&g.exporters, |a| export_pct(a))
+            .one(&g.exporters, export_pct)
             .map(|i| Estimate::new(i, g.exporters.len())),
         median_artist_export_pct: stats::median(&exports),
         tracks: g.tracks.len(),
@@ -494,7 +501,7 @@ fn cohort_measures(
         top_artist: top_artist(&g.artists),
         collab_pct: pct(collabs, g.tracks.len()),
         collab_lift: boot
-            .one(&g.tracks, |t| collab_lift(t))
+            .one(&g.tracks, collab_lift)
             .map(|i| Estimate::new(i, g.tracks.len())),
         artists_with_features: g.features.len(),
         dispersion: boot
@@ -555,8 +562,7 @@ pub fn spells(data: &ChartData, tracks: &[&Track]) -> Vec<Spell> {
                 continue; // left-censored: the run began before the data
             }
             let mut run = 1;
-            while start + run < periods.len() && days.binary_search(&periods[start + run]).is_ok()
-            {
+            while start + run < periods.len() && days.binary_search(&periods[start + run]).is_ok() {
                 run += 1;
             }
             out.push(Spell {
@@ -762,7 +768,10 @@ pub fn yearly_gaps(data: &ChartData, cohorts: &[String]) -> Vec<YearGap> {
     data.artists_by_year
         .iter()
         .map(|(year, rows)| {
-            let (a, b) = (year_breadth(rows, &cohorts[0]), year_breadth(rows, &cohorts[1]));
+            let (a, b) = (
+                year_breadth(rows, &cohorts[0]),
+                year_breadth(rows, &cohorts[1]),
+            );
             YearGap {
                 year: *year,
                 days_covered: days_covered(data, *year),
@@ -777,25 +786,36 @@ pub fn yearly_gaps(data: &ChartData, cohorts: &[String]) -> Vec<YearGap> {
 /// Claim 6: the reach gap in the last year with both cohorts (and at least
 /// [`MIN_YEAR_DAYS`] days of data) minus the gap in the first, with a bootstrap stratified by year and cohort.
 fn trend(data: &ChartData, cohorts: &[String], boot: &Bootstrap) -> Option<ClaimResult> {
+    if cohorts.len() < 2 {
+        return None;
+    }
     let years: Vec<(i32, [Vec<f64>; 2])> = data
         .artists_by_year
         .iter()
         .map(|(y, rows)| {
             (
                 *y,
-                [year_breadth(rows, &cohorts[0]), year_breadth(rows, &cohorts[1])],
+                [
+                    year_breadth(rows, &cohorts[0]),
+                    year_breadth(rows, &cohorts[1]),
+                ],
             )
         })
         .filter(|(y, pair)| {
             !pair[0].is_empty() && !pair[1].is_empty() && days_covered(data, *y) >= MIN_YEAR_DAYS
         })
         .collect();
-    let ((first_year, first), (last_year, last)) = (years.first()?, years.last()?);
+    let (Some((first_year, first)), Some((last_year, last))) = (years.first(), years.last()) else {
+        return Some(unanswered(data, "No calendar year"));
+    };
     if first_year == last_year {
-        return None;
+        return Some(unanswered(
+            data,
+            &format!("Only one calendar year ({first_year})"),
+        ));
     }
     let gap = |pair: &[Vec<f64>; 2]| {
-        let est = boot.difference(&pair[0], &pair[1], |x| stats::mean(x), |x| stats::mean(x));
+        let est = boot.difference(&pair[0], &pair[1], stats::mean, stats::mean);
         est.map(|i| Estimate::new(i, pair[0].len().min(pair[1].len())))
     };
     let samples = [&first[0], &first[1], &last[0], &last[1]];
@@ -816,6 +836,18 @@ fn trend(data: &ChartData, cohorts: &[String], boot: &Bootstrap) -> Option<Claim
              gaps in the trend table."
         ),
     })
+}
+
+/// Claim 6 on a chart without two comparable years.
+fn unanswered(data: &ChartData, which: &str) -> ClaimResult {
+    ClaimResult {
+        chart: data.name.to_string(),
+        first: None,
+        second: None,
+        difference: None,
+        verdict: Verdict::Unanswered,
+        note: format!("{which} has both cohorts and at least {MIN_YEAR_DAYS} days of data."),
+    }
 }
 
 /// A percentile bootstrap of a statistic of four samples, each resampled
@@ -840,7 +872,11 @@ fn stratified4(
 }
 
 /// The verdict of a difference, by [`VERDICT_RULE`].
-pub fn verdict(difference: Option<&Estimate>, n_first: usize, n_second: usize) -> (Verdict, String) {
+pub fn verdict(
+    difference: Option<&Estimate>,
+    n_first: usize,
+    n_second: usize,
+) -> (Verdict, String) {
     let Some(d) = difference else {
         return (
             Verdict::Unanswered,
@@ -895,7 +931,10 @@ mod tests {
                 source: "spotify".into(),
                 chart: "viral50".into(),
             },
-            markets: markets.iter().map(|m| m.to_string()).collect::<BTreeSet<_>>(),
+            markets: markets
+                .iter()
+                .map(|m| m.to_string())
+                .collect::<BTreeSet<_>>(),
             has_global: false,
             first_day: 0,
             last_day,
@@ -945,8 +984,10 @@ mod tests {
         // A tie on the first day counts for both markets.
         let tie = track("E", &[("KR", &[14]), ("US", &[14])]);
         let leads = lead_markets(&[&a, &tie]);
-        let counts: Vec<(&str, usize)> =
-            leads.iter().map(|l| (l.market.as_str(), l.tracks)).collect();
+        let counts: Vec<(&str, usize)> = leads
+            .iter()
+            .map(|l| (l.market.as_str(), l.tracks))
+            .collect();
         assert_eq!(counts, [("JP", 1), ("KR", 1), ("US", 1)]);
     }
 
@@ -1018,8 +1059,14 @@ mod tests {
             n: 10,
         };
         assert_eq!(verdict(Some(&e(0.1, 2.0)), 10, 10).0, Verdict::Supported);
-        assert_eq!(verdict(Some(&e(-2.0, -0.1)), 10, 10).0, Verdict::Contradicted);
-        assert_eq!(verdict(Some(&e(-1.0, 1.0)), 10, 10).0, Verdict::Inconclusive);
+        assert_eq!(
+            verdict(Some(&e(-2.0, -0.1)), 10, 10).0,
+            Verdict::Contradicted
+        );
+        assert_eq!(
+            verdict(Some(&e(-1.0, 1.0)), 10, 10).0,
+            Verdict::Inconclusive
+        );
         // Too few observations in one group, however clear the interval.
         assert_eq!(verdict(Some(&e(0.1, 2.0)), 4, 10).0, Verdict::Inconclusive);
         assert_eq!(verdict(None, 0, 10).0, Verdict::Unanswered);

@@ -16,9 +16,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
+use chartlens_model::Region;
 use chartlens_model::metrics::{self, Filters, MetricDoc};
 use chartlens_model::stats::Bootstrap;
-use chartlens_model::Region;
 use chartlens_store::Store;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -327,7 +327,8 @@ fn caveats(
             .filter_map(|c| {
                 let home = homes.get(c)?;
                 (!m.markets.contains(home)).then(|| {
-                    let name = Region::from_code(home).map_or(home.clone(), |r| r.name().to_string());
+                    let name =
+                        Region::from_code(home).map_or(home.clone(), |r| r.name().to_string());
                     format!("{name} (home of most {c} artists)")
                 })
             })

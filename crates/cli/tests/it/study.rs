@@ -17,7 +17,7 @@ fn study(store: &Path, out: &Path, cohorts: &str) -> Value {
     serde_json::from_str(&text).unwrap()
 }
 
-fn claim<'a>(report: &'a Value, number: u64) -> &'a Value {
+fn claim(report: &Value, number: u64) -> &Value {
     report["claims"]
         .as_array()
         .unwrap()
@@ -82,7 +82,10 @@ fn study_measures_each_claim_against_hand_computed_answers() {
 
     // Per-cohort measures: quartiles as `reach --by cohort` computes them.
     let chart = &report["charts"][0];
-    assert_eq!(chart["markets"], serde_json::json!(["GB", "JP", "KR", "US"]));
+    assert_eq!(
+        chart["markets"],
+        serde_json::json!(["GB", "JP", "KR", "US"])
+    );
     let kpop = &chart["cohorts"][0];
     assert_eq!(kpop["breadth"], serde_json::json!([1, 3, 4]));
     close(&kpop["median_markets"], 3.0);
@@ -94,11 +97,20 @@ fn study_measures_each_claim_against_hand_computed_answers() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|l| (l["market"].as_str().unwrap().to_string(), l["tracks"].as_u64().unwrap()))
+        .map(|l| {
+            (
+                l["market"].as_str().unwrap().to_string(),
+                l["tracks"].as_u64().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(
         leads,
-        [("KR".to_string(), 2), ("JP".to_string(), 1), ("US".to_string(), 1)]
+        [
+            ("KR".to_string(), 2),
+            ("JP".to_string(), 1),
+            ("US".to_string(), 1)
+        ]
     );
     // Classification coverage counts every entry, GLOBAL included: 14
     // entries, Nova Ray's one in no cohort.
@@ -109,11 +121,23 @@ fn study_measures_each_claim_against_hand_computed_answers() {
     // self-contained (no scripts, no external references) and has its plots.
     let html = std::fs::read_to_string(out.join("index.html")).unwrap();
     assert!(html.matches("<svg").count() >= 6, "too few plots");
-    for banned in ["<script", "src=\"http", "href=\"http", "url(http", "NaN", "inf<"] {
+    for banned in [
+        "<script",
+        "src=\"http",
+        "href=\"http",
+        "url(http",
+        "NaN",
+        "inf<",
+    ] {
         assert!(!html.contains(banned), "{banned} in index.html");
     }
     let md = std::fs::read_to_string(out.join("report.md")).unwrap();
-    for section in ["## Verdicts", "## Claims", "## Methods", "### Bass diffusion fit"] {
+    for section in [
+        "## Verdicts",
+        "## Claims",
+        "## Methods",
+        "### Bass diffusion fit",
+    ] {
         assert!(md.contains(section), "{section} missing from report.md");
     }
 
@@ -135,7 +159,11 @@ fn a_cohort_without_tracks_leaves_its_claims_unanswered() {
     assert_eq!(latin["artists"], 0);
     assert!(latin["mean_markets"].is_null());
     for number in 1..=4 {
-        assert_eq!(claim(&report, number)["verdict"], "unanswered", "claim {number}");
+        assert_eq!(
+            claim(&report, number)["verdict"],
+            "unanswered",
+            "claim {number}"
+        );
     }
     // Bad cohort lists are usage errors that name the problem.
     for bad in ["K-pop", "K-pop,K-pop", "K-pop,Polka", "K-pop,none"] {

@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""Acceptance run of `chartlens study` on ../shared/data.
+
+Ingests the Viral 50 archive and the Top 50 playlist snapshots, imports every
+artist list, runs the K-pop vs J-pop study, and checks: both charts are
+measured separately for every claim (never pooled); the cohort quartiles in
+the report equal those `chartlens reach --by cohort` computes in SQL; every
+claim has a verdict; the engagement claim says which data would answer it;
+and the HTML report renders in headless Chromium without console errors (a
+screenshot is saved). Prints the verdicts and the time the study took. Skips,
+saying so, when the data is absent.
+
+Usage: ci/acceptance_study.py BINARY [--out DIR]
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+from common import check
+
+SHARED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "data")
+INPUTS = ["spotify-viral50-weekly", "spotify-top50-playlists"]
+
+
+def run(binary, store, *args):
+    out = subprocess.run([binary, "--store", store, *args], capture_output=True, text=True)
+    if out.returncode not in (0, 3):  # 3: some files rejected (the HTML pages)
+        raise SystemExit(f"chartlens {' '.join(args)} failed: {out.stderr}")
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("binary")
+    ap.add_argument("--out", default=None, help="where to keep the report (default: a temp dir)")
+    args = ap.parse_args()
+    inputs = [os.path.join(SHARED, d) for d in INPUTS]
+    if not all(os.path.isdir(d) for d in inputs + [os.path.join(SHARED, "artists")]):
+        print("study acceptance skipped: ../shared/data is absent")
+        return 0
+    work = tempfile.mkdtemp(prefix="chartlens-study-")
+    store = os.path.join(work, "store")
+    report_dir = args.out or os.path.join(work, "report")
+    run(args.binary, store, "ingest", "--quiet", *inputs)
+    run(args.binary, store, "artists", "import", os.path.join(SHARED, "artists"))
+
+    started = time.perf_counter()
+    out = run(args.binary, store, "study", "--cohorts", "K-pop,J-pop", "--out", report_dir)
+    elapsed = time.perf_counter() - started
+    print(out.stdout.rstrip())
+    print(f"study on {', '.join(INPUTS)}: {elapsed:.2f} s (process start to report written)")
+    with open(os.path.join(report_dir, "report.json"), encoding="utf-8") as f:
+        report = json.load(f)
+
+    ok = True
+    charts = sorted(c["chart"] for c in report["charts"])
+    ok &= check("charts measured", charts, ["spotify/top50", "spotify/viral50"])
+    for claim in report["claims"][:6]:
+        measured = sorted(r["chart"] for r in claim["results"])
+        ok &= check(f"claim {claim['number']} measured per chart", measured, charts)
+    verdicts = {c["verdict"] for c in report["claims"]}
+    ok &= check("every claim has a verdict", verdicts <= {"supported", "contradicted", "inconclusive",
+                                                           "unanswered"}, True)
+    ok &= check("claim 7 names the data it needs", "videos.list" in report["claims"][6]["best_reason"], True)
+
+    # The report's quartiles (Rust) against `reach --by cohort` (SQL).
+    sql_rows = json.loads(run(args.binary, store, "reach", "--by", "cohort", "--format", "json").stdout)
+    for chart in report["charts"]:
+        source, name = chart["chart"].split("/")
+        for m in chart["cohorts"]:
+            row = next((r for r in sql_rows if r["source"] == source and r["chart"] == name
+                        and r["cohort"] == m["cohort"]), None)
+            got = (m["artists"], m["median_markets"], m["q1_markets"], m["q3_markets"])
+            want = (row["acts"], row["median_markets"], row["q1_markets"], row["q3_markets"]) if row else None
+            ok &= check(f"{chart['chart']} {m['cohort']} breadth as reach --by cohort", got, want)
+
+    shot = os.path.join(report_dir, "screenshot.png")
+    browser = subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "browser.py"),
+                              report_dir, shot], capture_output=True, text=True)
+    print(browser.stdout.rstrip() or browser.stderr.rstrip())
+    ok &= check("report renders in headless Chromium", browser.returncode, 0)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
