@@ -743,7 +743,7 @@ fn series_desc(series: &[Series]) -> String {
     desc
 }
 
-/// One `<svg>` element (viewBox 0 0 720 400, width 100%, role="img", with <title> and a <desc> listing the series), with axes, nice ticks (1-2-5 steps), gridlines, axis labels, and a legend that does not overlap the plot. Empty series or no finite points: an svg that says "no data" in the middle.
+/// One `<svg>` element (viewBox 0 0 720 400, width 100%, role="img", with `<title>` and a `<desc>` listing the series), with axes, nice ticks (1-2-5 steps), gridlines, axis labels, and a legend that does not overlap the plot. Empty series or no finite points: an svg that says "no data" in the middle.
 pub fn line_chart(chart: &LineChart) -> String {
     let Some((xe, ye)) = extents(&chart.series) else {
         return no_data(&chart.title, HEIGHT);
@@ -872,7 +872,7 @@ fn text_on(fill: &str) -> &'static str {
     if lum > 0.45 { "#1f2937" } else { "#ffffff" }
 }
 
-/// Horizontal stacked 100% bars, one bar per row label, segments per category (e.g. each market's chart share per cohort). values[row][category] are shares in percent (need not sum to exactly 100; draw what is given). Category legend on top.
+/// Horizontal stacked 100% bars, one bar per row label, segments per category (e.g. each market's chart share per cohort). `values[row][category]` are shares in percent (need not sum to exactly 100; draw what is given). Category legend on top.
 pub fn stacked_bars(title: &str, categories: &[String], rows: &[(String, Vec<f64>)]) -> String {
     const PITCH: f64 = 26.0;
     const BAR: f64 = 18.0;
