@@ -8,6 +8,7 @@ pub mod credits;
 pub mod metrics;
 pub mod region;
 pub mod registry;
+pub mod spread;
 pub mod stats;
 pub mod table;
 

@@ -555,44 +555,30 @@ pub fn breadth_by_cohort(filters: &Filters) -> String {
     )
 }
 
-/// Spread per track, within each source and chart: `source, chart, track_id,
-/// track_name, first_date, first_market, markets, t2_days, t5_days,
-/// t10_days, t20_days, censored`.
-pub fn spread_by_track(filters: &Filters, track: Option<&str>) -> String {
+/// The first chart date of each track in each market (GLOBAL left out),
+/// within each source and chart: `source, chart, track_id, track_name,
+/// region, day` (days since 1970-01-01), the input of [`crate::spread`].
+pub fn spread_firsts(filters: &Filters, track: Option<&str>) -> String {
     let only = match track {
         Some(t) => format!(" AND {TRACK_KEY} = {}", sql_text(t)),
         None => String::new(),
     };
-    let t = |n: u32| {
-        format!("max(CASE WHEN n = {n} THEN CAST(d AS INT) - CAST(first AS INT) END) AS t{n}_days")
-    };
     format!(
-        "WITH firsts AS (\
-           SELECT e.source, e.chart, {TRACK_KEY} AS track_id, min(e.track_name) AS track_name, \
-                  e.region, min(e.period_start) AS d \
-           FROM chart_entries e WHERE e.region <> 'GLOBAL' AND {}{only} \
-           GROUP BY e.source, e.chart, {TRACK_KEY}, e.region), \
-         ordered AS (\
-           SELECT source, chart, track_id, track_name, region, d, \
-                  row_number() OVER (PARTITION BY source, chart, track_id ORDER BY d, region) AS n, \
-                  min(d) OVER (PARTITION BY source, chart, track_id) AS first \
-           FROM firsts), \
-         start AS (SELECT e.source, e.chart, min(e.period_start) AS data_start \
-                   FROM chart_entries e WHERE {} GROUP BY e.source, e.chart) \
-         SELECT o.source, o.chart, track_id, min(track_name) AS track_name, \
-                min(first) AS first_date, \
-                max(CASE WHEN n = 1 THEN region END) AS first_market, count(*) AS markets, \
-                {}, {}, {}, {}, \
-                min(first) <= min(s.data_start) AS censored \
-         FROM ordered o JOIN start s ON s.source = o.source AND s.chart = o.chart \
-         GROUP BY o.source, o.chart, track_id \
-         ORDER BY o.source, o.chart, markets DESC, first_date, track_id",
-        filters.condition(),
-        filters.condition(),
-        t(2),
-        t(5),
-        t(10),
-        t(20)
+        "SELECT e.source, e.chart, {TRACK_KEY} AS track_id, min(e.track_name) AS track_name, \
+                e.region, CAST(min(e.period_start) AS INT) AS day \
+         FROM chart_entries e WHERE e.region <> 'GLOBAL' AND {}{only} \
+         GROUP BY e.source, e.chart, {TRACK_KEY}, e.region",
+        filters.condition()
+    )
+}
+
+/// The first date of the selected data of each source and chart, GLOBAL
+/// included: `source, chart, day`. A track first seen then is left-censored.
+pub fn data_starts(filters: &Filters) -> String {
+    format!(
+        "SELECT e.source, e.chart, CAST(min(e.period_start) AS INT) AS day \
+         FROM chart_entries e WHERE {} GROUP BY e.source, e.chart",
+        filters.condition()
     )
 }
 

@@ -70,10 +70,10 @@ impl Store {
     /// A DataFusion session with every stored table registered under its
     /// contract name, reading exactly the parts of this manifest version.
     pub fn session(&self) -> Result<SessionContext, StoreError> {
-        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-        let config = SessionConfig::new()
-            .with_information_schema(true)
-            .with_target_partitions(threads);
+        // DataFusion's defaults (one partition per core), tunable with its
+        // own DATAFUSION_* environment variables, such as
+        // DATAFUSION_EXECUTION_TARGET_PARTITIONS.
+        let config = SessionConfig::from_env()?.with_information_schema(true);
         let ctx = SessionContext::new_with_config(config);
         for table in table::all_tables() {
             self.register(&ctx, &table)?;

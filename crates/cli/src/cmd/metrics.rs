@@ -7,6 +7,7 @@ use anyhow::bail;
 use chartlens_model::cohort::Cohorts;
 use chartlens_model::metrics::{self, Filters};
 use chartlens_store::Store;
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 
 use crate::args::{
     HomeArgs, HomeBy, MetricFilters, MetricOutput, ReachArgs, ReachBy, ShareArgs, ShareBy,
@@ -25,10 +26,34 @@ pub fn reach(store_dir: &Path, cohorts: Option<&Path>, args: &ReachArgs) -> anyh
     run(store_dir, cohorts, &sql, &args.output)
 }
 
+/// Spread: the first dates per market come from SQL, T_N from
+/// `chartlens_model::spread` (ordering each track's markets in Rust).
 pub fn spread(store_dir: &Path, cohorts: Option<&Path>, args: &SpreadArgs) -> anyhow::Result<u8> {
     let (filters, cohorts) = filters(store_dir, cohorts, &args.filters)?;
-    let sql = metrics::spread_by_track(&filters, args.track.as_deref());
-    run(store_dir, cohorts, &sql, &args.output)
+    let firsts_sql = metrics::spread_firsts(&filters, args.track.as_deref());
+    let starts_sql = metrics::data_starts(&filters);
+    if args.output.show_sql {
+        eprintln!(
+            "{firsts_sql}\n\n{starts_sql}\n\n(T_N: the days from a track's first to its Nth \
+             market, markets ordered by day then code: chartlens_model::spread)\n"
+        );
+    }
+    let store = Store::open(store_dir)?;
+    let ctx = store.session_with_artists(cohorts)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let (firsts, starts) = futures::try_join!(
+            async { ctx.sql(&firsts_sql).await?.collect().await },
+            async { ctx.sql(&starts_sql).await?.collect().await },
+        )?;
+        let table = chartlens_model::spread::table(&firsts, &starts, args.output.limit)?;
+        let schema = table.schema();
+        let stream = RecordBatchStreamAdapter::new(schema, futures::stream::iter([Ok(table)]));
+        output::print_stream(Box::pin(stream), args.output.format, args.output.max_rows).await
+    })?;
+    Ok(exit::OK)
 }
 
 pub fn share(store_dir: &Path, cohorts: Option<&Path>, args: &ShareArgs) -> anyhow::Result<u8> {

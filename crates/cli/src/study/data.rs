@@ -36,7 +36,7 @@ pub struct Track {
     /// Per market (GLOBAL left out), the days (since 1970-01-01) of the
     /// periods it charted in, ascending and distinct.
     pub days: BTreeMap<String, Vec<i32>>,
-    /// T_N for N = 2, 5, 10, 20, from the spread metric.
+    /// T_N for N = 2, 5, 10, 20 (`chartlens_model::spread`).
     pub t_days: [Option<i64>; 4],
     /// Another credited artist resolves to a different cohort.
     pub collaboration: bool,
@@ -172,31 +172,6 @@ pub async fn load(ctx: &SessionContext, filters: &Filters) -> anyhow::Result<Vec
         data.cadence_days = cadence(&data.periods);
     }
 
-    // T_N, as the spread metric defines it.
-    let spread = query(ctx, &metrics::spread_by_track(filters, None)).await?;
-    let mut t_days: HashMap<(ChartName, String), [Option<i64>; 4]> = HashMap::new();
-    for batch in &spread {
-        let (source, chart, track) = (
-            strings(batch, "source")?,
-            strings(batch, "chart")?,
-            strings(batch, "track_id")?,
-        );
-        let cols = [
-            ints(batch, "t2_days")?,
-            ints(batch, "t5_days")?,
-            ints(batch, "t10_days")?,
-            ints(batch, "t20_days")?,
-        ];
-        for i in 0..batch.num_rows() {
-            let name = chart_name(&source[i], &chart[i]);
-            let key = track[i].clone().unwrap_or_default();
-            t_days.insert(
-                (name, key),
-                [cols[0][i], cols[1][i], cols[2][i], cols[3][i]],
-            );
-        }
-    }
-
     // Collaborations: the cohorts of every credited artist of each track.
     let credits = query(
         ctx,
@@ -236,9 +211,7 @@ pub async fn load(ctx: &SessionContext, filters: &Filters) -> anyhow::Result<Vec
             days.dedup();
         }
         let id = (name, key);
-        if let Some(t) = t_days.get(&id) {
-            track.t_days = *t;
-        }
+        track.t_days = chartlens_model::spread::days_to_nth(&track.firsts());
         if let (Some(own), Some(cohorts)) = (&track.cohort, credit_cohorts.get(&id)) {
             track.collaboration = cohorts.iter().any(|c| c != own);
         }
