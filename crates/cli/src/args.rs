@@ -56,6 +56,9 @@ pub enum Command {
     Share(ShareArgs),
     /// Home and export share per artist or cohort, domestic share per market.
     Home(HomeArgs),
+    /// Engagement of videos (likes, comments, shares per view, view velocity)
+    /// per video, artist or cohort.
+    Engagement(EngagementArgs),
     /// The definition of every metric: what it measures, formula, caveats, example.
     Metrics,
     /// Test claims about two cohorts on every chart, and write the evidence as
@@ -89,6 +92,10 @@ pub struct IngestArgs {
     /// Publication frequency of every file: daily or weekly.
     #[arg(long)]
     pub frequency: Option<String>,
+    /// When every video statistics file was observed (YYYY-MM-DD); default:
+    /// the date or ISO week in its name, else its modification time.
+    #[arg(long)]
+    pub observed: Option<String>,
     /// Do not list each rejected file (the summary still counts them).
     #[arg(long, short)]
     pub quiet: bool,
@@ -219,6 +226,32 @@ pub enum ReachBy {
     Artist,
     /// The distribution of artist breadth per cohort.
     Cohort,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EngagementBy {
+    Video,
+    Artist,
+    Cohort,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct EngagementArgs {
+    /// One row per video (its latest snapshot), per artist or per cohort
+    /// (medians over their videos).
+    #[arg(long, value_enum, default_value_t = EngagementBy::Cohort)]
+    pub by: EngagementBy,
+    /// Only these platforms (repeatable): youtube, tiktok.
+    #[arg(long)]
+    pub platform: Vec<String>,
+    /// Only snapshots taken in this period: YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD.
+    #[arg(long)]
+    pub period: Option<String>,
+    /// Only videos of this cohort (`none`: in none).
+    #[arg(long)]
+    pub cohort: Option<String>,
+    #[command(flatten)]
+    pub output: MetricOutput,
 }
 
 #[derive(Debug, clap::Args)]
@@ -489,6 +522,13 @@ impl IngestArgs {
         if self.part_rows == 0 {
             bail!("--part-rows must be at least 1");
         }
+        let observed = match &self.observed {
+            None => None,
+            Some(text) => Some(
+                parse_date(text)
+                    .with_context(|| format!("--observed {text:?} is not a date YYYY-MM-DD"))?,
+            ),
+        };
         Ok(IngestConfig {
             paths: self.paths.clone(),
             read: chartlens_ingest::ReadOptions {
@@ -496,6 +536,7 @@ impl IngestArgs {
                 period,
                 chart,
                 frequency,
+                observed,
                 batch_rows: self.part_rows.min(65_536),
             },
             quiet: self.quiet,

@@ -304,7 +304,7 @@ impl<'s> Charts<'s> {
             layout,
             rows: self.rows,
             charts: self.keys,
-            playlist: None,
+            table_rows: None,
         })
     }
 }

@@ -135,7 +135,7 @@ pub fn read<E>(
         layout: layout.name(),
         rows,
         charts: vec![(key, rows)],
-        playlist: None,
+        table_rows: None,
     })
 }
 
@@ -213,7 +213,7 @@ fn snapshot<E>(
         },
         rows: rows as u64,
         charts: Vec::new(),
-        playlist: Some(batch),
+        table_rows: Some((chartlens_model::table::PLAYLIST_SNAPSHOTS, batch)),
     })
 }
 
@@ -412,7 +412,7 @@ fn billboard_entry(item: &Value, index: usize, line: u64) -> Result<Entry, Rejec
 
 /// Lines on which JSON objects open, by nesting depth (of objects and arrays
 /// together; the top level is 1).
-fn object_lines(text: &str) -> std::collections::HashMap<usize, Vec<u64>> {
+pub(crate) fn object_lines(text: &str) -> std::collections::HashMap<usize, Vec<u64>> {
     let mut out: std::collections::HashMap<usize, Vec<u64>> = std::collections::HashMap::new();
     let (mut depth, mut line, mut in_string, mut escaped) = (0usize, 1u64, false, false);
     for b in text.bytes() {

@@ -9,6 +9,8 @@ pub mod interchange;
 pub mod json_charts;
 pub mod path;
 pub mod spotify_charts;
+pub mod videos;
+pub mod youtube_charts;
 
 use std::fs::File;
 use std::io::{self, Read};
@@ -32,6 +34,8 @@ pub struct ReadOptions {
     pub chart: Option<String>,
     /// `--frequency`: how often the charts are published.
     pub frequency: Option<Frequency>,
+    /// `--observed`: when every video snapshot was taken.
+    pub observed: Option<NaiveDate>,
     /// Rows per batch handed to the sink.
     pub batch_rows: usize,
 }
@@ -43,6 +47,7 @@ impl Default for ReadOptions {
             period: None,
             chart: None,
             frequency: None,
+            observed: None,
             batch_rows: 65_536,
         }
     }
@@ -67,9 +72,10 @@ pub struct FileSummary {
     pub rows: u64,
     /// Each chart in the file with its number of rows, in order of first row.
     pub charts: Vec<(ChartKey, u64)>,
-    /// Rows of `playlist_snapshots`, for a playlist that is not a chart (then
-    /// `charts` is empty and nothing went to the sink).
-    pub playlist: Option<RecordBatch>,
+    /// Rows of another table, stored whole per file: `playlist_snapshots` for a
+    /// playlist that is not a chart, `video_snapshots` for video statistics
+    /// (then `charts` is empty and nothing went to the sink).
+    pub table_rows: Option<(&'static str, RecordBatch)>,
 }
 
 /// How many leading bytes decide what kind of file this is.
@@ -96,12 +102,16 @@ pub fn read<R: Read, E>(
     }
     let skip = sniff(&prefix)?;
     prefix.drain(..skip);
-    if prefix.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
+    let first = prefix.iter().find(|b| !b.is_ascii_whitespace()).copied();
+    if matches!(first, Some(b'{' | b'[')) {
         let mut bytes = prefix;
         input
             .read_to_end(&mut bytes)
             .map_err(|e| Reject::new(RejectKind::Io, None, e.to_string()))?;
         let text = utf8(&bytes)?;
+        if let Some(summary) = videos::read(source, text)? {
+            return Ok(summary);
+        }
         return json_charts::read(source, Path::new(source.display_path), text, sink);
     }
     let dialect = Dialect::sniff(&prefix);
@@ -113,6 +123,9 @@ pub fn read<R: Read, E>(
     let input = io::Cursor::new(prefix).chain(input);
     if interchange::is_header(&header) {
         return interchange::read(source, dialect, input, sink);
+    }
+    if youtube_charts::is_header(&header) {
+        return youtube_charts::read(source, dialect, input, sink);
     }
     spotify_charts::read(source, dialect, input, sink)
 }
@@ -272,7 +285,7 @@ pub fn source_identity(content_hash: &str, context: &PathContext, options: &Read
             .join(",")
     };
     let text = format!(
-        "{content_hash}|{}|{}|{}|{}|{}|{}|{}|{}",
+        "{content_hash}|{}|{}|{}|{}|{}|{}|{}|{}{}",
         context
             .region
             .map(|r| r.code().to_string())
@@ -290,6 +303,11 @@ pub fn source_identity(content_hash: &str, context: &PathContext, options: &Read
             .unwrap_or_default(),
         options.chart.as_deref().unwrap_or(""),
         options.frequency.map_or("", Frequency::as_str),
+        // Only when given, so identities of stores made before the flag hold.
+        options
+            .observed
+            .map(|d| format!("|observed {d}"))
+            .unwrap_or_default(),
     );
     hash_bytes(text.as_bytes())
 }

@@ -18,6 +18,9 @@ pub struct PathContext {
     pub frequency: Option<Frequency>,
     /// `top200` or `viral50` when the path names the chart.
     pub chart: Option<&'static str>,
+    /// The file's modification time, microseconds since 1970 (UTC), when
+    /// the file exists: the last resort for when a video snapshot was taken.
+    pub modified: Option<i64>,
 }
 
 /// Words of file names that name a chart, not a market.
@@ -41,6 +44,9 @@ const CHART_WORDS: &[&str] = &[
     "hot100",
     "global200",
     "playlist",
+    "youtube",
+    "songs",
+    "videos",
 ];
 
 /// Extensions stripped before reading a file name; other dots are kept.
@@ -93,11 +99,17 @@ pub fn infer(path: &Path) -> PathContext {
             });
         }
     }
+    let modified = std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .and_then(|d| i64::try_from(d.as_micros()).ok());
     PathContext {
         region,
         dates,
         frequency,
         chart,
+        modified,
     }
 }
 
@@ -146,6 +158,14 @@ fn extract_dates(text: &str) -> (Vec<NaiveDate>, String) {
             i += len;
             continue;
         }
+        if boundary && let Some((monday, len)) = iso_week_at(&bytes[i..]) {
+            // An ISO week is a Monday-to-Sunday period.
+            dates.push(monday);
+            dates.push(monday + chrono::Duration::days(6));
+            rest.push(' ');
+            i += len;
+            continue;
+        }
         let ch = text[i..].chars().next().unwrap_or(' ');
         rest.push(ch);
         i += ch.len_utf8();
@@ -177,6 +197,27 @@ fn date_at(bytes: &[u8]) -> Option<(NaiveDate, usize)> {
         return None;
     }
     NaiveDate::from_ymd_opt(year, num(m)?, num(d)?).map(|date| (date, len))
+}
+
+/// An ISO week `YYYY-Www` (or `YYYYWww`): its Monday and the length matched.
+fn iso_week_at(bytes: &[u8]) -> Option<(NaiveDate, usize)> {
+    let digits = |s: &[u8]| s.iter().all(u8::is_ascii_digit);
+    let sep = usize::from(bytes.get(4) == Some(&b'-'));
+    let len = 7 + sep;
+    if bytes.len() < len
+        || !digits(&bytes[..4])
+        || !matches!(bytes[4 + sep], b'W' | b'w')
+        || !digits(&bytes[5 + sep..len])
+        || bytes.get(len).is_some_and(u8::is_ascii_digit)
+    {
+        return None;
+    }
+    let year: i32 = std::str::from_utf8(&bytes[..4]).ok()?.parse().ok()?;
+    let week: u32 = std::str::from_utf8(&bytes[5 + sep..len]).ok()?.parse().ok()?;
+    if !(1950..=2100).contains(&year) {
+        return None;
+    }
+    NaiveDate::from_isoywd_opt(year, week, chrono::Weekday::Mon).map(|d| (d, len))
 }
 
 /// Parses a date as written in chart rows and flags: `YYYY-MM-DD`.

@@ -223,7 +223,7 @@ pub fn read<R: Read, E>(
         layout: layout.name(),
         rows,
         charts: state.keys,
-        playlist: None,
+        table_rows: None,
     })
 }
 
@@ -512,7 +512,7 @@ pub fn chart_name(raw: &str) -> String {
 }
 
 /// Ranks are whole numbers from 1 up to a bound no chart reaches.
-fn parse_rank(raw: &str, line: u64) -> Result<i32, Reject> {
+pub(crate) fn parse_rank(raw: &str, line: u64) -> Result<i32, Reject> {
     match raw.parse::<i32>() {
         Ok(rank) if (1..=100_000).contains(&rank) => Ok(rank),
         _ => Err(Reject::at(

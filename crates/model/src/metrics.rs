@@ -209,8 +209,127 @@ pub const SOUND: MetricDoc = MetricDoc {
               sample variance (0.2^2 + 0.2^2) / 1 = 0.08, dispersion = sqrt(0.08) = 0.283.",
 };
 
+/// Engagement of videos.
+pub const ENGAGEMENT: MetricDoc = MetricDoc {
+    name: "engagement",
+    what: "How much a video's audience does besides watching: likes, comments and shares per \
+           view, and how fast its views grow.",
+    formula: "Per video, from its latest snapshot in `video_snapshots`: engagement_rate = \
+              (likes + comments) / views; like_rate = likes / views; comment_rate = comments / \
+              views; share_rate = shares / views (TikTok; YouTube gives no shares); \
+              engaged_with_shares = (likes + comments + shares) / views. views_per_day = views \
+              / days from publication to the snapshot (at least 1). growth_per_day = (views at \
+              the last snapshot - views at the first) / days between them, empty with one \
+              snapshot. A video's artists are those credited by the YouTube chart entries that \
+              link to it (`track_id` = video id; the chart's Artist Names through `credits`), \
+              its cohort that of the first-credited artist. Per artist and cohort: the number \
+              of videos, and the medians of the per-video rates.",
+    caveats: "A rate is left out (null) when a count it needs is hidden or absent; \
+              `hidden_likes` and `hidden_comments` count such videos. Rates are per view at \
+              one moment: older videos have had longer to collect comments. Videos never on \
+              a YouTube chart in the store have no artist (TikTok videos, for now).",
+    example: "10,000 views, 500 likes, 100 comments: engagement_rate = 0.06, like_rate = 0.05.",
+};
+
+/// How engagement is grouped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EngagementBy {
+    Video,
+    Artist,
+    Cohort,
+}
+
+/// Engagement; see [`ENGAGEMENT`]. Filters: `sources` are platforms, the
+/// period bounds the snapshot dates, `cohort` the video's cohort.
+pub fn engagement(filters: &Filters, by: EngagementBy) -> String {
+    let mut conditions = Vec::new();
+    if !filters.sources.is_empty() {
+        let list: Vec<String> = filters.sources.iter().map(|s| sql_text(s)).collect();
+        conditions.push(format!("v.platform IN ({})", list.join(", ")));
+    }
+    if let Some(from) = &filters.from {
+        conditions.push(format!("CAST(v.observed_at AS DATE) >= DATE {}", sql_text(from)));
+    }
+    if let Some(to) = &filters.to {
+        conditions.push(format!("CAST(v.observed_at AS DATE) <= DATE {}", sql_text(to)));
+    }
+    let snapshots = if conditions.is_empty() {
+        "TRUE".to_string()
+    } else {
+        conditions.join(" AND ")
+    };
+    let cohort = match filters.cohort.as_deref() {
+        None => String::new(),
+        Some(c) if c.eq_ignore_ascii_case("none") => " WHERE l.cohort IS NULL".to_string(),
+        Some(c) => format!(" WHERE l.cohort = {}", sql_text(c)),
+    };
+    let videos = format!(
+        "WITH snaps AS (\
+           SELECT v.*, row_number() OVER (PARTITION BY v.platform, v.video_id \
+                                          ORDER BY v.observed_at DESC) AS latest, \
+                  count(*) OVER (PARTITION BY v.platform, v.video_id) AS snapshots, \
+                  first_value(v.views) OVER (PARTITION BY v.platform, v.video_id \
+                                             ORDER BY v.observed_at) AS first_views, \
+                  min(v.observed_at) OVER (PARTITION BY v.platform, v.video_id) AS first_observed \
+           FROM video_snapshots v WHERE {snapshots}), \
+         links AS (\
+           SELECT e.track_id AS video_id, \
+                  min(coalesce(a.name, c.credited_name)) FILTER (WHERE c.position = 1) AS artist, \
+                  min(a.cohort) FILTER (WHERE c.position = 1) AS cohort \
+           FROM (SELECT DISTINCT track_id, artist_names, track_name FROM chart_entries \
+                 WHERE source = 'youtube' AND track_id IS NOT NULL) e \
+           JOIN credits c ON c.artist_names = e.artist_names AND c.track_name = e.track_name \
+           LEFT JOIN artists a ON a.artist_id = c.artist_id \
+           GROUP BY e.track_id), \
+         videos AS (\
+           SELECT s.platform, s.video_id, s.title, s.channel, l.artist, l.cohort, s.snapshots, \
+                  CAST(s.first_observed AS DATE) AS first_observed, \
+                  CAST(s.observed_at AS DATE) AS last_observed, \
+                  s.views, s.likes, s.comments, s.shares, \
+                  CAST(s.likes + s.comments AS DOUBLE) / nullif(s.views, 0) AS engagement_rate, \
+                  CAST(s.likes + s.comments + s.shares AS DOUBLE) / nullif(s.views, 0) \
+                    AS engaged_with_shares, \
+                  CAST(s.likes AS DOUBLE) / nullif(s.views, 0) AS like_rate, \
+                  CAST(s.comments AS DOUBLE) / nullif(s.views, 0) AS comment_rate, \
+                  CAST(s.shares AS DOUBLE) / nullif(s.views, 0) AS share_rate, \
+                  CAST(s.views AS DOUBLE) / greatest(1.0, \
+                    (CAST(CAST(s.observed_at AS DATE) AS INT) \
+                     - CAST(CAST(s.published_at AS DATE) AS INT))) AS views_per_day, \
+                  CASE WHEN s.snapshots > 1 THEN CAST(s.views - s.first_views AS DOUBLE) / \
+                    greatest(1, CAST(CAST(s.observed_at AS DATE) AS INT) \
+                                - CAST(CAST(s.first_observed AS DATE) AS INT)) END \
+                    AS growth_per_day \
+           FROM snaps s LEFT JOIN links l ON s.platform = 'youtube' AND l.video_id = s.video_id \
+           WHERE s.latest = 1)"
+    );
+    let cohort = cohort.replace("l.cohort", "cohort");
+    let medians = "count(*) AS videos, \
+                   count(*) FILTER (WHERE likes IS NULL) AS hidden_likes, \
+                   count(*) FILTER (WHERE comments IS NULL) AS hidden_comments, \
+                   median(engagement_rate) AS median_engagement_rate, \
+                   median(like_rate) AS median_like_rate, \
+                   median(comment_rate) AS median_comment_rate, \
+                   median(share_rate) AS median_share_rate, \
+                   median(views_per_day) AS median_views_per_day, \
+                   median(growth_per_day) AS median_growth_per_day";
+    match by {
+        EngagementBy::Video => format!(
+            "{videos} SELECT * FROM videos{cohort} ORDER BY platform, views DESC, video_id"
+        ),
+        EngagementBy::Artist => format!(
+            "{videos} SELECT platform, artist, cohort, {medians} FROM videos{cohort} \
+             GROUP BY platform, artist, cohort ORDER BY platform, videos DESC, artist"
+        ),
+        EngagementBy::Cohort => format!(
+            "{videos} SELECT platform, coalesce(cohort, 'none') AS cohort, {medians} \
+             FROM videos{cohort} GROUP BY platform, coalesce(cohort, 'none') \
+             ORDER BY platform, videos DESC, cohort"
+        ),
+    }
+}
+
 /// Every metric, in the order reports show them.
-pub const ALL: [MetricDoc; 10] = [
+pub const ALL: [MetricDoc; 11] = [
     BREADTH,
     SPREAD,
     DIFFUSION,
@@ -221,6 +340,7 @@ pub const ALL: [MetricDoc; 10] = [
     CONCENTRATION,
     COLLABORATION,
     SOUND,
+    ENGAGEMENT,
 ];
 
 /// How home shares are grouped, within source and chart.

@@ -50,6 +50,7 @@ pub const ARTIST_FACTS: &str = "artist_facts";
 pub const ARTISTS: &str = "artists";
 pub const CREDITS: &str = "credits";
 pub const PLAYLIST_SNAPSHOTS: &str = "playlist_snapshots";
+pub const VIDEO_SNAPSHOTS: &str = "video_snapshots";
 
 /// `chart_entries`: one row per position of one published chart.
 pub fn chart_entries() -> Table {
@@ -457,7 +458,90 @@ pub fn all_tables() -> Vec<Table> {
         ingest_log(),
         artist_facts(),
         playlist_snapshots(),
+        video_snapshots(),
     ]
+}
+
+/// `video_snapshots`: one row per video per observation.
+pub fn video_snapshots() -> Table {
+    use DataType::{Int32, Int64, Utf8};
+    let time = DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
+    Table {
+        name: VIDEO_SNAPSHOTS,
+        doc: "Statistics of videos as observed: one row per video per observation (YouTube Data \
+              API `videos.list` responses, TikTok Research API video queries). The same video \
+              observed twice is two rows.",
+        columns: vec![
+            col("platform", Utf8, false, "`youtube` or `tiktok`."),
+            col("video_id", Utf8, false, "The platform's video id."),
+            col(
+                "observed_at",
+                time.clone(),
+                false,
+                "When the statistics were read: --observed, else the date or ISO week (its \
+                 Monday) in the file name, else the file's modification time.",
+            ),
+            col(
+                "published_at",
+                time,
+                true,
+                "When the video was published (YouTube `publishedAt`, TikTok `create_time`).",
+            ),
+            col("title", Utf8, true, "Title or description."),
+            col(
+                "channel",
+                Utf8,
+                true,
+                "YouTube `channelTitle` or TikTok `username`.",
+            ),
+            col("views", Int64, true, "View count; null when not given."),
+            col(
+                "likes",
+                Int64,
+                true,
+                "Like count; null when hidden or not given (never 0 for hidden).",
+            ),
+            col(
+                "comments",
+                Int64,
+                true,
+                "Comment count; null when hidden or not given.",
+            ),
+            col(
+                "shares",
+                Int64,
+                true,
+                "Share count (TikTok); null where the platform does not give it (YouTube).",
+            ),
+            col(
+                "duration_seconds",
+                Int32,
+                true,
+                "Length of the video (YouTube `contentDetails.duration`).",
+            ),
+            col("region", Utf8, true, "TikTok `region_code` (ISO code)."),
+            col("music_id", Utf8, true, "TikTok `music_id`."),
+            col("hashtags", Utf8, true, "TikTok `hashtag_names`, `,`-separated."),
+            col(
+                "source_file",
+                Utf8,
+                false,
+                "Path of the file the row came from.",
+            ),
+            col(
+                "source_line",
+                Int64,
+                false,
+                "Line of the video's object in that file.",
+            ),
+            col(
+                "source_hash",
+                Utf8,
+                false,
+                "BLAKE3 hash of that file's content.",
+            ),
+        ],
+    }
 }
 
 /// Tables computed from the stored ones when a query reads them.

@@ -12,7 +12,6 @@ use std::time::Instant;
 use anyhow::Context;
 use arrow::array::RecordBatch;
 use chartlens_ingest::{FileSummary, ReadError, ReadOptions, Reject, RejectKind, Source};
-use chartlens_model::table::PLAYLIST_SNAPSHOTS;
 use chartlens_store::{FileRows, LogEntry, Status, Store, WriteOptions, Writer};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
@@ -280,9 +279,9 @@ fn take_in(writer: &mut Writer, outcome: Outcome) -> anyhow::Result<Reported> {
             summary,
             batches,
         } => {
-            if let Some(rows) = summary.playlist {
+            if let Some((table, rows)) = summary.table_rows {
                 return Ok(writer
-                    .add_whole_file(PLAYLIST_SNAPSHOTS, &path, &hash, summary.layout, rows)?
+                    .add_whole_file(table, &path, &hash, summary.layout, rows)?
                     .into());
             }
             let file = FileRows {
@@ -342,11 +341,14 @@ fn stream_in(writer: &mut Writer, path: &Path, options: &ReadOptions) -> anyhow:
         writer.stream_batch(batch)
     });
     match read {
-        Ok(summary) if summary.playlist.is_some() => {
+        Ok(FileSummary {
+            table_rows: Some((table, rows)),
+            layout,
+            ..
+        }) => {
             writer.abort_stream()?;
-            let rows = summary.playlist.expect("checked");
             Ok(writer
-                .add_whole_file(PLAYLIST_SNAPSHOTS, &display, &hash, summary.layout, rows)?
+                .add_whole_file(table, &display, &hash, layout, rows)?
                 .into())
         }
         Ok(summary) => {

@@ -10,7 +10,7 @@ use chartlens_store::Store;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 
 use crate::args::{
-    HomeArgs, HomeBy, MetricFilters, MetricOutput, ReachArgs, ReachBy, ShareArgs, ShareBy,
+    EngagementArgs, EngagementBy, HomeArgs, HomeBy, MetricFilters, MetricOutput, ReachArgs, ReachBy, ShareArgs, ShareBy,
     SpreadArgs,
 };
 use crate::exit;
@@ -85,6 +85,33 @@ pub fn home(store_dir: &Path, cohorts: Option<&Path>, args: &HomeArgs) -> anyhow
         store_dir,
         cohorts,
         &metrics::home_share(&filters, by),
+        &args.output,
+    )
+}
+
+pub fn engagement(
+    store_dir: &Path,
+    cohorts: Option<&Path>,
+    args: &EngagementArgs,
+) -> anyhow::Result<u8> {
+    let platforms: Vec<String> = args.platform.iter().map(|p| p.to_lowercase()).collect();
+    let as_metric = MetricFilters {
+        source: platforms,
+        chart: Vec::new(),
+        market: Vec::new(),
+        period: args.period.clone(),
+        cohort: args.cohort.clone(),
+    };
+    let (filters, cohorts) = filters(store_dir, cohorts, &as_metric)?;
+    let by = match args.by {
+        EngagementBy::Video => metrics::EngagementBy::Video,
+        EngagementBy::Artist => metrics::EngagementBy::Artist,
+        EngagementBy::Cohort => metrics::EngagementBy::Cohort,
+    };
+    run(
+        store_dir,
+        cohorts,
+        &metrics::engagement(&filters, by),
         &args.output,
     )
 }

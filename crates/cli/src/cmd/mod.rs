@@ -31,6 +31,9 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Spread(args) => metrics::spread(&cli.store, cli.cohort_rules.as_deref(), &args),
         Command::Share(args) => metrics::share(&cli.store, cli.cohort_rules.as_deref(), &args),
         Command::Home(args) => metrics::home(&cli.store, cli.cohort_rules.as_deref(), &args),
+        Command::Engagement(args) => {
+            metrics::engagement(&cli.store, cli.cohort_rules.as_deref(), &args)
+        }
         Command::Metrics => metrics::docs(),
         Command::Study(args) => study::run(&cli.store, cli.cohort_rules.as_deref(), &args),
         Command::Tables => tables::run(&cli.store),

@@ -297,6 +297,33 @@ impl ChartData {
     }
 }
 
+/// One video's engagement at its latest snapshot.
+#[derive(Debug, Clone)]
+pub struct VideoRow {
+    pub platform: String,
+    pub cohort: Option<String>,
+    /// (likes + comments) / views; None when a count is hidden.
+    pub engagement_rate: Option<f64>,
+}
+
+/// Every video's engagement, as the engagement metric defines it.
+pub async fn videos(ctx: &SessionContext) -> anyhow::Result<Vec<VideoRow>> {
+    let sql = metrics::engagement(&Filters::default(), metrics::EngagementBy::Video);
+    let mut out = Vec::new();
+    for batch in &query(ctx, &sql).await? {
+        let (platform, cohort) = (strings(batch, "platform")?, strings(batch, "cohort")?);
+        let rate = floats(batch, "engagement_rate")?;
+        for i in 0..batch.num_rows() {
+            out.push(VideoRow {
+                platform: platform[i].clone().unwrap_or_default(),
+                cohort: cohort[i].clone(),
+                engagement_rate: rate[i],
+            });
+        }
+    }
+    Ok(out)
+}
+
 /// Breadth per artist, grouped by chart (and year when `per_year`), joined
 /// with its export share when not per year.
 async fn artist_rows(

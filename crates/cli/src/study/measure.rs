@@ -9,7 +9,7 @@ use chartlens_model::stats::{self, Bootstrap, Interval, Spell};
 use chartlens_store::derived::Artists;
 use serde::Serialize;
 
-use super::data::{ArtistRow, ChartData, Track};
+use super::data::{ArtistRow, ChartData, Track, VideoRow};
 
 /// How a claim's verdict follows from its interval.
 pub const VERDICT_RULE: &str = "A claim compares the first cohort with the second (claim 5: the \
@@ -869,6 +869,46 @@ fn stratified4(
     });
     let draws: Vec<Option<f64>> = draws.collect();
     percentile(estimate, draws.into_iter(), boot)
+}
+
+/// Claim 7 per platform: the median engagement rate of the first cohort's
+/// videos minus the second's, bootstrapping videos. Videos whose counts are
+/// hidden are left out, and the note says how many.
+pub fn engagement(videos: &[VideoRow], cohorts: &[String], boot: &Bootstrap) -> Vec<ClaimResult> {
+    let platforms: std::collections::BTreeSet<&str> =
+        videos.iter().map(|v| v.platform.as_str()).collect();
+    let mut out = Vec::new();
+    for platform in platforms {
+        let of = |cohort: &str| -> (Vec<f64>, usize) {
+            let mine = videos
+                .iter()
+                .filter(|v| v.platform == platform && v.cohort.as_deref() == Some(cohort));
+            let (rated, hidden): (Vec<&VideoRow>, Vec<&VideoRow>) =
+                mine.partition(|v| v.engagement_rate.is_some());
+            let rates = rated.iter().filter_map(|v| v.engagement_rate).collect();
+            (rates, hidden.len())
+        };
+        let ((a, hidden_a), (b, hidden_b)) = (of(&cohorts[0]), of(&cohorts[1]));
+        if a.is_empty() && b.is_empty() {
+            continue;
+        }
+        let est = |x: &Vec<f64>| boot.one(x, stats::median).map(|i| Estimate::new(i, x.len()));
+        let diff = boot
+            .difference(&a, &b, stats::median, stats::median)
+            .map(|i| Estimate::new(i, a.len().min(b.len())));
+        let (verdict, note) = verdict(diff.as_ref(), a.len(), b.len());
+        out.push(ClaimResult {
+            chart: format!("{platform} videos"),
+            first: est(&a),
+            second: est(&b),
+            difference: diff,
+            verdict,
+            note: format!(
+                "{note} Left out for hidden likes or comments: {hidden_a} and {hidden_b} videos."
+            ),
+        });
+    }
+    out
 }
 
 /// The verdict of a difference, by [`VERDICT_RULE`].

@@ -66,7 +66,8 @@ const CLAIMS: [(&str, &str, &str); 7] = [
     ),
     (
         "{a}'s fans engage more per view than {b}'s.",
-        "Likes and comments per view of the cohorts' videos.",
+        "Median engagement rate, (likes + comments) / views at each video's latest snapshot, \
+         per platform; bootstrap over videos. Videos with hidden counts are left out.",
         "engagement",
     ),
 ];
@@ -171,6 +172,9 @@ pub fn run(
     let charts = runtime
         .block_on(data::load(&ctx, &settings.filters))
         .context("reading the store")?;
+    let videos = runtime
+        .block_on(data::videos(&ctx))
+        .context("reading video engagement")?;
     if charts.is_empty() {
         bail!("the store has no chart entries for this selection; ingest charts first");
     }
@@ -187,10 +191,14 @@ pub fn run(
         .iter()
         .enumerate()
         .map(|(k, (claim, statistic, metric))| {
-            let results: Vec<ClaimResult> = measured
-                .iter()
-                .filter_map(|(_, claims)| claims.get(k).cloned().flatten())
-                .collect();
+            let results: Vec<ClaimResult> = if k == 6 {
+                measure::engagement(&videos, &settings.cohorts, &settings.boot)
+            } else {
+                measured
+                    .iter()
+                    .filter_map(|(_, claims)| claims.get(k).cloned().flatten())
+                    .collect()
+            };
             let best = measure::best(&results, &markets);
             let caveats = caveats(k, &measured, &home_markets, &settings.cohorts);
             let columns = match k {
@@ -297,9 +305,9 @@ fn share_series(
 fn best_reason(claim: usize, best: Option<&ClaimResult>) -> String {
     let Some(best) = best else {
         return if claim == 6 {
-            "No engagement data is in the store: ingesting YouTube Data API videos.list \
-             snapshots or TikTok Research API video queries (views, likes, comments per video, \
-             linked to artists) would answer it."
+            "No engagement data links videos to both cohorts: ingesting YouTube Data API \
+             videos.list snapshots (or TikTok Research API video queries) of videos that are \
+             on a YouTube chart in the store would answer it."
                 .to_string()
         } else {
             "No chart in the selection could measure it.".to_string()
@@ -367,7 +375,11 @@ fn caveats(
              days of data are compared, and levels of different charts are not comparable.",
             measure::MIN_YEAR_DAYS
         )),
-        6 => out.push("Engagement data is not in the store yet.".to_string()),
+        6 => out.push(
+            "Videos are linked to artists through the YouTube chart entries that point to them; \
+             videos never on a chart in the store, and TikTok videos, have no cohort yet."
+                .to_string(),
+        ),
         _ => {}
     }
     out
