@@ -9,6 +9,7 @@ mod metrics;
 mod rejects;
 mod sql;
 mod study;
+mod videos;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
