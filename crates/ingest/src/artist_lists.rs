@@ -208,7 +208,7 @@ pub fn read(text: &str) -> Result<ArtistList, Reject> {
                 for genre in genre_list(get("genres")) {
                     add_genre(&mut list.facts, line, artist, &genre);
                 }
-                for feature in AUDIO_FEATURES {
+                for feature in chartlens_model::registry::AUDIO_FEATURES {
                     let value = get(feature);
                     if value.parse::<f64>().is_ok_and(f64::is_finite) {
                         list.facts.push(Fact {
@@ -259,18 +259,6 @@ impl ArtistList {
         )
     }
 }
-
-/// The audio features kept from Spotify genre tables: those on a 0 to 1
-/// scale, so that their dispersion can be compared without rescaling.
-pub const AUDIO_FEATURES: [&str; 7] = [
-    "acousticness",
-    "danceability",
-    "energy",
-    "instrumentalness",
-    "liveness",
-    "speechiness",
-    "valence",
-];
 
 fn add_genre(facts: &mut Vec<Fact>, line: u64, artist: &str, genre: &str) {
     let genre = genre.trim().to_lowercase();

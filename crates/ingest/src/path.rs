@@ -213,7 +213,10 @@ fn iso_week_at(bytes: &[u8]) -> Option<(NaiveDate, usize)> {
         return None;
     }
     let year: i32 = std::str::from_utf8(&bytes[..4]).ok()?.parse().ok()?;
-    let week: u32 = std::str::from_utf8(&bytes[5 + sep..len]).ok()?.parse().ok()?;
+    let week: u32 = std::str::from_utf8(&bytes[5 + sep..len])
+        .ok()?
+        .parse()
+        .ok()?;
     if !(1950..=2100).contains(&year) {
         return None;
     }

@@ -87,7 +87,13 @@ pub fn read(source: &Source<'_>, text: &str) -> Result<Option<FileSummary>, Reje
             Platform::YouTube => 3,
             Platform::TikTok => 4,
         };
-    let line_of = |k: usize| lines.get(&depth).and_then(|l| l.get(k)).copied().unwrap_or(1);
+    let line_of = |k: usize| {
+        lines
+            .get(&depth)
+            .and_then(|l| l.get(k))
+            .copied()
+            .unwrap_or(1)
+    };
     let mut rows = Rows::default();
     let mut seen = HashSet::new();
     for doc in &docs {
@@ -95,10 +101,7 @@ pub fn read(source: &Source<'_>, text: &str) -> Result<Option<FileSummary>, Reje
             return Err(Reject::at(
                 RejectKind::Header,
                 1,
-                format!(
-                    "a file mixes {} responses with other JSON",
-                    platform.name()
-                ),
+                format!("a file mixes {} responses with other JSON", platform.name()),
             ));
         }
         if platform == Platform::TikTok {
@@ -153,7 +156,11 @@ pub fn read(source: &Source<'_>, text: &str) -> Result<Option<FileSummary>, Reje
 
 /// When the file's statistics were read, in microseconds since 1970 (UTC).
 fn observed_at(source: &Source<'_>) -> Result<i64, Reject> {
-    let day = |d: chrono::NaiveDate| d.and_time(chrono::NaiveTime::MIN).and_utc().timestamp_micros();
+    let day = |d: chrono::NaiveDate| {
+        d.and_time(chrono::NaiveTime::MIN)
+            .and_utc()
+            .timestamp_micros()
+    };
     source
         .options
         .observed
@@ -243,7 +250,9 @@ fn tiktok(video: &Value, line: u64) -> Result<Video, Reject> {
         likes: count("like_count")?,
         comments: count("comment_count")?,
         shares: count("share_count")?,
-        duration: video["duration"].as_i64().and_then(|d| i32::try_from(d).ok()),
+        duration: video["duration"]
+            .as_i64()
+            .and_then(|d| i32::try_from(d).ok()),
         region: text(&video["region_code"]).map(|r| r.to_uppercase()),
         music_id: text(&video["music_id"]),
         hashtags,

@@ -177,7 +177,10 @@ mod tests {
             video_id("https://www.youtube.com/watch?v=GXioir-fujY"),
             Some("GXioir-fujY")
         );
-        assert_eq!(video_id("https://youtu.be/yebNIHKAC4A?t=3"), Some("yebNIHKAC4A"));
+        assert_eq!(
+            video_id("https://youtu.be/yebNIHKAC4A?t=3"),
+            Some("yebNIHKAC4A")
+        );
         assert_eq!(video_id("https://www.youtube.com/watch?v=short"), None);
         assert_eq!(video_id("https://open.spotify.com/track/x"), None);
     }

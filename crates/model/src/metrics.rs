@@ -82,7 +82,8 @@ pub const HOME: MetricDoc = MetricDoc {
     formula: "For an artist with a known origin o, within one source and chart: export_pct = \
               100 * entries in markets <> o / entries, over every entry crediting the artist \
               (GLOBAL left out of both). Per cohort: the same pooled over its artists with a \
-              known origin, and the median of its artists' export_pct. Per market m: \
+              known origin, and the median of its artists' export_pct (the study uses only \
+              artists whose origin market has a chart in the selection). Per market m: \
               domestic_pct = 100 * entries whose primary artist's origin is m / entries; \
               unknown_pct the share whose primary artist has no known origin.",
     caveats: "An act whose home market is not in the data looks 100% exported: the column \
@@ -108,12 +109,14 @@ pub const DIFFUSION: MetricDoc = MetricDoc {
               last. H = 26 weeks, or half the data's span when that is shorter. Lead markets: \
               for each market, lead(m) = number of the cohort's tracks that reached 2+ \
               markets and entered m first (ties on the first day counted for every tied \
-              market), with lead_pct = 100 * lead(m) / tracks with 2+ markets.",
+              market, so the shares can add up to more than 100), with lead_pct = 100 * \
+              lead(m) / tracks with 2+ markets; left-censored tracks are left out.",
     caveats: "A market's chart only shows what is popular enough to enter it: a track can \
               be played in a market long before it charts there. Markets missing from the \
               data cannot be reached, and a cohort's home market, if missing, never leads.",
-    example: "Tracks A (JP day 0, US day 10) and B (JP only) in 3 markets: y(1) = 0, \
-              y(2) = mean(1/2, 0) = 0.25; lead(JP) = 1 (B has one market and is not counted).",
+    example: "In data starting on day 0 with 3 markets, tracks A (JP day 7, US day 17) and B \
+              (JP day 7 only): y(1) = 0, y(2) = mean(1/2, 0) = 0.25; lead(JP) = 1 (B has one \
+              market and is not counted).",
 };
 
 /// Bass model fit of the diffusion curve.
@@ -160,8 +163,8 @@ pub const CONCENTRATION: MetricDoc = MetricDoc {
     name: "concentration and diversity",
     what: "Whether a cohort's chart presence is carried by many acts or by a few, and how \
            many cohorts share a market's chart.",
-    formula: "For a cohort's artists with entries x_i (every entry crediting them, GLOBAL \
-              left out): Gini = sum_i sum_j |x_i - x_j| / (2 n^2 mean x); HHI = sum_i s_i^2 \
+    formula: "Within one source and chart, for a cohort's artists with entries x_i (every \
+              entry crediting them, GLOBAL included, as `reach --by artist` counts them): Gini = sum_i sum_j |x_i - x_j| / (2 n^2 mean x); HHI = sum_i s_i^2 \
               with s_i = x_i / sum x (1 = one act holds everything, 1/n = all equal). Per \
               market: Shannon entropy H = -sum_k s_k ln s_k over the entry shares s_k of the \
               cohorts (entries of no cohort left out), and the effective number of cohorts \
@@ -225,7 +228,10 @@ pub const ENGAGEMENT: MetricDoc = MetricDoc {
               its cohort that of the first-credited artist. Per artist and cohort: the number \
               of videos, and the medians of the per-video rates.",
     caveats: "A rate is left out (null) when a count it needs is hidden or absent; \
-              `hidden_likes` and `hidden_comments` count such videos. Rates are per view at \
+              `hidden_likes` and `hidden_comments` count such videos. `views_fell` flags \
+              videos whose view count dropped between snapshots: the counts are then not \
+              lifetime totals (a collector that stored weekly views), and rates per view and \
+              growth are not comparable with those of real API snapshots. Rates are per view at \
               one moment: older videos have had longer to collect comments. Videos never on \
               a YouTube chart in the store have no artist (TikTok videos, for now).",
     example: "10,000 views, 500 likes, 100 comments: engagement_rate = 0.06, like_rate = 0.05.",
@@ -248,10 +254,16 @@ pub fn engagement(filters: &Filters, by: EngagementBy) -> String {
         conditions.push(format!("v.platform IN ({})", list.join(", ")));
     }
     if let Some(from) = &filters.from {
-        conditions.push(format!("CAST(v.observed_at AS DATE) >= DATE {}", sql_text(from)));
+        conditions.push(format!(
+            "CAST(v.observed_at AS DATE) >= DATE {}",
+            sql_text(from)
+        ));
     }
     if let Some(to) = &filters.to {
-        conditions.push(format!("CAST(v.observed_at AS DATE) <= DATE {}", sql_text(to)));
+        conditions.push(format!(
+            "CAST(v.observed_at AS DATE) <= DATE {}",
+            sql_text(to)
+        ));
     }
     let snapshots = if conditions.is_empty() {
         "TRUE".to_string()
@@ -270,8 +282,13 @@ pub fn engagement(filters: &Filters, by: EngagementBy) -> String {
                   count(*) OVER (PARTITION BY v.platform, v.video_id) AS snapshots, \
                   first_value(v.views) OVER (PARTITION BY v.platform, v.video_id \
                                              ORDER BY v.observed_at) AS first_views, \
-                  min(v.observed_at) OVER (PARTITION BY v.platform, v.video_id) AS first_observed \
+                  min(v.observed_at) OVER (PARTITION BY v.platform, v.video_id) AS first_observed, \
+                  lag(v.views) OVER (PARTITION BY v.platform, v.video_id \
+                                     ORDER BY v.observed_at) AS previous_views \
            FROM video_snapshots v WHERE {snapshots}), \
+         fell AS (\
+           SELECT platform, video_id, coalesce(bool_or(views < previous_views), false) AS views_fell \
+           FROM snaps GROUP BY platform, video_id), \
          links AS (\
            SELECT e.track_id AS video_id, \
                   min(coalesce(a.name, c.credited_name)) FILTER (WHERE c.position = 1) AS artist, \
@@ -298,14 +315,17 @@ pub fn engagement(filters: &Filters, by: EngagementBy) -> String {
                   CASE WHEN s.snapshots > 1 THEN CAST(s.views - s.first_views AS DOUBLE) / \
                     greatest(1, CAST(CAST(s.observed_at AS DATE) AS INT) \
                                 - CAST(CAST(s.first_observed AS DATE) AS INT)) END \
-                    AS growth_per_day \
+                    AS growth_per_day, \
+                  f.views_fell \
            FROM snaps s LEFT JOIN links l ON s.platform = 'youtube' AND l.video_id = s.video_id \
+           JOIN fell f ON f.platform = s.platform AND f.video_id = s.video_id \
            WHERE s.latest = 1)"
     );
     let cohort = cohort.replace("l.cohort", "cohort");
     let medians = "count(*) AS videos, \
                    count(*) FILTER (WHERE likes IS NULL) AS hidden_likes, \
                    count(*) FILTER (WHERE comments IS NULL) AS hidden_comments, \
+                   count(*) FILTER (WHERE views_fell) AS views_fell, \
                    median(engagement_rate) AS median_engagement_rate, \
                    median(like_rate) AS median_like_rate, \
                    median(comment_rate) AS median_comment_rate, \
@@ -313,9 +333,9 @@ pub fn engagement(filters: &Filters, by: EngagementBy) -> String {
                    median(views_per_day) AS median_views_per_day, \
                    median(growth_per_day) AS median_growth_per_day";
     match by {
-        EngagementBy::Video => format!(
-            "{videos} SELECT * FROM videos{cohort} ORDER BY platform, views DESC, video_id"
-        ),
+        EngagementBy::Video => {
+            format!("{videos} SELECT * FROM videos{cohort} ORDER BY platform, views DESC, video_id")
+        }
         EngagementBy::Artist => format!(
             "{videos} SELECT platform, artist, cohort, {medians} FROM videos{cohort} \
              GROUP BY platform, artist, cohort ORDER BY platform, videos DESC, artist"
@@ -369,7 +389,8 @@ pub fn home_share(filters: &Filters, by: HomeBy) -> String {
     );
     let by_artist = format!(
         "per_artist AS (\
-           SELECT e.source, e.chart, a.name AS artist, a.cohort, a.origin_country AS origin, \
+           SELECT e.source, e.chart, a.artist_id, a.name AS artist, a.cohort, \
+                  a.origin_country AS origin, \
                   count(*) AS entries, \
                   count(*) FILTER (WHERE e.region = a.origin_country) AS home_entries, \
                   sum(e.streams) AS streams, \
@@ -378,7 +399,7 @@ pub fn home_share(filters: &Filters, by: HomeBy) -> String {
            JOIN credits c ON c.artist_names = e.artist_names AND c.track_name = e.track_name \
            JOIN artists a ON a.artist_id = c.artist_id \
            WHERE e.region <> 'GLOBAL' AND a.origin_country IS NOT NULL AND {}{cohort_filter} \
-           GROUP BY e.source, e.chart, a.name, a.cohort, a.origin_country)",
+           GROUP BY e.source, e.chart, a.artist_id, a.name, a.cohort, a.origin_country)",
         base.condition()
     );
     let home = "LEFT JOIN markets m ON m.source = p.source AND m.chart = p.chart \
@@ -389,8 +410,8 @@ pub fn home_share(filters: &Filters, by: HomeBy) -> String {
              SELECT p.source, p.chart, artist, cohort, origin AS origin_country, entries, home_entries, \
                     round(100.0 * (entries - home_entries) / entries, 2) AS export_pct, streams, \
                     round(100.0 * export_streams / streams, 2) AS export_stream_pct, \
-                    m.region IS NOT NULL AS home_in_data \
-             FROM per_artist p {home} ORDER BY p.source, p.chart, entries DESC, artist"
+                    m.region IS NOT NULL AS home_in_data, artist_id \
+             FROM per_artist p {home} ORDER BY p.source, p.chart, entries DESC, artist, artist_id"
         ),
         HomeBy::Cohort => format!(
             "WITH {markets}, {by_artist} \

@@ -84,6 +84,19 @@ impl FactKind {
     }
 }
 
+/// The audio features kept from Spotify artist-genre tables and used by the
+/// study's sound diversity: those on a 0 to 1 scale, so that their
+/// dispersion can be compared without rescaling.
+pub const AUDIO_FEATURES: [&str; 7] = [
+    "acousticness",
+    "danceability",
+    "energy",
+    "instrumentalness",
+    "liveness",
+    "speechiness",
+    "valence",
+];
+
 /// Layout name of the registry built into chartlens.
 pub const BUILTIN_LAYOUT: &str = "built-in";
 /// Source name of the facts of the built-in registry.

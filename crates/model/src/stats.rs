@@ -361,6 +361,17 @@ impl Bootstrap {
         self.interval(estimate, alpha, draws)
     }
 
+    /// The percentile interval of statistics drawn by a caller's own
+    /// resampling (several samples, a multi-output fit), by the same rules
+    /// as [`Bootstrap::one`]: non-finite draws are dropped, and fewer than
+    /// half of `resamples` usable draws, or a non-finite estimate, give `None`.
+    pub fn from_draws(&self, estimate: f64, draws: Vec<f64>) -> Option<Interval> {
+        let alpha = self.tail()?;
+        let estimate = finite(Some(estimate))?;
+        let draws = draws.into_iter().filter(|v| v.is_finite()).collect();
+        self.interval(estimate, alpha, draws)
+    }
+
     /// `(1 - level) / 2`, or `None` when `level` is not in `(0, 1)`.
     fn tail(&self) -> Option<f64> {
         (self.level > 0.0 && self.level < 1.0).then_some((1.0 - self.level) / 2.0)

@@ -521,7 +521,12 @@ pub fn video_snapshots() -> Table {
             ),
             col("region", Utf8, true, "TikTok `region_code` (ISO code)."),
             col("music_id", Utf8, true, "TikTok `music_id`."),
-            col("hashtags", Utf8, true, "TikTok `hashtag_names`, `,`-separated."),
+            col(
+                "hashtags",
+                Utf8,
+                true,
+                "TikTok `hashtag_names`, `,`-separated.",
+            ),
             col(
                 "source_file",
                 Utf8,

@@ -10,8 +10,8 @@ use chartlens_store::Store;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 
 use crate::args::{
-    EngagementArgs, EngagementBy, HomeArgs, HomeBy, MetricFilters, MetricOutput, ReachArgs, ReachBy, ShareArgs, ShareBy,
-    SpreadArgs,
+    EngagementArgs, EngagementBy, HomeArgs, HomeBy, MetricFilters, MetricOutput, ReachArgs,
+    ReachBy, ShareArgs, ShareBy, SpreadArgs,
 };
 use crate::exit;
 use crate::output;

@@ -3,12 +3,11 @@
 
 use std::fmt::Write;
 
-use chartlens_model::Region;
 use chartlens_model::stats::bass_cdf;
 use chrono::NaiveDate;
 
 use super::svg::{self, LineChart, Series, Style, XAxis, escape};
-use super::{estimate, measure_rows, number};
+use super::{best_result, estimate, leads, measure_rows, n_of, number};
 use crate::study::Report;
 use crate::study::measure::{ChartMeasures, Verdict};
 
@@ -84,10 +83,7 @@ fn verdicts(w: &mut String, report: &Report) {
          <th>First [95% CI]</th><th>Second [95% CI]</th><th>Difference [95% CI]</th></tr>"
     );
     for claim in &report.claims {
-        let best = claim
-            .best_chart
-            .as_ref()
-            .and_then(|c| claim.results.iter().find(|r| &r.chart == c));
+        let best = best_result(claim);
         let _ = writeln!(
             w,
             "<tr><td>{}</td><td><a href=\"#claim-{0}\">{}</a></td><td>{}</td><td>{}</td>\
@@ -183,14 +179,16 @@ fn figures(w: &mut String, report: &Report) {
             .enumerate()
             .map(|(i, m)| {
                 let n = m.breadth.len() as f64;
+                // Share with at least x markets: 100% from the smallest
+                // breadth, then one artist less after each artist's breadth.
+                let first = m.breadth.first().map(|&b| (b as f64, 100.0));
+                let steps =
+                    m.breadth.iter().enumerate().map(|(k, &markets)| {
+                        ((markets + 1) as f64, 100.0 * (n - k as f64 - 1.0) / n)
+                    });
                 Series {
                     name: format!("{} ({} artists)", m.cohort, m.breadth.len()),
-                    points: m
-                        .breadth
-                        .iter()
-                        .enumerate()
-                        .map(|(k, &markets)| (markets as f64, 100.0 * (n - k as f64) / n))
-                        .collect(),
+                    points: first.into_iter().chain(steps).collect(),
                     style: Style::Step,
                     color: i,
                     band: Vec::new(),
@@ -292,7 +290,14 @@ fn figures(w: &mut String, report: &Report) {
                         })
                         .collect()
                 })
-                .unwrap_or_default();
+                // A cohort without entries here holds 0% of every market.
+                .unwrap_or_else(|| {
+                    chart
+                        .markets
+                        .iter()
+                        .map(|m| (m.clone(), Some(0.0)))
+                        .collect()
+                });
             figure(
                 w,
                 svg::tile_map(
@@ -418,7 +423,7 @@ fn figures(w: &mut String, report: &Report) {
         figure(
             w,
             svg::intervals(
-                "Differences per claim and chart (first cohort minus second)",
+                "Differences per claim and chart (each claim's own difference)",
                 "Difference, in each claim's own unit",
                 &rows,
                 Some(0.0),
@@ -452,9 +457,7 @@ fn claims(w: &mut String, report: &Report) {
                 escape(&claim.columns[1])
             );
             for r in &claim.results {
-                let n = |e: Option<&crate::study::measure::Estimate>| {
-                    e.map_or(String::new(), |e| format!(" (n = {})", e.n))
-                };
+                let n = n_of;
                 let _ = writeln!(
                     w,
                     "<tr><td>{}</td><td class=\"num\">{}{}</td><td class=\"num\">{}{}</td>\
@@ -520,27 +523,26 @@ fn charts(w: &mut String, report: &Report) {
         }
         let _ = writeln!(w, "</table>");
         for m in &c.cohorts {
-            let leads: Vec<String> = m
-                .lead_markets
-                .iter()
-                .take(5)
-                .map(|l| {
-                    let name = Region::from_code(&l.market).map_or(l.market.as_str(), |r| r.name());
-                    format!("{} {} ({:.1}%)", escape(name), l.tracks, l.lead_pct)
-                })
-                .collect();
             let _ = writeln!(
                 w,
-                "<p>Lead markets of {} (tracks entering there first, of those reaching 2+ \
-                 markets): {}.</p>",
+                "<p>Lead markets of {} (tracks entering there first, of uncensored tracks \
+                 reaching 2+ markets; ties count for each): {}.</p>",
                 escape(&m.cohort),
-                if leads.is_empty() {
-                    "none".to_string()
-                } else {
-                    leads.join(", ")
-                }
+                escape(&leads(m))
             );
         }
+        let mut diverse: Vec<(&String, &f64)> = c.effective_cohorts.iter().collect();
+        diverse.sort_by(|a, b| b.1.total_cmp(a.1).then(a.0.cmp(b.0)));
+        let shown: Vec<String> = diverse
+            .iter()
+            .take(5)
+            .map(|(m, v)| format!("{m} {v:.2}"))
+            .collect();
+        let _ = writeln!(
+            w,
+            "<p>Effective number of cohorts per market (most diverse first): {}.</p>",
+            escape(&shown.join(", "))
+        );
         let _ = writeln!(w, "</details>");
     }
     let _ = writeln!(

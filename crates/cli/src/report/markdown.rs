@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use super::{estimate, measure_rows, number};
+use super::{best_result, estimate, leads, measure_rows, n_of, number};
 use crate::study::Report;
 
 /// Renders the whole report.
@@ -35,10 +35,7 @@ pub fn render(report: &Report) -> String {
         "| # | Claim | Verdict | Best chart | First | Second | Difference |\n|---|---|---|---|---|---|---|"
     );
     for claim in &report.claims {
-        let best = claim
-            .best_chart
-            .as_ref()
-            .and_then(|b| claim.results.iter().find(|r| &r.chart == b));
+        let best = best_result(claim);
         let _ = writeln!(
             w,
             "| {} | {} | **{}** | {} | {}: {} | {}: {} | {} |",
@@ -72,9 +69,7 @@ pub fn render(report: &Report) -> String {
                 claim.columns[0], claim.columns[1]
             );
             for r in &claim.results {
-                let n = |e: Option<&crate::study::measure::Estimate>| {
-                    e.map_or(String::new(), |e| format!(" ({})", e.n))
-                };
+                let n = n_of;
                 let _ = writeln!(
                     w,
                     "| {} | {}{} | {}{} | {} | {} | {} |",
@@ -129,21 +124,12 @@ pub fn render(report: &Report) -> String {
             let _ = writeln!(w, "| {label} | {} |", cells.join(" | "));
         }
         for m in &c.cohorts {
-            let leads: Vec<String> = m
-                .lead_markets
-                .iter()
-                .take(5)
-                .map(|l| format!("{} {} ({:.1}%)", l.market, l.tracks, l.lead_pct))
-                .collect();
             let _ = writeln!(
                 w,
-                "\nLead markets of {} (tracks entering there first, of tracks reaching 2+ markets): {}.",
+                "\nLead markets of {} (tracks entering there first, of uncensored tracks reaching \
+                 2+ markets; ties count for each): {}.",
                 m.cohort,
-                if leads.is_empty() {
-                    "none".to_string()
-                } else {
-                    leads.join(", ")
-                }
+                leads(m)
             );
         }
         let mut diverse: Vec<(&String, &f64)> = c.effective_cohorts.iter().collect();
@@ -180,8 +166,8 @@ pub fn render(report: &Report) -> String {
     }
 
     let _ = writeln!(w, "\n## Methods\n");
-    for doc in chartlens_model::metrics::ALL {
-        let _ = writeln!(w, "{}", doc.markdown());
+    for m in &report.methods {
+        let _ = writeln!(w, "{}", m.doc().markdown());
     }
     out
 }

@@ -6,7 +6,33 @@ pub mod html;
 pub mod markdown;
 pub mod svg;
 
-use crate::study::measure::{CohortMeasures, Estimate};
+use crate::study::measure::{Claim, ClaimResult, CohortMeasures, Estimate};
+
+/// The result of a claim on the chart that answers it best.
+pub fn best_result(claim: &Claim) -> Option<&ClaimResult> {
+    let best = claim.best_chart.as_ref()?;
+    claim.results.iter().find(|r| &r.chart == best)
+}
+
+/// ` (n = 12)` after an estimate, or nothing.
+pub fn n_of(e: Option<&Estimate>) -> String {
+    e.map_or(String::new(), |e| format!(" (n = {})", e.n))
+}
+
+/// The first five lead markets of a cohort, `JP 12 (40.0%)`, or `none`.
+pub fn leads(m: &CohortMeasures) -> String {
+    let leads: Vec<String> = m
+        .lead_markets
+        .iter()
+        .take(5)
+        .map(|l| format!("{} {} ({:.1}%)", l.market, l.tracks, l.lead_pct))
+        .collect();
+    if leads.is_empty() {
+        "none".to_string()
+    } else {
+        leads.join(", ")
+    }
+}
 
 /// `3.42 [2.90, 4.01]`, or `–` when there is no estimate.
 pub fn estimate(e: Option<&Estimate>, decimals: usize) -> String {
@@ -46,17 +72,17 @@ pub fn measure_rows(cohorts: &[CohortMeasures]) -> Vec<(&'static str, Vec<String
         ("Mean markets per artist [95% CI]", |m| {
             estimate(m.mean_markets.as_ref(), 2)
         }),
-        ("Export share of entries, % [95% CI]", |m| {
+        ("Export share of entries, % [95% CI], home in data", |m| {
             estimate(m.export_pct.as_ref(), 1)
         }),
-        ("Median artist export share (%)", |m| {
+        ("Median artist export share (%), home in data", |m| {
             number(m.median_artist_export_pct, 1)
         }),
         ("Charting tracks", |m| m.tracks.to_string()),
-        ("Median T_2 (days, tracks reaching 2)", |m| {
+        ("Median T_2 (days; uncensored tracks reaching 2)", |m| {
             number(m.median_t2_days, 0)
         }),
-        ("Median T_5 (days, tracks reaching 5)", |m| {
+        ("Median T_5 (days; uncensored tracks reaching 5)", |m| {
             number(m.median_t5_days, 0)
         }),
         ("Tracks in 5+ markets (%)", |m| {
@@ -76,14 +102,17 @@ pub fn measure_rows(cohorts: &[CohortMeasures]) -> Vec<(&'static str, Vec<String
                 .as_ref()
                 .map_or("–".to_string(), |b| format!("{:.3}, {:.3}", b.m, b.r2))
         }),
-        ("First runs (track, market); median length", |m| {
-            format!(
-                "{}; {}",
-                m.runs,
-                m.median_run_periods
-                    .map_or("–".to_string(), |p| p.to_string())
-            )
-        }),
+        (
+            "First runs (track, market); median length in chart periods",
+            |m| {
+                format!(
+                    "{}; {}",
+                    m.runs,
+                    m.median_run_periods
+                        .map_or("–".to_string(), |p| p.to_string())
+                )
+            },
+        ),
         ("Gini, HHI of entries over artists", |m| {
             format!("{}, {}", number(m.gini, 3), number(m.hhi, 3))
         }),

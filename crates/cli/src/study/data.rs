@@ -158,9 +158,15 @@ pub async fn load(ctx: &SessionContext, filters: &Filters) -> anyhow::Result<Vec
             let key = track[i].clone().unwrap_or_default();
             let entry = tracks.entry((name, key.clone())).or_insert_with(|| Track {
                 key,
-                cohort: cohort[i].clone(),
                 ..Track::default()
             });
+            // One track id can carry different credits across files: take
+            // the smallest cohort name seen, whatever the order rows arrive in.
+            if let Some(c) = &cohort[i]
+                && entry.cohort.as_ref().is_none_or(|old| c < old)
+            {
+                entry.cohort = Some(c.clone());
+            }
             entry.days.entry(region.clone()).or_default().push(day);
         }
     }
@@ -331,7 +337,7 @@ async fn artist_rows(
     filters: &Filters,
     per_year: bool,
 ) -> anyhow::Result<BTreeMap<(ChartName, Option<i32>), Vec<ArtistRow>>> {
-    let mut home: HashMap<(ChartName, String), (i64, i64, bool)> = HashMap::new();
+    let mut home: HashMap<(ChartName, i64), (i64, i64, bool)> = HashMap::new();
     let home_sql = metrics::home_share(filters, metrics::HomeBy::Artist);
     for batch in if per_year {
         Vec::new()
@@ -341,15 +347,13 @@ async fn artist_rows(
         let (source, chart, artist) = (
             strings(&batch, "source")?,
             strings(&batch, "chart")?,
-            strings(&batch, "artist")?,
+            ints(&batch, "artist_id")?,
         );
         let (entries, home_entries) = (ints(&batch, "entries")?, ints(&batch, "home_entries")?);
         let in_data = bools(&batch, "home_in_data")?;
         for i in 0..batch.num_rows() {
-            let key = (
-                chart_name(&source[i], &chart[i]),
-                artist[i].clone().unwrap_or_default(),
-            );
+            let Some(id) = artist[i] else { continue };
+            let key = (chart_name(&source[i], &chart[i]), id);
             let (n, h) = (entries[i].unwrap_or(0), home_entries[i].unwrap_or(0));
             home.insert(key, (n - h, n, in_data[i].unwrap_or(false)));
         }
@@ -375,7 +379,7 @@ async fn artist_rows(
         for i in 0..batch.num_rows() {
             let name = chart_name(&source[i], &chart[i]);
             let artist = artist[i].clone().unwrap_or_default();
-            let exported = home.get(&(name.clone(), artist.clone()));
+            let exported = id[i].and_then(|id| home.get(&(name.clone(), id)));
             let year = year[i].and_then(|y| i32::try_from(y).ok());
             out.entry((name, year)).or_default().push(ArtistRow {
                 name: artist,

@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+use chartlens_model::registry::AUDIO_FEATURES;
 use chartlens_model::stats::{self, Bootstrap, Interval, Spell};
 use chartlens_store::derived::Artists;
 use serde::Serialize;
@@ -30,17 +31,6 @@ pub const MIN_BASS_WEEKS: usize = 8;
 /// cannot be told apart.
 const P_BOUND: f64 = 0.99;
 const Q_BOUND: f64 = 2.99;
-
-/// The audio features sound diversity uses (all required).
-pub const FEATURES: [&str; 7] = [
-    "acousticness",
-    "danceability",
-    "energy",
-    "instrumentalness",
-    "liveness",
-    "speechiness",
-    "valence",
-];
 
 /// A bootstrap estimate of one group.
 #[derive(Debug, Clone, Serialize)]
@@ -314,17 +304,7 @@ fn percentile(
     draws: impl Iterator<Item = Option<f64>>,
     boot: &Bootstrap,
 ) -> Option<Interval> {
-    let mut values: Vec<f64> = draws.flatten().filter(|v| v.is_finite()).collect();
-    if values.is_empty() || values.len() * 2 < boot.resamples || !estimate.is_finite() {
-        return None;
-    }
-    values.sort_by(f64::total_cmp);
-    let tail = (1.0 - boot.level) / 2.0;
-    Some(Interval {
-        estimate,
-        low: stats::quantile(&values, tail)?,
-        high: stats::quantile(&values, 1.0 - tail)?,
-    })
+    boot.from_draws(estimate, draws.flatten().collect())
 }
 
 /// The diffusion horizon: 26 weeks, or half the data's span when shorter
@@ -379,7 +359,7 @@ fn fit(curves: &[&Vec<f64>]) -> Option<stats::BassFit> {
 fn features(artists: &Artists, id: i64) -> Option<[f64; 7]> {
     let artist = artists.registry.artists.get(usize::try_from(id).ok()?)?;
     let mut out = [0.0; 7];
-    for (slot, name) in out.iter_mut().zip(FEATURES) {
+    for (slot, name) in out.iter_mut().zip(AUDIO_FEATURES) {
         *slot = artist.features.iter().find(|(n, _)| n == name)?.1;
     }
     Some(out)
@@ -441,10 +421,12 @@ fn cohort_measures(
         .iter()
         .filter_map(|a| Some(100.0 * a.export_entries? as f64 / a.home_base? as f64))
         .collect();
+    // T_N of tracks first seen after the data's first day (not left-censored).
     let t_median = |k: usize| {
         stats::median(
             &g.tracks
                 .iter()
+                .filter(|t| t.firsts().first().is_some_and(|f| f.0 > data.first_day))
                 .filter_map(|t| t.t_days[k].map(|d| d as f64))
                 .collect::<Vec<_>>(),
         )
@@ -492,7 +474,7 @@ fn cohort_measures(
         curve_tracks: curves.len(),
         curve: mean_curve(&curves).unwrap_or_default(),
         bass,
-        lead_markets: lead_markets(&g.tracks),
+        lead_markets: lead_markets(data, &g.tracks),
         runs: spells.len(),
         survival: steps.iter().map(|s| (s.time, s.survival)).collect(),
         median_run_periods: stats::median_survival(&steps),
@@ -519,15 +501,18 @@ fn top_artist(members: &[&ArtistRow]) -> Option<(String, f64)> {
     (total > 0).then(|| (top.name.clone(), 100.0 * top.entries as f64 / total as f64))
 }
 
-/// Lead markets of tracks with 2+ markets, most first; see
-/// `metrics::DIFFUSION`.
-fn lead_markets(tracks: &[&Track]) -> Vec<LeadMarket> {
+/// Lead markets of tracks with 2+ markets that entered after the data's
+/// first day, most first; see `metrics::DIFFUSION`.
+fn lead_markets(data: &ChartData, tracks: &[&Track]) -> Vec<LeadMarket> {
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
     let mut travelled = 0;
     for track in tracks.iter().filter(|t| t.markets() >= 2) {
-        travelled += 1;
         let firsts = track.firsts();
         let day = firsts[0].0;
+        if day <= data.first_day {
+            continue;
+        }
+        travelled += 1;
         for (_, market) in firsts.iter().take_while(|(d, _)| *d == day) {
             *counts.entry(market).or_insert(0) += 1;
         }
@@ -737,7 +722,7 @@ fn year_breadth(rows: &[ArtistRow], cohort: &str) -> Vec<f64> {
 /// A calendar year counts in the trend when the data covers at least this
 /// many of its days: breadth within a few weeks is not comparable with
 /// breadth within a year.
-pub const MIN_YEAR_DAYS: i32 = 183;
+pub const MIN_YEAR_DAYS: i32 = 350;
 
 /// The days of a calendar year between the chart's first and last period.
 pub fn days_covered(data: &ChartData, year: i32) -> i32 {
@@ -892,7 +877,10 @@ pub fn engagement(videos: &[VideoRow], cohorts: &[String], boot: &Bootstrap) -> 
         if a.is_empty() && b.is_empty() {
             continue;
         }
-        let est = |x: &Vec<f64>| boot.one(x, stats::median).map(|i| Estimate::new(i, x.len()));
+        let est = |x: &Vec<f64>| {
+            boot.one(x, stats::median)
+                .map(|i| Estimate::new(i, x.len()))
+        };
         let diff = boot
             .difference(&a, &b, stats::median, stats::median)
             .map(|i| Estimate::new(i, a.len().min(b.len())));
@@ -1017,13 +1005,13 @@ mod tests {
         // for the whole horizon: no curve.
         assert!(curve(&data, &track("C", &[("JP", &[0])]), 2).is_none());
         assert!(curve(&data, &track("D", &[("JP", &[63])]), 2).is_none());
-        let leads = lead_markets(&[&a, &b]);
+        let leads = lead_markets(&data, &[&a, &b]);
         assert_eq!(leads.len(), 1);
         assert_eq!((leads[0].market.as_str(), leads[0].tracks), ("JP", 1));
         assert_eq!(leads[0].lead_pct, 100.0);
         // A tie on the first day counts for both markets.
         let tie = track("E", &[("KR", &[14]), ("US", &[14])]);
-        let leads = lead_markets(&[&a, &tie]);
+        let leads = lead_markets(&data, &[&a, &tie]);
         let counts: Vec<(&str, usize)> = leads
             .iter()
             .map(|l| (l.market.as_str(), l.tracks))

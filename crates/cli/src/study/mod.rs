@@ -31,44 +31,45 @@ const CLAIMS: [(&str, &str, &str); 7] = [
     (
         "{a} reaches more markets than {b}.",
         "Mean markets per charting artist (breadth); bootstrap over artists.",
-        "breadth",
+        metrics::BREADTH.name,
     ),
     (
-        "{a} spreads faster than {b}.",
+        "{a} spreads faster by word of mouth (imitation) than {b}.",
         "Bass imitation coefficient q of the cohort's diffusion curve (per week); bootstrap \
-         over tracks, the curve refitted on each resample. T_N medians are in the measures.",
-        "Bass diffusion fit",
+         over tracks, the curve refitted on each resample: the rate at which markets follow \
+         markets already reached. T_N medians (uncensored tracks) are in the measures.",
+        metrics::BASS.name,
     ),
     (
         "{a} depends less on its home market than {b}.",
         "Export share: percent of the cohort's entries outside each artist's origin market, \
          over artists whose origin market has a chart in the data; bootstrap over artists.",
-        "home and export share",
+        metrics::HOME.name,
     ),
     (
         "{a}'s sound is more diverse than {b}'s.",
         "Dispersion of the seven 0-1 audio features of the cohort's charting artists; \
          bootstrap over artists.",
-        "sound diversity",
+        metrics::SOUND.name,
     ),
     (
         "Collaborations with artists of other cohorts widen {a}'s reach.",
         "Lift: mean markets of the first cohort's cross-cohort collaborations minus that of its \
          other tracks; bootstrap over tracks. The second cohort's lift is shown for comparison.",
-        "collaborations",
+        metrics::COLLABORATION.name,
     ),
     (
-        "The reach gap between {a} and {b} grew over the period covered.",
+        "{a}'s reach advantage over {b} grew over the period covered.",
         "Gap = mean markets per artist of the first cohort minus the second's, within a \
          calendar year; the claim compares the last year with the first (both cohorts \
          present); bootstrap over artists within each year and cohort.",
-        "breadth",
+        metrics::BREADTH.name,
     ),
     (
         "{a}'s fans engage more per view than {b}'s.",
         "Median engagement rate, (likes + comments) / views at each video's latest snapshot, \
          per platform; bootstrap over videos. Videos with hidden counts are left out.",
-        "engagement",
+        metrics::ENGAGEMENT.name,
     ),
 ];
 
@@ -137,6 +138,19 @@ pub struct Method {
     pub example: &'static str,
 }
 
+impl Method {
+    /// The definition as the model holds it, to render with its sections.
+    pub fn doc(&self) -> MetricDoc {
+        MetricDoc {
+            name: self.name,
+            what: self.what,
+            formula: self.formula,
+            caveats: self.caveats,
+            example: self.example,
+        }
+    }
+}
+
 impl From<&MetricDoc> for Method {
     fn from(doc: &MetricDoc) -> Method {
         Method {
@@ -150,9 +164,10 @@ impl From<&MetricDoc> for Method {
 }
 
 const BOOTSTRAP_METHOD: &str = "Percentile bootstrap: each resample draws, with replacement, as \
-    many artists (or tracks) as the group has, and recomputes the statistic; the interval is the \
-    2.5% and 97.5% quantiles (type 7) of the resampled statistics. Differences resample the two \
-    groups independently (stratified). The random stream is ChaCha8 seeded with the stated seed \
+    many artists (tracks, videos) as the group has, and recomputes the statistic; the interval is \
+    the 2.5% and 97.5% quantiles (type 7) of the resampled statistics. Differences between \
+    cohorts resample each cohort independently (stratified); the trend resamples each year and \
+    cohort; the collaboration lift resamples the first cohort's tracks. The random stream is ChaCha8 seeded with the stated seed \
     (the Bass fits of the second cohort with seed + 1), so a rerun gives the same intervals.";
 
 /// Reads the store, measures every chart, and assembles the report.
@@ -329,6 +344,15 @@ fn caveats(
     cohorts: &[String],
 ) -> Vec<String> {
     let mut out = Vec::new();
+    if claim == 6 {
+        out.push(
+            "Videos are linked to artists through the YouTube chart entries that point to them; \
+             videos never on a chart in the store, and TikTok videos, have no cohort yet. Every \
+             video snapshot in the store is read, whatever the chart selection."
+                .to_string(),
+        );
+        return out;
+    }
     for (m, _) in measured {
         let missing: Vec<String> = cohorts
             .iter()
@@ -375,11 +399,6 @@ fn caveats(
              days of data are compared, and levels of different charts are not comparable.",
             measure::MIN_YEAR_DAYS
         )),
-        6 => out.push(
-            "Videos are linked to artists through the YouTube chart entries that point to them; \
-             videos never on a chart in the store, and TikTok videos, have no cohort yet."
-                .to_string(),
-        ),
         _ => {}
     }
     out

@@ -66,7 +66,15 @@ fn video_snapshots_keep_hidden_counts_null_and_weeks_apart() {
     // 24000 = 0.05; views per day 24000 / 12 days since 2026-04-01; growth
     // (24000 - 10000) / 7 days = 2000. Lemon's likes are hidden: no rate.
     let videos = chartlens(&store)
-        .args(["engagement", "--by", "video", "--platform", "youtube", "--format", "csv"])
+        .args([
+            "engagement",
+            "--by",
+            "video",
+            "--platform",
+            "youtube",
+            "--format",
+            "csv",
+        ])
         .expect_code(0);
     let videos = String::from_utf8(videos.stdout).unwrap();
     let rows: Vec<Vec<&str>> = videos.lines().map(|l| l.split(',').collect()).collect();
@@ -86,10 +94,10 @@ fn video_snapshots_keep_hidden_counts_null_and_weeks_apart() {
         .args(["engagement", "--by", "cohort", "--format", "csv"])
         .expect_code(0);
     let cohorts = String::from_utf8(cohorts.stdout).unwrap();
-    assert!(cohorts.contains("youtube,J-pop,1,1,0,,"), "{cohorts}");
-    assert!(cohorts.contains("youtube,K-pop,1,0,0,0.05,"), "{cohorts}");
+    assert!(cohorts.contains("youtube,J-pop,1,1,0,0,,"), "{cohorts}");
+    assert!(cohorts.contains("youtube,K-pop,1,0,0,0,0.05,"), "{cohorts}");
     // TikTok: shares count, (300 + 20) / 2000 = 0.16, with shares 0.2.
-    assert!(cohorts.contains("tiktok,none,1,0,0,0.16,"), "{cohorts}");
+    assert!(cohorts.contains("tiktok,none,1,0,0,0,0.16,"), "{cohorts}");
 }
 
 #[test]
