@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Acceptance run of `chartlens study` on ../shared/data.
 
-Ingests the Viral 50 archive and the Top 50 playlist snapshots, imports every
+Ingests the Viral 50 archive, the Top 50 playlist snapshots, the YouTube
+charts and video snapshots, imports every
 artist list, runs the K-pop vs J-pop study, and checks: both charts are
 measured separately for every claim (never pooled); the cohort quartiles in
 the report equal those `chartlens reach --by cohort` computes in SQL; every
-claim has a verdict; the engagement claim says which data would answer it;
+claim has a verdict; the engagement claim is measured on the YouTube videos;
 and the HTML report renders in headless Chromium without console errors (a
 screenshot is saved). Prints the verdicts and the time the study took. Skips,
 saying so, when the data is absent.
@@ -24,7 +25,7 @@ import time
 from common import check
 
 SHARED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "data")
-INPUTS = ["spotify-viral50-weekly", "spotify-top50-playlists"]
+INPUTS = ["spotify-viral50-weekly", "spotify-top50-playlists", "youtube-charts-weekly", "youtube-videos"]
 
 
 def run(binary, store, *args):
@@ -59,14 +60,18 @@ def main():
 
     ok = True
     charts = sorted(c["chart"] for c in report["charts"])
-    ok &= check("charts measured", charts, ["spotify/top50", "spotify/viral50"])
+    ok &= check("charts measured", charts, ["spotify/top50", "spotify/viral50", "youtube/top-songs"])
     for claim in report["claims"][:6]:
         measured = sorted(r["chart"] for r in claim["results"])
         ok &= check(f"claim {claim['number']} measured per chart", measured, charts)
     verdicts = {c["verdict"] for c in report["claims"]}
     ok &= check("every claim has a verdict", verdicts <= {"supported", "contradicted", "inconclusive",
                                                            "unanswered"}, True)
-    ok &= check("claim 7 names the data it needs", "videos.list" in report["claims"][6]["best_reason"], True)
+    engagement = report["claims"][6]
+    ok &= check("claim 7 measured on the YouTube videos", [r["chart"] for r in engagement["results"]],
+                ["youtube videos"])
+    ok &= check("claim 7 has estimates for both cohorts",
+                all(engagement["results"][0][k] is not None for k in ("first", "second")), True)
 
     # The report's quartiles (Rust) against `reach --by cohort` (SQL).
     sql_rows = json.loads(run(args.binary, store, "reach", "--by", "cohort", "--format", "json").stdout)
