@@ -71,8 +71,12 @@ pub enum Command {
     Tables,
     /// Merge small Parquet parts into large ones.
     Compact,
-    /// Generate a small synthetic chart archive, ingest it, and query it.
+    /// Simulate a chart world, ingest it, import its registry, run the study
+    /// and write the report: the whole product on data it makes up.
     Demo(DemoArgs),
+    /// Write a simulated chart world (fictional artists spreading by a Bass
+    /// process) as files in the real source layouts.
+    Simulate(SimulateArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -281,6 +285,9 @@ pub struct StudyArgs {
     /// Only charts starting in this period: YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD.
     #[arg(long)]
     pub period: Option<String>,
+    /// Marks the report as made from simulated data, with this description.
+    #[arg(long, hide = true)]
+    pub simulated: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -479,9 +486,31 @@ pub struct CoverageArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct DemoArgs {
-    /// Where the synthetic chart files are written.
+    /// Where the simulated files are written (replaced if it exists).
     #[arg(long, default_value = "chartlens-demo")]
     pub dir: PathBuf,
+    /// Where the study report is written.
+    #[arg(long, default_value = "chartlens-report")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SimulateArgs {
+    /// Directory to write the world into (created; must be empty or absent).
+    #[arg(long, default_value = "chartlens-sim")]
+    pub out: PathBuf,
+    /// Parameters (TOML); default: the built-in ones (see --print-config).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Seed of the random stream, instead of the parameters' own.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// About this many chart entries (sets the number of weeks).
+    #[arg(long)]
+    pub entries: Option<u64>,
+    /// Print the built-in parameters, documented, and exit.
+    #[arg(long)]
+    pub print_config: bool,
 }
 
 /// Ingest settings after validation.

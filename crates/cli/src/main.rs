@@ -6,6 +6,7 @@ mod args;
 mod cmd;
 mod output;
 mod report;
+mod simulate;
 mod study;
 
 use std::process::ExitCode;

@@ -6,6 +6,7 @@ mod demo;
 mod export;
 pub mod ingest;
 mod metrics;
+mod simulate;
 pub mod sql;
 mod study;
 mod tables;
@@ -39,5 +40,6 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Tables => tables::run(&cli.store),
         Command::Compact => compact::run(&cli.store, write),
         Command::Demo(args) => demo::run(&cli.store, &args, write),
+        Command::Simulate(args) => simulate::run(&args),
     }
 }

@@ -42,7 +42,7 @@ pub fn run(store_dir: &Path, rules: Option<&Path>, args: &StudyArgs) -> anyhow::
             seed: args.seed,
             level: 0.95,
         },
-        simulated: None,
+        simulated: args.simulated.clone(),
     };
     let started = std::time::Instant::now();
     let store = Store::open(store_dir)?;

@@ -329,7 +329,7 @@ fn curve(data: &ChartData, track: &Track, horizon: usize) -> Option<Vec<f64>> {
             .map(|t| {
                 let reached = firsts
                     .iter()
-                    .filter(|(d, _)| d - first < 7 * t as i32)
+                    .filter(|(d, _)| d - first <= 7 * t as i32)
                     .count();
                 (reached - 1) as f64 / others
             })

@@ -303,35 +303,6 @@ fn many_small_files_become_one_part_and_small_parts_get_compacted() {
 }
 
 #[test]
-fn demo_runs_end_to_end() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = chartlens(&dir.path().join("store"))
-        .arg("demo")
-        .arg("--dir")
-        .arg(dir.path().join("demo"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("1 rejected"), "{stdout}");
-    assert!(
-        stdout.contains("how many viral tracks reached how many markets"),
-        "{stdout}"
-    );
-    let markets: u32 = scalar(
-        &dir.path().join("store"),
-        "select count(distinct region) from chart_entries where region <> 'GLOBAL'",
-    )
-    .parse()
-    .unwrap();
-    assert_eq!(markets, 5);
-}
-
-#[test]
 fn a_streamed_file_replaces_charts_of_small_files_and_is_replaced_in_turn() {
     let dir = tempfile::tempdir().unwrap();
     let url = "https://open.spotify.com/track/21jGcNKet2qwijlDFuPiPb";

@@ -1,0 +1,553 @@
+//! A simulated chart world (`chartlens simulate`, and the data of `chartlens
+//! demo`): fictional artists of several cohorts release tracks that spread
+//! across markets by a discrete Bass process with per-cohort innovation p and
+//! imitation q (see `data/simulate.toml`, which documents every parameter).
+//! The world is written as files in the real source layouts, so that the
+//! ingest, the registry and the study read it exactly as they read real data.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::fs;
+use std::path::Path;
+
+use anyhow::{Context, bail};
+use chartlens_model::Region;
+use chartlens_model::stats::Rng;
+use chrono::{Datelike, Duration, NaiveDate};
+use serde::Deserialize;
+
+/// The default parameters, with their documentation.
+pub const DEFAULT: &str = include_str!("../data/simulate.toml");
+
+/// The parameters of a world; see `data/simulate.toml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Params {
+    pub seed: u64,
+    pub start: NaiveDate,
+    pub weeks: usize,
+    pub chart_size: usize,
+    pub stay: f64,
+    pub hidden_likes: f64,
+    #[serde(default = "default_collaboration")]
+    pub collaboration: f64,
+    pub markets: Vec<(String, f64)>,
+    pub cohort: Vec<CohortParams>,
+}
+
+fn default_collaboration() -> f64 {
+    0.1
+}
+
+/// One cohort of the world.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CohortParams {
+    pub name: String,
+    pub origin: String,
+    pub genre: String,
+    pub artists: usize,
+    pub tracks_per_artist: usize,
+    pub p: f64,
+    pub q: f64,
+    /// Bass ceiling m: the share of the other markets a track can ever reach.
+    pub reach: f64,
+    pub like_rate: f64,
+    pub comment_rate: f64,
+}
+
+impl Params {
+    /// Parses and checks a parameter file.
+    pub fn parse(text: &str) -> anyhow::Result<Params> {
+        let params: Params = toml::from_str(text)?;
+        params.check()?;
+        Ok(params)
+    }
+
+    fn check(&self) -> anyhow::Result<()> {
+        let probability = |name: &str, v: f64| {
+            if (0.0..=1.0).contains(&v) {
+                Ok(())
+            } else {
+                bail!("{name} = {v} is not a probability between 0 and 1")
+            }
+        };
+        probability("stay", self.stay)?;
+        probability("hidden_likes", self.hidden_likes)?;
+        probability("collaboration", self.collaboration)?;
+        if self.weeks == 0 || self.chart_size == 0 {
+            bail!("weeks and chart_size must be at least 1");
+        }
+        if self.markets.len() < 2 {
+            bail!("a world needs at least two markets");
+        }
+        for (code, size) in &self.markets {
+            if Region::from_code(code).is_none_or(|r| r == Region::Global) {
+                bail!("market {code:?} is not an ISO 3166-1 alpha-2 code");
+            }
+            if !(size.is_finite() && *size > 0.0) {
+                bail!("market {code}: the size must be positive");
+            }
+        }
+        if self.cohort.is_empty() {
+            bail!("a world needs at least one [[cohort]]");
+        }
+        for c in &self.cohort {
+            if !self.markets.iter().any(|(m, _)| m == &c.origin) {
+                bail!(
+                    "cohort {}: its origin {} is not among the markets",
+                    c.name,
+                    c.origin
+                );
+            }
+            if !(c.p > 0.0 && c.q >= 0.0 && c.p.is_finite() && c.q.is_finite()) {
+                bail!("cohort {}: p must be positive and q at least 0", c.name);
+            }
+            if !(c.reach > 0.0 && c.reach <= 1.0) {
+                bail!("cohort {}: reach must be above 0 and at most 1", c.name);
+            }
+            if c.artists == 0 || c.tracks_per_artist == 0 {
+                bail!(
+                    "cohort {}: artists and tracks_per_artist must be at least 1",
+                    c.name
+                );
+            }
+        }
+        let end = self.start + Duration::weeks(self.weeks as i64);
+        if end.year() > 2099 {
+            bail!(
+                "the world would run to {end}; dates after 2099 are not read from file names. \
+                 Use fewer weeks, or more markets or a longer chart_size for more entries"
+            );
+        }
+        Ok(())
+    }
+
+    /// Sets the number of weeks (and scales the tracks with it) so that the
+    /// world holds about `entries` chart entries.
+    pub fn scale_to_entries(&mut self, entries: u64) -> anyhow::Result<()> {
+        let per_week = ((self.markets.len() + 1) * self.chart_size) as u64;
+        let weeks = entries.div_ceil(per_week).max(4) as usize;
+        for c in &mut self.cohort {
+            c.tracks_per_artist = (c.tracks_per_artist * weeks).div_ceil(self.weeks).max(1);
+        }
+        self.weeks = weeks;
+        self.check()
+    }
+}
+
+/// What a simulation wrote.
+#[derive(Debug, Clone, Default)]
+pub struct Summary {
+    pub chart_files: usize,
+    pub chart_entries: u64,
+    pub video_files: usize,
+    pub tracks: usize,
+    pub artists: usize,
+}
+
+struct Artist {
+    name: String,
+    cohort: usize,
+}
+
+struct Track {
+    id: String,
+    video: String,
+    title: String,
+    artist: usize,
+    /// A featured artist of another cohort.
+    featuring: Option<usize>,
+    release: usize,
+    appeal: f64,
+    /// Per market: the weeks it is on the chart, `[start, end)`.
+    on_chart: Vec<Option<(usize, usize)>>,
+    hides_likes: bool,
+    noise: f64,
+}
+
+const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+const SYLLABLES: [&str; 16] = [
+    "ka", "ri", "mo", "na", "su", "lo", "ve", "ta", "mi", "ro", "sa", "ne", "do", "ya", "zu", "le",
+];
+const WORDS: [&str; 16] = [
+    "Paper",
+    "Midnight",
+    "Orbit",
+    "Honey",
+    "Static",
+    "Lantern",
+    "Summer",
+    "Glass",
+    "River",
+    "Echo",
+    "Velvet",
+    "Signal",
+    "Golden",
+    "Satellite",
+    "Neon",
+    "Tide",
+];
+
+fn unit(rng: &mut Rng) -> f64 {
+    rng.index(1 << 53) as f64 / (1u64 << 53) as f64
+}
+
+fn code(rng: &mut Rng, alphabet: &[u8], len: usize) -> String {
+    (0..len)
+        .map(|_| alphabet[rng.index(alphabet.len())] as char)
+        .collect()
+}
+
+fn name(rng: &mut Rng, syllables: usize) -> String {
+    let mut s: String = (0..syllables)
+        .map(|_| SYLLABLES[rng.index(SYLLABLES.len())])
+        .collect();
+    if let Some(first) = s.get_mut(0..1) {
+        first.make_ascii_uppercase();
+    }
+    s
+}
+
+/// Simulates the world and writes it under `dir`.
+pub fn write(params: &Params, dir: &Path) -> anyhow::Result<Summary> {
+    let mut rng = Rng::new(params.seed);
+    let markets = params.markets.len();
+    let market_of = |code: &str| params.markets.iter().position(|(m, _)| m == code);
+
+    let mut artists = Vec::new();
+    for (c, cohort) in params.cohort.iter().enumerate() {
+        for _ in 0..cohort.artists {
+            artists.push(Artist {
+                name: format!("{} {}", name(&mut rng, 2), name(&mut rng, 3)),
+                cohort: c,
+            });
+        }
+    }
+    let mut tracks = Vec::new();
+    for (a, artist) in artists.iter().enumerate() {
+        let cohort = &params.cohort[artist.cohort];
+        let home = market_of(&cohort.origin).context("checked origin")?;
+        for _ in 0..cohort.tracks_per_artist {
+            let featuring = (unit(&mut rng) < params.collaboration)
+                .then(|| rng.index(artists.len()))
+                .filter(|&f| artists[f].cohort != artist.cohort);
+            let release = rng.index(params.weeks);
+            let adopted = spread(&mut rng, cohort, home, markets, release, params.weeks);
+            let on_chart = adopted
+                .iter()
+                .map(|start| {
+                    let start = (*start)?;
+                    let mut end = start + 1;
+                    while end < params.weeks && unit(&mut rng) < params.stay {
+                        end += 1;
+                    }
+                    Some((start, end))
+                })
+                .collect();
+            tracks.push(Track {
+                id: code(&mut rng, BASE62, 22),
+                video: code(&mut rng, BASE62, 11),
+                title: format!(
+                    "{} {}",
+                    WORDS[rng.index(WORDS.len())],
+                    WORDS[rng.index(WORDS.len())]
+                ),
+                artist: a,
+                featuring,
+                release,
+                appeal: 0.5 + unit(&mut rng),
+                on_chart,
+                hides_likes: unit(&mut rng) < params.hidden_likes,
+                noise: 0.8 + 0.4 * unit(&mut rng),
+            });
+        }
+    }
+
+    fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let mut summary = Summary {
+        tracks: tracks.len(),
+        artists: artists.len(),
+        ..Summary::default()
+    };
+    write_registry(params, &artists, &dir.join("registry"))?;
+    let mut cumulative_views = vec![0u64; tracks.len()];
+    for week in 0..params.weeks {
+        let date = params.start + Duration::weeks(week as i64);
+        let mut global: Vec<(f64, usize)> = Vec::new();
+        for (m, (market, size)) in params.markets.iter().enumerate() {
+            // Simulated tracks first, by appeal fading with weeks on chart;
+            // local acts of no cohort fill the rest.
+            let mut ranked: Vec<(f64, usize)> = tracks
+                .iter()
+                .enumerate()
+                .filter_map(|(t, track)| {
+                    let (start, end) = track.on_chart[m]?;
+                    (start <= week && week < end)
+                        .then(|| (track.appeal * 0.9f64.powi((week - start) as i32), t))
+                })
+                .collect();
+            ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+            ranked.truncate(params.chart_size);
+            for (score, t) in &ranked {
+                global.push((score * size, *t));
+            }
+            let region = Region::from_code(market).context("checked market")?;
+            let rows: Vec<(String, String, String)> = ranked
+                .iter()
+                .map(|(_, t)| spotify_row(&tracks[*t], &artists))
+                .chain((ranked.len()..params.chart_size).map(|slot| local_row(market, slot)))
+                .collect();
+            write_viral(dir, region.name(), date, &rows)?;
+            summary.chart_files += 1;
+            summary.chart_entries += rows.len() as u64;
+        }
+        // GLOBAL: the simulated tracks by summed, size-weighted score.
+        let mut by_track: BTreeMap<usize, f64> = BTreeMap::new();
+        for (score, t) in &global {
+            *by_track.entry(*t).or_insert(0.0) += score;
+        }
+        let mut ranked: Vec<(f64, usize)> = by_track.into_iter().map(|(t, s)| (s, t)).collect();
+        ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        ranked.truncate(params.chart_size);
+        if !ranked.is_empty() {
+            let rows: Vec<(String, String, String)> = ranked
+                .iter()
+                .map(|(_, t)| spotify_row(&tracks[*t], &artists))
+                .collect();
+            write_viral(dir, "Global", date, &rows)?;
+            summary.chart_files += 1;
+            summary.chart_entries += rows.len() as u64;
+        }
+        // YouTube: weekly views of every charting track, the global top 100,
+        // and the videos.list statistics (lifetime counts) of those videos.
+        let weekly: Vec<(u64, usize)> = ranked
+            .iter()
+            .map(|(score, t)| ((score * 40_000.0 * tracks[*t].noise) as u64 + 1, *t))
+            .collect();
+        for (views, t) in &weekly {
+            cumulative_views[*t] += views;
+        }
+        if !weekly.is_empty() {
+            write_youtube(
+                params,
+                dir,
+                date,
+                &weekly,
+                &tracks,
+                &artists,
+                &cumulative_views,
+            )?;
+            summary.video_files += 1;
+        }
+    }
+    Ok(summary)
+}
+
+/// The week each market first charts a track released in its home market in
+/// week `release`: a Bass process in daily steps over the markets within the
+/// track's reach (each other market is within it with probability `reach`).
+/// A market adopting on day d after release first shows on the weekly chart
+/// of week `release + ceil(d / 7)`, so the study's "markets entered within t
+/// weeks" is the process's share at day 7 t.
+fn spread(
+    rng: &mut Rng,
+    cohort: &CohortParams,
+    home: usize,
+    markets: usize,
+    release: usize,
+    weeks: usize,
+) -> Vec<Option<usize>> {
+    let mut adopted: Vec<Option<usize>> = vec![None; markets];
+    adopted[home] = Some(release);
+    let potential: Vec<usize> = (0..markets)
+        .filter(|&m| m != home && unit(rng) < cohort.reach)
+        .collect();
+    let mut waiting = potential.clone();
+    let mut day = 0usize;
+    while !waiting.is_empty() {
+        day += 1;
+        let week = release + day.div_ceil(7);
+        if week >= weeks {
+            break;
+        }
+        let share = (potential.len() - waiting.len()) as f64 / potential.len() as f64;
+        let hazard = 1.0 - (-(cohort.p + cohort.q * share) / 7.0).exp();
+        waiting.retain(|&m| {
+            let adopts = unit(rng) < hazard;
+            if adopts {
+                adopted[m] = Some(week);
+            }
+            !adopts
+        });
+    }
+    adopted
+}
+
+/// A Spotify Viral 50 row: title (with a featured artist, as the old
+/// downloads print features), lead artist, link.
+fn spotify_row(track: &Track, artists: &[Artist]) -> (String, String, String) {
+    let title = match track.featuring {
+        Some(f) => format!("{} (feat. {})", track.title, artists[f].name),
+        None => track.title.clone(),
+    };
+    (
+        title,
+        artists[track.artist].name.clone(),
+        format!("https://open.spotify.com/track/{}", track.id),
+    )
+}
+
+/// A local act's row: one fixed track per market and chart slot.
+fn local_row(market: &str, slot: usize) -> (String, String, String) {
+    let id: String = format!("local{market}{slot:03}")
+        .chars()
+        .chain(std::iter::repeat('0'))
+        .take(22)
+        .collect();
+    (
+        format!("Local Song {slot}"),
+        format!("Local Act {market} {slot}"),
+        format!("https://open.spotify.com/track/{id}"),
+    )
+}
+
+fn csv_field(text: &str) -> String {
+    format!("\"{}\"", text.replace('"', "\"\""))
+}
+
+/// The old spotifycharts.com viral download, at its archive path.
+fn write_viral(
+    dir: &Path,
+    market: &str,
+    date: NaiveDate,
+    rows: &[(String, String, String)],
+) -> anyhow::Result<()> {
+    let mut text = String::from("Position,\"Track Name\",Artist,URL\n");
+    for (i, (title, artist, url)) in rows.iter().enumerate() {
+        let _ = writeln!(
+            text,
+            "{},{},{},{url}",
+            i + 1,
+            csv_field(title),
+            csv_field(artist)
+        );
+    }
+    let folder = dir.join("spotify-viral50-weekly").join(market);
+    fs::create_dir_all(&folder)?;
+    let path = folder.join(format!("{market}-{date}--{date}"));
+    fs::write(&path, text).with_context(|| format!("writing {}", path.display()))
+}
+
+fn write_youtube(
+    params: &Params,
+    dir: &Path,
+    date: NaiveDate,
+    weekly: &[(u64, usize)],
+    tracks: &[Track],
+    artists: &[Artist],
+    cumulative: &[u64],
+) -> anyhow::Result<()> {
+    let week = date.iso_week();
+    let stamp = format!("{}-W{:02}", week.year(), week.week());
+    let mut chart = String::from(
+        "Rank,\"Previous Rank\",\"Track Name\",\"Artist Names\",\"Periods on Chart\",Views,Growth,\"YouTube URL\"\n",
+    );
+    let mut items = Vec::new();
+    for (i, (views, t)) in weekly.iter().take(100).enumerate() {
+        let track = &tracks[*t];
+        let artist = &artists[track.artist].name;
+        let credits = match track.featuring {
+            Some(f) => format!("{artist} & {}", artists[f].name),
+            None => artist.clone(),
+        };
+        let _ = writeln!(
+            chart,
+            "{},,{},{},1,{views},,https://www.youtube.com/watch?v={}",
+            i + 1,
+            csv_field(&track.title),
+            csv_field(&credits),
+            track.video
+        );
+        let cohort = &params.cohort[artists[track.artist].cohort];
+        let total = cumulative[*t];
+        let mut statistics = serde_json::json!({
+            "viewCount": total.to_string(),
+            "commentCount": ((total as f64 * cohort.comment_rate * track.noise) as u64).to_string(),
+        });
+        if !track.hides_likes {
+            statistics["likeCount"] = ((total as f64 * cohort.like_rate * track.noise) as u64)
+                .to_string()
+                .into();
+        }
+        let published = params.start + Duration::weeks(track.release as i64);
+        items.push(serde_json::json!({
+            "kind": "youtube#video",
+            "id": track.video,
+            "snippet": {
+                "title": track.title,
+                "channelTitle": artist,
+                "publishedAt": format!("{published}T00:00:00Z"),
+            },
+            "statistics": statistics,
+            "contentDetails": {"duration": "PT3M30S"},
+        }));
+    }
+    let folder = dir.join("youtube-charts-weekly");
+    fs::create_dir_all(&folder)?;
+    fs::write(
+        folder.join(format!("youtube-charts-global-weekly-{stamp}.csv")),
+        chart,
+    )?;
+    let folder = dir.join("youtube-videos");
+    fs::create_dir_all(&folder)?;
+    let response = serde_json::json!({"kind": "youtube#videoListResponse", "items": items});
+    fs::write(
+        folder.join(format!("videos-{stamp}.json")),
+        serde_json::to_string_pretty(&response)? + "\n",
+    )?;
+    Ok(())
+}
+
+/// The registry of the simulated artists: `name,country,genres,aliases`.
+fn write_registry(params: &Params, artists: &[Artist], dir: &Path) -> anyhow::Result<()> {
+    let mut text = String::from("name,country,genres,aliases\n");
+    for artist in artists {
+        let cohort = &params.cohort[artist.cohort];
+        let _ = writeln!(
+            text,
+            "{},{},{},",
+            csv_field(&artist.name),
+            cohort.origin,
+            csv_field(&cohort.genre)
+        );
+    }
+    fs::create_dir_all(dir)?;
+    fs::write(dir.join("artists.csv"), text)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_parameters_parse_and_bad_ones_are_named() {
+        let params = Params::parse(DEFAULT).unwrap();
+        assert_eq!(params.cohort.len(), 3);
+        let broken = DEFAULT.replace("stay = 0.8", "stay = 1.8");
+        let err = Params::parse(&broken).unwrap_err().to_string();
+        assert!(err.contains("stay"), "{err}");
+        let unknown = format!("{DEFAULT}\nspeed = 3\n");
+        assert!(Params::parse(&unknown).is_err());
+    }
+
+    #[test]
+    fn scaling_to_entries_sets_the_weeks() {
+        let mut params = Params::parse(DEFAULT).unwrap();
+        params.scale_to_entries(1_000_000).unwrap();
+        let per_week = (params.markets.len() + 1) * params.chart_size;
+        assert_eq!(params.weeks, 1_000_000usize.div_ceil(per_week));
+        assert!(params.scale_to_entries(100_000_000).is_err());
+    }
+}
