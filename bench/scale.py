@@ -63,16 +63,18 @@ def scale_config(binary, path):
 
 
 def measured(cmd):
-    """Runs a command under GNU time; returns (wall seconds, peak RSS in MiB
-    of that process)."""
-    start = time.perf_counter()
-    out = subprocess.run(["/usr/bin/time", "-f", "maxrss %M", *cmd], stdout=subprocess.DEVNULL,
-                         stderr=subprocess.PIPE, text=True)
-    seconds = time.perf_counter() - start
-    if out.returncode != 0:
-        raise SystemExit(f"{cmd[0]} failed: {out.stderr[-2000:]}")
-    kib = int(re.findall(r"maxrss (\d+)", out.stderr)[-1])
-    return seconds, kib / 1024
+    """Runs a command; returns (wall seconds, peak RSS in MiB of that process,
+    from wait4)."""
+    with tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            err.seek(0)
+            raise SystemExit(f"{cmd[0]} failed: {err.read().decode(errors='replace')[-2000:]}")
+    return seconds, usage.ru_maxrss / 1024
 
 
 def python_job(code):

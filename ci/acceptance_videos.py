@@ -42,7 +42,7 @@ def main():
     store = os.path.join(tempfile.mkdtemp(prefix="chartlens-videos-"), "store")
     first = subprocess.run([binary, "--store", store, "ingest", "--quiet", CHARTS, VIDEOS],
                            capture_output=True, text=True)
-    print(first.stdout.strip().splitlines()[0])
+    print((first.stdout.strip().splitlines() or [first.stderr.strip()])[0])
     ok = check("ingest exit code", first.returncode, 0)
     one = lambda q: int(sql(binary, store, q)[0]["n"])
     files = len(chart_files) + len(video_files)

@@ -113,7 +113,17 @@ impl Params {
                 );
             }
         }
-        let end = self.start + Duration::weeks(self.weeks as i64);
+        let end = i64::try_from(self.weeks)
+            .ok()
+            .filter(|&w| w <= 100_000)
+            .and_then(|w| self.start.checked_add_signed(Duration::weeks(w)));
+        let Some(end) = end else {
+            bail!(
+                "{} weeks from {} is too long a world",
+                self.weeks,
+                self.start
+            );
+        };
         if end.year() > 2099 {
             bail!(
                 "the world would run to {end}; dates after 2099 are not read from file names. \
@@ -127,7 +137,12 @@ impl Params {
     /// world holds about `entries` chart entries.
     pub fn scale_to_entries(&mut self, entries: u64) -> anyhow::Result<()> {
         let per_week = ((self.markets.len() + 1) * self.chart_size) as u64;
-        let weeks = entries.div_ceil(per_week).max(4) as usize;
+        let weeks = usize::try_from(entries.div_ceil(per_week).max(4))?;
+        if weeks > 100_000 {
+            bail!(
+                "{entries} entries would take {weeks} weeks of charts; use more markets or a longer chart_size"
+            );
+        }
         for c in &mut self.cohort {
             c.tracks_per_artist = (c.tracks_per_artist * weeks).div_ceil(self.weeks).max(1);
         }
@@ -319,8 +334,9 @@ pub fn write(params: &Params, dir: &Path) -> anyhow::Result<Summary> {
             summary.chart_files += 1;
             summary.chart_entries += rows.len() as u64;
         }
-        // YouTube: weekly views of every charting track, the global top 100,
-        // and the videos.list statistics (lifetime counts) of those videos.
+        // YouTube: weekly views of the GLOBAL chart's tracks, as a YouTube
+        // chart (at most 100 rows), and the videos.list statistics (lifetime
+        // counts) of those videos.
         let weekly: Vec<(u64, usize)> = ranked
             .iter()
             .map(|(score, t)| ((score * 40_000.0 * tracks[*t].noise) as u64 + 1, *t))
@@ -480,7 +496,10 @@ fn write_youtube(
                 .to_string()
                 .into();
         }
-        let published = params.start + Duration::weeks(track.release as i64);
+        // Published on the Monday of its release week, so that no snapshot
+        // (stamped with its ISO week's Monday) comes before it.
+        let released = params.start + Duration::weeks(track.release as i64);
+        let published = released.week(chrono::Weekday::Mon).first_day();
         items.push(serde_json::json!({
             "kind": "youtube#video",
             "id": track.video,

@@ -47,7 +47,8 @@ impl Platform {
         let youtube = doc["kind"] == "youtube#videoListResponse"
             || doc["items"]
                 .as_array()
-                .is_some_and(|items| items.iter().any(|i| i["kind"] == "youtube#video"));
+                .is_some_and(|items| items.iter().any(|i| i["kind"] == "youtube#video"))
+            || doc["error"]["errors"].is_array();
         let tiktok = doc["data"].is_object() && doc["data"].get("videos").is_some()
             || doc["error"].is_object() && doc["error"].get("code").is_some();
         match (youtube, tiktok) {
@@ -61,6 +62,14 @@ impl Platform {
 /// Reads a video statistics file; `Ok(None)` when the JSON is not one (other
 /// readers then try it).
 pub fn read(source: &Source<'_>, text: &str) -> Result<Option<FileSummary>, Reject> {
+    // A cheap look first: other JSON (playlists, Billboard weeks) is parsed
+    // once, by its own reader.
+    if !["youtube#video", "\"videos\"", "\"error\""]
+        .iter()
+        .any(|marker| text.contains(marker))
+    {
+        return Ok(None);
+    }
     let mut docs = Vec::new();
     for doc in serde_json::Deserializer::from_str(text).into_iter::<Value>() {
         let doc = doc.map_err(|e| {
@@ -94,26 +103,38 @@ pub fn read(source: &Source<'_>, text: &str) -> Result<Option<FileSummary>, Reje
             .copied()
             .unwrap_or(1)
     };
+    // Where each response opens.
+    let doc_line = |d: usize| {
+        lines
+            .get(&(1 + nested))
+            .and_then(|l| l.get(d))
+            .copied()
+            .unwrap_or(1)
+    };
     let mut rows = Rows::default();
     let mut seen = HashSet::new();
-    for doc in &docs {
+    for (d, doc) in docs.iter().enumerate() {
         if Platform::of(doc) != Some(platform) {
             return Err(Reject::at(
                 RejectKind::Header,
-                1,
+                doc_line(d),
                 format!("a file mixes {} responses with other JSON", platform.name()),
             ));
         }
-        if platform == Platform::TikTok {
-            let code = doc["error"]["code"].as_str().unwrap_or("ok");
-            if code != "ok" {
-                let message = doc["error"]["message"].as_str().unwrap_or("");
-                return Err(Reject::at(
-                    RejectKind::Row,
-                    1,
-                    format!("the TikTok API returned an error, not data: {code}: {message}"),
-                ));
-            }
+        // An error response in place of data: TikTok's `error.code` is "ok"
+        // on success; YouTube's errors have a numeric code and `errors`.
+        let error = &doc["error"];
+        if error.is_object() && error["code"] != "ok" {
+            let message = error["message"].as_str().unwrap_or("");
+            return Err(Reject::at(
+                RejectKind::Row,
+                doc_line(d),
+                format!(
+                    "the {} API returned an error, not data: {}: {message}",
+                    platform.name(),
+                    text_or_number(&error["code"])
+                ),
+            ));
         }
         let videos = match platform {
             Platform::YouTube => &doc["items"],
@@ -259,6 +280,10 @@ fn tiktok(video: &Value, line: u64) -> Result<Video, Reject> {
     })
 }
 
+fn text_or_number(value: &Value) -> String {
+    text(value).unwrap_or_else(|| value.to_string())
+}
+
 /// A string or number as text; null and empty as `None`.
 fn text(value: &Value) -> Option<String> {
     match value {
@@ -316,7 +341,8 @@ pub fn iso_duration(text: &str) -> Option<i32> {
                 number.push(c);
             } else {
                 let unit = units.iter().find(|(u, _)| *u == c)?.1;
-                seconds += number.parse::<i64>().ok()? * unit;
+                let part = number.parse::<i64>().ok()?.checked_mul(unit)?;
+                seconds = seconds.checked_add(part)?;
                 number.clear();
             }
         }
@@ -418,6 +444,8 @@ mod tests {
         assert_eq!(iso_duration("P1DT2S"), Some(86_402));
         assert_eq!(iso_duration("PT4X"), None);
         assert_eq!(iso_duration("4M"), None);
+        assert_eq!(iso_duration("P99999999999999999999D"), None);
+        assert_eq!(iso_duration("P9999999999999W"), None);
     }
 
     #[test]

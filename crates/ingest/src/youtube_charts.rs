@@ -70,6 +70,14 @@ pub fn read<R: Read, E>(
             .into());
         }
     };
+    if end < start {
+        return Err(Reject::new(
+            RejectKind::Period,
+            None,
+            format!("the period ends ({end}) before it starts ({start})"),
+        )
+        .into());
+    }
     let key = ChartKey {
         source: "youtube".to_string(),
         chart: opts.chart.clone().unwrap_or_else(|| "top-songs".into()),

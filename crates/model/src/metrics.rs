@@ -228,10 +228,11 @@ pub const ENGAGEMENT: MetricDoc = MetricDoc {
               engaged_with_shares = (likes + comments + shares) / views. views_per_day = views \
               / days from publication to the snapshot (at least 1). growth_per_day = (views at \
               the last snapshot - views at the first) / days between them, empty with one \
-              snapshot. A video's artists are those credited by the YouTube chart entries that \
-              link to it (`track_id` = video id; the chart's Artist Names through `credits`), \
-              its cohort that of the first-credited artist. Per artist and cohort: the number \
-              of videos, and the medians of the per-video rates.",
+              snapshot. A video's artist and cohort are those of the first-credited artist of the \
+              YouTube chart entries that link to it (`track_id` = video id; the chart's \
+              Artist Names through `credits`; the smallest credit line when there are \
+              several). Per artist and cohort: the number of videos, and the medians of the \
+              per-video rates. views_per_day is empty without a publication time.",
     caveats: "A rate is left out (null) when a count it needs is hidden or absent; \
               `hidden_likes` and `hidden_comments` count such videos. `views_fell` flags \
               videos whose view count dropped between snapshots: the counts are then not \
@@ -277,32 +278,42 @@ pub fn engagement(filters: &Filters, by: EngagementBy) -> String {
     };
     let cohort = match filters.cohort.as_deref() {
         None => String::new(),
-        Some(c) if c.eq_ignore_ascii_case("none") => " WHERE l.cohort IS NULL".to_string(),
-        Some(c) => format!(" WHERE l.cohort = {}", sql_text(c)),
+        Some(c) if c.eq_ignore_ascii_case("none") => " WHERE cohort IS NULL".to_string(),
+        Some(c) => format!(" WHERE cohort = {}", sql_text(c)),
     };
     let videos = format!(
         "WITH snaps AS (\
            SELECT v.*, row_number() OVER (PARTITION BY v.platform, v.video_id \
-                                          ORDER BY v.observed_at DESC) AS latest, \
-                  count(*) OVER (PARTITION BY v.platform, v.video_id) AS snapshots, \
+                                          ORDER BY v.observed_at DESC, v.source_file DESC, \
+                                                   v.source_line DESC) AS latest, \
+                  count(DISTINCT v.observed_at) OVER (PARTITION BY v.platform, v.video_id) \
+                    AS snapshots, \
                   first_value(v.views) OVER (PARTITION BY v.platform, v.video_id \
-                                             ORDER BY v.observed_at) AS first_views, \
+                                             ORDER BY v.observed_at, v.source_file, \
+                                                      v.source_line) AS first_views, \
                   min(v.observed_at) OVER (PARTITION BY v.platform, v.video_id) AS first_observed, \
                   lag(v.views) OVER (PARTITION BY v.platform, v.video_id \
-                                     ORDER BY v.observed_at) AS previous_views \
+                                     ORDER BY v.observed_at, v.source_file, \
+                                              v.source_line) AS previous_views \
            FROM video_snapshots v WHERE {snapshots}), \
          fell AS (\
            SELECT platform, video_id, coalesce(bool_or(views < previous_views), false) AS views_fell \
            FROM snaps GROUP BY platform, video_id), \
+         lines AS (\
+           SELECT track_id, artist_names, track_name FROM (\
+             SELECT track_id, artist_names, track_name, \
+                    row_number() OVER (PARTITION BY track_id \
+                                       ORDER BY artist_names, track_name) AS k \
+             FROM (SELECT DISTINCT track_id, artist_names, track_name FROM chart_entries \
+                   WHERE source = 'youtube' AND track_id IS NOT NULL)) \
+           WHERE k = 1), \
          links AS (\
-           SELECT e.track_id AS video_id, \
-                  min(coalesce(a.name, c.credited_name)) FILTER (WHERE c.position = 1) AS artist, \
-                  min(a.cohort) FILTER (WHERE c.position = 1) AS cohort \
-           FROM (SELECT DISTINCT track_id, artist_names, track_name FROM chart_entries \
-                 WHERE source = 'youtube' AND track_id IS NOT NULL) e \
+           SELECT e.track_id AS video_id, coalesce(a.name, c.credited_name) AS artist, \
+                  a.cohort \
+           FROM lines e \
            JOIN credits c ON c.artist_names = e.artist_names AND c.track_name = e.track_name \
-           LEFT JOIN artists a ON a.artist_id = c.artist_id \
-           GROUP BY e.track_id), \
+                AND c.position = 1 \
+           LEFT JOIN artists a ON a.artist_id = c.artist_id), \
          videos AS (\
            SELECT s.platform, s.video_id, s.title, s.channel, l.artist, l.cohort, s.snapshots, \
                   CAST(s.first_observed AS DATE) AS first_observed, \
@@ -314,9 +325,10 @@ pub fn engagement(filters: &Filters, by: EngagementBy) -> String {
                   CAST(s.likes AS DOUBLE) / nullif(s.views, 0) AS like_rate, \
                   CAST(s.comments AS DOUBLE) / nullif(s.views, 0) AS comment_rate, \
                   CAST(s.shares AS DOUBLE) / nullif(s.views, 0) AS share_rate, \
-                  CAST(s.views AS DOUBLE) / greatest(1.0, \
-                    (CAST(CAST(s.observed_at AS DATE) AS INT) \
-                     - CAST(CAST(s.published_at AS DATE) AS INT))) AS views_per_day, \
+                  CASE WHEN s.published_at IS NOT NULL THEN \
+                    CAST(s.views AS DOUBLE) / greatest(1.0, \
+                      (CAST(CAST(s.observed_at AS DATE) AS INT) \
+                       - CAST(CAST(s.published_at AS DATE) AS INT))) END AS views_per_day, \
                   CASE WHEN s.snapshots > 1 THEN CAST(s.views - s.first_views AS DOUBLE) / \
                     greatest(1, CAST(CAST(s.observed_at AS DATE) AS INT) \
                                 - CAST(CAST(s.first_observed AS DATE) AS INT)) END \
@@ -326,7 +338,6 @@ pub fn engagement(filters: &Filters, by: EngagementBy) -> String {
            JOIN fell f ON f.platform = s.platform AND f.video_id = s.video_id \
            WHERE s.latest = 1)"
     );
-    let cohort = cohort.replace("l.cohort", "cohort");
     let medians = "count(*) AS videos, \
                    count(*) FILTER (WHERE likes IS NULL) AS hidden_likes, \
                    count(*) FILTER (WHERE comments IS NULL) AS hidden_comments, \

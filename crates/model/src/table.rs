@@ -479,7 +479,7 @@ pub fn video_snapshots() -> Table {
                 time.clone(),
                 false,
                 "When the statistics were read: --observed, else the date or ISO week (its \
-                 Monday) in the file name, else the file's modification time.",
+                 Monday) in the file name (or its folder's), else the file's modification time.",
             ),
             col(
                 "published_at",
@@ -499,7 +499,7 @@ pub fn video_snapshots() -> Table {
                 "likes",
                 Int64,
                 true,
-                "Like count; null when hidden or not given (never 0 for hidden).",
+                "Like count; null when hidden or not given (a hidden count is never stored as 0).",
             ),
             col(
                 "comments",
@@ -517,7 +517,7 @@ pub fn video_snapshots() -> Table {
                 "duration_seconds",
                 Int32,
                 true,
-                "Length of the video (YouTube `contentDetails.duration`).",
+                "Length of the video (YouTube `contentDetails.duration`, TikTok `duration`).",
             ),
             col("region", Utf8, true, "TikTok `region_code` (ISO code)."),
             col("music_id", Utf8, true, "TikTok `music_id`."),

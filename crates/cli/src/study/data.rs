@@ -308,8 +308,10 @@ impl ChartData {
 pub struct VideoRow {
     pub platform: String,
     pub cohort: Option<String>,
-    /// (likes + comments) / views; None when a count is hidden.
+    /// (likes + comments) / views; None when a count is hidden (or views 0).
     pub engagement_rate: Option<f64>,
+    /// The view count fell between snapshots: not lifetime totals.
+    pub views_fell: bool,
 }
 
 /// Every video's engagement, as the engagement metric defines it.
@@ -319,11 +321,13 @@ pub async fn videos(ctx: &SessionContext) -> anyhow::Result<Vec<VideoRow>> {
     for batch in &query(ctx, &sql).await? {
         let (platform, cohort) = (strings(batch, "platform")?, strings(batch, "cohort")?);
         let rate = floats(batch, "engagement_rate")?;
+        let fell = bools(batch, "views_fell")?;
         for i in 0..batch.num_rows() {
             out.push(VideoRow {
                 platform: platform[i].clone().unwrap_or_default(),
                 cohort: cohort[i].clone(),
                 engagement_rate: rate[i],
+                views_fell: fell[i].unwrap_or(false),
             });
         }
     }

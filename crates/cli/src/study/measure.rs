@@ -864,17 +864,20 @@ pub fn engagement(videos: &[VideoRow], cohorts: &[String], boot: &Bootstrap) -> 
         videos.iter().map(|v| v.platform.as_str()).collect();
     let mut out = Vec::new();
     for platform in platforms {
-        let of = |cohort: &str| -> (Vec<f64>, usize) {
-            let mine = videos
+        // (rates, videos without a rate, videos whose views fell)
+        let of = |cohort: &str| -> (Vec<f64>, usize, usize) {
+            let mine: Vec<&VideoRow> = videos
                 .iter()
-                .filter(|v| v.platform == platform && v.cohort.as_deref() == Some(cohort));
-            let (rated, hidden): (Vec<&VideoRow>, Vec<&VideoRow>) =
-                mine.partition(|v| v.engagement_rate.is_some());
-            let rates = rated.iter().filter_map(|v| v.engagement_rate).collect();
-            (rates, hidden.len())
+                .filter(|v| v.platform == platform && v.cohort.as_deref() == Some(cohort))
+                .collect();
+            let fell = mine.iter().filter(|v| v.views_fell).count();
+            let usable = mine.iter().filter(|v| !v.views_fell);
+            let rates: Vec<f64> = usable.clone().filter_map(|v| v.engagement_rate).collect();
+            let unrated = usable.count() - rates.len();
+            (rates, unrated, fell)
         };
-        let ((a, hidden_a), (b, hidden_b)) = (of(&cohorts[0]), of(&cohorts[1]));
-        if a.is_empty() && b.is_empty() {
+        let ((a, hidden_a, fell_a), (b, hidden_b, fell_b)) = (of(&cohorts[0]), of(&cohorts[1]));
+        if a.is_empty() && b.is_empty() && fell_a + fell_b + hidden_a + hidden_b == 0 {
             continue;
         }
         let est = |x: &Vec<f64>| {
@@ -892,7 +895,9 @@ pub fn engagement(videos: &[VideoRow], cohorts: &[String], boot: &Bootstrap) -> 
             difference: diff,
             verdict,
             note: format!(
-                "{note} Left out for hidden likes or comments: {hidden_a} and {hidden_b} videos."
+                "{note} Left out: {hidden_a} and {hidden_b} videos with hidden counts or no \
+                 views; {fell_a} and {fell_b} whose view count fell between snapshots (not \
+                 lifetime totals, so not a rate per view)."
             ),
         });
     }

@@ -68,7 +68,8 @@ const CLAIMS: [(&str, &str, &str); 7] = [
     (
         "{a}'s fans engage more per view than {b}'s.",
         "Median engagement rate, (likes + comments) / views at each video's latest snapshot, \
-         per platform; bootstrap over videos. Videos with hidden counts are left out.",
+         per platform; bootstrap over videos. Videos with hidden counts, and videos whose view \
+         count fell between snapshots, are left out and counted.",
         metrics::ENGAGEMENT.name,
     ),
 ];

@@ -111,6 +111,7 @@ fn broken_video_files_are_rejected_with_their_reason() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("tiktok-error-2026-07-20.json")
+            && err.contains("tiktok API returned an error")
             && err.contains("invalid_params: Invalid start_date"),
         "{err}"
     );
