@@ -1,7 +1,9 @@
-//! What the study reads from the store: the metrics' SQL (from
-//! `chartlens_model::metrics`) run once over every chart, and the rows turned
-//! into plain per-chart structures for the measures. Nothing is computed here
-//! that a metric's SQL does not already define.
+//! What the study reads from the store: the metrics' SQL (breadth, home
+//! share, cohort share, engagement from `chartlens_model::metrics`) run once
+//! over every chart, plus two reading queries of its own (each track's chart
+//! days per market with its primary artist's cohort, and the cohorts of each
+//! track's credits), turned into plain per-chart structures. The measures on
+//! them are in [`super::measure`].
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
