@@ -229,7 +229,7 @@ pub fn run(
                 statistic: statistic.to_string(),
                 metric,
                 best_chart: best.map(|i| results[i].chart.clone()),
-                best_reason: best_reason(k, best.map(|i| &results[i])),
+                best_reason: best_reason(k, best.map(|i| &results[i]), !results.is_empty()),
                 verdict: best.map_or(Verdict::Unanswered, |i| results[i].verdict),
                 results,
                 caveats,
@@ -318,9 +318,14 @@ fn share_series(
 }
 
 /// Why the chosen chart answers a claim best.
-fn best_reason(claim: usize, best: Option<&ClaimResult>) -> String {
+fn best_reason(claim: usize, best: Option<&ClaimResult>, measured: bool) -> String {
     let Some(best) = best else {
-        return if claim == 6 {
+        return if measured {
+            "No chart or platform gives both cohorts usable observations: see the notes in \
+             the table (for videos: hidden counts, and view counts that fell between \
+             snapshots)."
+                .to_string()
+        } else if claim == 6 {
             "No engagement data links videos to both cohorts: ingesting YouTube Data API \
              videos.list snapshots (or TikTok Research API video queries) of videos that are \
              on a YouTube chart in the store would answer it."
