@@ -19,6 +19,7 @@ use serde_json::Value;
 
 use crate::error::{Reject, RejectKind};
 use crate::json_charts::object_lines;
+use crate::spotify_charts::parse_count;
 use crate::{FileSummary, Source};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -293,21 +294,14 @@ fn text(value: &Value) -> Option<String> {
     }
 }
 
-/// A count given as a number or a string of digits; absent is `None`.
+/// A count given as a number or a string of digits (as the chart readers
+/// take them: a trailing `.0` is fine); absent is `None`.
 fn count(value: &Value, line: u64, name: &str) -> Result<Option<i64>, Reject> {
-    let parsed = match value {
-        Value::Null => return Ok(None),
-        Value::Number(n) => n.as_i64(),
-        Value::String(s) => s.trim().parse::<i64>().ok(),
-        _ => None,
-    };
-    match parsed {
-        Some(n) if n >= 0 => Ok(Some(n)),
-        _ => Err(Reject::at(
-            RejectKind::Count,
-            line,
-            format!("{name} `{value}` is not a whole non-negative number"),
-        )),
+    match value {
+        Value::Null => Ok(None),
+        Value::String(s) => parse_count(s.trim(), line, name),
+        Value::Number(n) => parse_count(&n.to_string(), line, name),
+        _ => parse_count(&value.to_string(), line, name),
     }
 }
 

@@ -402,7 +402,10 @@ fn caveats(
         ),
         5 => out.push(format!(
             "Breadth within a year grows with the days covered: only years with at least {} \
-             days of data are compared, and levels of different charts are not comparable.",
+             days of data are compared, and levels of different charts are not comparable. \
+             The data's first year has no carry-over of earlier releases, which lowers every \
+             cohort's breadth there, and a cohort near its ceiling cannot gain as much: on \
+             simulated data with no trend at all this alone can move the gap.",
             measure::MIN_YEAR_DAYS
         )),
         _ => {}
