@@ -130,6 +130,54 @@ pub fn read<R: Read, E>(
     spotify_charts::read(source, dialect, input, sink)
 }
 
+/// The market of a file whose rows do not say: `--region`, else the path.
+pub(crate) fn file_region(source: &Source<'_>) -> Result<Region, Reject> {
+    source
+        .options
+        .region
+        .or(source.context.region)
+        .ok_or_else(|| {
+            Reject::new(
+                RejectKind::Region,
+                None,
+                "the market is not in the file and cannot be read from its path; pass --region \
+                 (a country name or ISO code, or GLOBAL)",
+            )
+        })
+}
+
+/// The period of a file whose rows do not say: `--period`, else the two
+/// dates (or the ISO week) of its path, else its one date, a one-day period
+/// or, when `week_ending`, the week that ends on it.
+pub(crate) fn file_period(
+    source: &Source<'_>,
+    week_ending: bool,
+) -> Result<(NaiveDate, NaiveDate), Reject> {
+    let (start, end) = match (source.options.period, source.context.dates.as_slice()) {
+        (Some(period), _) => period,
+        (None, [start, end, ..]) => (*start, *end),
+        (None, [date]) if week_ending => (*date - chrono::Duration::days(6), *date),
+        (None, [date]) => (*date, *date),
+        (None, []) => {
+            return Err(Reject::new(
+                RejectKind::Period,
+                None,
+                "the chart date is not in the file and cannot be read from its path (a date, \
+                 or an ISO week such as 2026-W10); pass --period YYYY-MM-DD or --period \
+                 YYYY-MM-DD..YYYY-MM-DD",
+            ));
+        }
+    };
+    if end < start {
+        return Err(Reject::new(
+            RejectKind::Period,
+            None,
+            format!("the period ends ({end}) before it starts ({start})"),
+        ));
+    }
+    Ok((start, end))
+}
+
 /// The bytes as text, or a rejection naming the line of the first invalid byte.
 pub(crate) fn utf8(bytes: &[u8]) -> Result<&str, Reject> {
     std::str::from_utf8(bytes).map_err(|e| {

@@ -293,40 +293,10 @@ impl<'s> ChartState<'s> {
             }
             return Ok(state);
         }
-        let region = opts.region.or(ctx.region).ok_or_else(|| {
-            Reject::new(
-                RejectKind::Region,
-                None,
-                "the market is not in the file and cannot be read from its path; pass --region \
-                 (a country name or ISO code, or GLOBAL)",
-            )
-        })?;
-        let (start, end) = match (opts.period, ctx.dates.as_slice()) {
-            (Some(period), _) => period,
-            (None, [start, end, ..]) => (*start, *end),
-            (None, [date])
-                if layout == Layout::ChartsSpotify && frequency == Some(Frequency::Weekly) =>
-            {
-                // charts.spotify.com names a weekly chart by the last day of its week.
-                (*date - chrono::Duration::days(6), *date)
-            }
-            (None, [date]) => (*date, *date),
-            (None, []) => {
-                return Err(Reject::new(
-                    RejectKind::Period,
-                    None,
-                    "the chart date is not in the file and cannot be read from its path; pass \
-                     --period YYYY-MM-DD or --period YYYY-MM-DD..YYYY-MM-DD",
-                ));
-            }
-        };
-        if end < start {
-            return Err(Reject::new(
-                RejectKind::Period,
-                None,
-                format!("the period ends ({end}) before it starts ({start})"),
-            ));
-        }
+        let region = crate::file_region(source)?;
+        // charts.spotify.com names a weekly chart by the last day of its week.
+        let week_ending = layout == Layout::ChartsSpotify && frequency == Some(Frequency::Weekly);
+        let (start, end) = crate::file_period(source, week_ending)?;
         let chart = opts
             .chart
             .clone()

@@ -48,36 +48,8 @@ pub fn read<R: Read, E>(
     sink: &mut dyn FnMut(RecordBatch) -> Result<(), E>,
 ) -> Result<FileSummary, ReadError<E>> {
     let (opts, ctx) = (source.options, source.context);
-    let region = opts.region.or(ctx.region).ok_or_else(|| {
-        Reject::new(
-            RejectKind::Region,
-            None,
-            "the market is not in a YouTube Charts file and cannot be read from its path; pass \
-             --region (a country name or ISO code, or GLOBAL)",
-        )
-    })?;
-    let (start, end) = match (opts.period, ctx.dates.as_slice()) {
-        (Some(period), _) => period,
-        (None, [start, end, ..]) => (*start, *end),
-        (None, [date]) => (*date, *date),
-        (None, []) => {
-            return Err(Reject::new(
-                RejectKind::Period,
-                None,
-                "the chart date is not in the file and cannot be read from its path (a date or \
-                 an ISO week such as 2026-W10); pass --period",
-            )
-            .into());
-        }
-    };
-    if end < start {
-        return Err(Reject::new(
-            RejectKind::Period,
-            None,
-            format!("the period ends ({end}) before it starts ({start})"),
-        )
-        .into());
-    }
+    let region = crate::file_region(source)?;
+    let (start, end) = crate::file_period(source, false)?;
     let key = ChartKey {
         source: "youtube".to_string(),
         chart: opts.chart.clone().unwrap_or_else(|| "top-songs".into()),
