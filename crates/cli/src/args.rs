@@ -135,6 +135,17 @@ pub struct SqlArgs {
 /// Which chart rows a metric reads.
 #[derive(Debug, Clone, clap::Args)]
 pub struct MetricFilters {
+    #[command(flatten)]
+    pub rows: RowFilters,
+    /// Only this cohort (`none`: artists in no cohort): the artist's for
+    /// `reach --by artist`, the primary artist's for tracks.
+    #[arg(long)]
+    pub cohort: Option<String>,
+}
+
+/// Which chart rows to read: sources, charts, markets and period.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RowFilters {
     /// Only these sources (repeatable), e.g. spotify, billboard.
     #[arg(long)]
     pub source: Vec<String>,
@@ -148,21 +159,23 @@ pub struct MetricFilters {
     /// Only charts starting in this period: YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD.
     #[arg(long)]
     pub period: Option<String>,
-    /// Only this cohort (`none`: artists in no cohort): the artist's for
-    /// `reach --by artist`, the primary artist's for tracks.
-    #[arg(long)]
-    pub cohort: Option<String>,
 }
 
-impl MetricFilters {
+impl RowFilters {
     pub fn validate(&self) -> anyhow::Result<chartlens_model::metrics::Filters> {
-        let mut filters = row_filters(
+        row_filters(
             &self.source,
             &self.chart,
             "market",
             &self.market,
             self.period.as_deref(),
-        )?;
+        )
+    }
+}
+
+impl MetricFilters {
+    pub fn validate(&self) -> anyhow::Result<chartlens_model::metrics::Filters> {
+        let mut filters = self.rows.validate()?;
         filters.cohort = self.cohort.clone();
         Ok(filters)
     }
@@ -273,18 +286,8 @@ pub struct StudyArgs {
     /// Seed of the bootstrap's random stream.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
-    /// Only these sources (repeatable).
-    #[arg(long)]
-    pub source: Vec<String>,
-    /// Only these charts (repeatable).
-    #[arg(long)]
-    pub chart: Vec<String>,
-    /// Only these markets (repeatable): country names, ISO codes or GLOBAL.
-    #[arg(long)]
-    pub market: Vec<String>,
-    /// Only charts starting in this period: YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD.
-    #[arg(long)]
-    pub period: Option<String>,
+    #[command(flatten)]
+    pub rows: RowFilters,
     /// Marks the report as made from simulated data, with this description.
     #[arg(long, hide = true)]
     pub simulated: Option<String>,

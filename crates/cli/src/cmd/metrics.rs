@@ -11,7 +11,7 @@ use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 
 use crate::args::{
     EngagementArgs, EngagementBy, HomeArgs, HomeBy, MetricFilters, MetricOutput, ReachArgs,
-    ReachBy, ShareArgs, ShareBy, SpreadArgs,
+    ReachBy, RowFilters, ShareArgs, ShareBy, SpreadArgs,
 };
 use crate::exit;
 use crate::output;
@@ -96,10 +96,12 @@ pub fn engagement(
 ) -> anyhow::Result<u8> {
     let platforms: Vec<String> = args.platform.iter().map(|p| p.to_lowercase()).collect();
     let as_metric = MetricFilters {
-        source: platforms,
-        chart: Vec::new(),
-        market: Vec::new(),
-        period: args.period.clone(),
+        rows: RowFilters {
+            source: platforms,
+            chart: Vec::new(),
+            market: Vec::new(),
+            period: args.period.clone(),
+        },
         cohort: args.cohort.clone(),
     };
     let (filters, cohorts) = filters(store_dir, cohorts, &as_metric)?;

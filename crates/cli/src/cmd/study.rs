@@ -26,13 +26,7 @@ pub fn run(store_dir: &Path, rules: Option<&Path>, args: &StudyArgs) -> anyhow::
     if args.resamples < 100 {
         bail!("--resamples must be at least 100 for 95% intervals");
     }
-    let filters = crate::args::row_filters(
-        &args.source,
-        &args.chart,
-        "market",
-        &args.market,
-        args.period.as_deref(),
-    )?;
+    let filters = args.rows.validate()?;
     let settings = StudySettings {
         cohorts: names,
         filters_text: describe(args),
@@ -74,15 +68,15 @@ pub fn run(store_dir: &Path, rules: Option<&Path>, args: &StudyArgs) -> anyhow::
 fn describe(args: &StudyArgs) -> String {
     let mut parts = Vec::new();
     for (name, values) in [
-        ("source", &args.source),
-        ("chart", &args.chart),
-        ("market", &args.market),
+        ("source", &args.rows.source),
+        ("chart", &args.rows.chart),
+        ("market", &args.rows.market),
     ] {
         if !values.is_empty() {
             parts.push(format!("{name} {}", values.join(", ")));
         }
     }
-    if let Some(period) = &args.period {
+    if let Some(period) = &args.rows.period {
         parts.push(format!("period {period}"));
     }
     if parts.is_empty() {
