@@ -394,11 +394,7 @@ pub fn home_share(filters: &Filters, by: HomeBy) -> String {
         cohort: None,
         ..filters.clone()
     };
-    let cohort_filter = match cohort {
-        None => String::new(),
-        Some(c) if c.eq_ignore_ascii_case("none") => " AND a.cohort IS NULL".to_string(),
-        Some(c) => format!(" AND a.cohort = {}", sql_text(c)),
-    };
+    let cohort_filter = cohort.map_or(String::new(), |c| format!(" AND {}", artist_in(c)));
     let markets = format!(
         "markets AS (SELECT DISTINCT e.source, e.chart, e.region FROM chart_entries e WHERE {})",
         base.condition()
@@ -548,6 +544,16 @@ pub struct Filters {
     pub cohort: Option<String>,
 }
 
+/// The test that artist `a` (the derived `artists` table) is in a cohort;
+/// `none` means in no cohort.
+fn artist_in(cohort: &str) -> String {
+    if cohort.eq_ignore_ascii_case("none") {
+        "a.cohort IS NULL".to_string()
+    } else {
+        format!("a.cohort = {}", sql_text(cohort))
+    }
+}
+
 /// A SQL string literal.
 pub fn sql_text(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
@@ -577,11 +583,7 @@ impl Filters {
             parts.push(format!("e.period_start <= DATE {}", sql_text(to)));
         }
         if let Some(cohort) = &self.cohort {
-            let test = if cohort.eq_ignore_ascii_case("none") {
-                "a.cohort IS NULL".to_string()
-            } else {
-                format!("a.cohort = {}", sql_text(cohort))
-            };
+            let test = artist_in(cohort);
             parts.push(format!(
                 "EXISTS (SELECT 1 FROM credits c LEFT JOIN artists a ON a.artist_id = c.artist_id \
                  WHERE c.artist_names = e.artist_names AND c.track_name = e.track_name \
@@ -635,11 +637,7 @@ pub fn breadth_by_artist(filters: &Filters, per_year: bool) -> String {
         cohort: None,
         ..filters.clone()
     };
-    let cohort_filter = match cohort {
-        None => String::new(),
-        Some(c) if c.eq_ignore_ascii_case("none") => " AND a.cohort IS NULL".to_string(),
-        Some(c) => format!(" AND a.cohort = {}", sql_text(c)),
-    };
+    let cohort_filter = cohort.map_or(String::new(), |c| format!(" AND {}", artist_in(c)));
     let (year, year_key, year_out, year_order) = if per_year {
         (
             "CAST(date_part('year', e.period_start) AS INT) AS year, ",

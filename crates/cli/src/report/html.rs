@@ -7,7 +7,7 @@ use chartlens_model::stats::bass_cdf;
 use chrono::NaiveDate;
 
 use super::svg::{self, LineChart, Series, Style, XAxis, escape};
-use super::{best_result, estimate, leads, measure_rows, n_of, number};
+use super::{best_result, estimate, leads, measure_rows, most_diverse, n_of, number};
 use crate::study::Report;
 use crate::study::measure::{ChartMeasures, Verdict};
 
@@ -531,17 +531,10 @@ fn charts(w: &mut String, report: &Report) {
                 escape(&leads(m))
             );
         }
-        let mut diverse: Vec<(&String, &f64)> = c.effective_cohorts.iter().collect();
-        diverse.sort_by(|a, b| b.1.total_cmp(a.1).then(a.0.cmp(b.0)));
-        let shown: Vec<String> = diverse
-            .iter()
-            .take(5)
-            .map(|(m, v)| format!("{m} {v:.2}"))
-            .collect();
         let _ = writeln!(
             w,
             "<p>Effective number of cohorts per market (most diverse first): {}.</p>",
-            escape(&shown.join(", "))
+            escape(&most_diverse(c))
         );
         let _ = writeln!(w, "</details>");
     }

@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use super::{best_result, estimate, leads, measure_rows, n_of, number};
+use super::{best_result, estimate, leads, measure_rows, most_diverse, n_of, number};
 use crate::study::Report;
 
 /// Renders the whole report.
@@ -132,17 +132,10 @@ pub fn render(report: &Report) -> String {
                 leads(m)
             );
         }
-        let mut diverse: Vec<(&String, &f64)> = c.effective_cohorts.iter().collect();
-        diverse.sort_by(|a, b| b.1.total_cmp(a.1).then(a.0.cmp(b.0)));
-        let shown: Vec<String> = diverse
-            .iter()
-            .take(5)
-            .map(|(m, v)| format!("{m} {v:.2}"))
-            .collect();
         let _ = writeln!(
             w,
             "\nEffective number of cohorts per market (most diverse first): {}.",
-            shown.join(", ")
+            most_diverse(c)
         );
     }
 

@@ -6,7 +6,7 @@ pub mod html;
 pub mod markdown;
 pub mod svg;
 
-use crate::study::measure::{Claim, ClaimResult, CohortMeasures, Estimate};
+use crate::study::measure::{ChartMeasures, Claim, ClaimResult, CohortMeasures, Estimate};
 
 /// The result of a claim on the chart that answers it best.
 pub fn best_result(claim: &Claim) -> Option<&ClaimResult> {
@@ -32,6 +32,18 @@ pub fn leads(m: &CohortMeasures) -> String {
     } else {
         leads.join(", ")
     }
+}
+
+/// The five markets with the most cohorts (effective number), `GB 2.31, ...`.
+pub fn most_diverse(c: &ChartMeasures) -> String {
+    let mut diverse: Vec<(&String, &f64)> = c.effective_cohorts.iter().collect();
+    diverse.sort_by(|a, b| b.1.total_cmp(a.1).then(a.0.cmp(b.0)));
+    let shown: Vec<String> = diverse
+        .iter()
+        .take(5)
+        .map(|(m, v)| format!("{m} {v:.2}"))
+        .collect();
+    shown.join(", ")
 }
 
 /// `3.42 [2.90, 4.01]`, or `–` when there is no estimate.
