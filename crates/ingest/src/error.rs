@@ -71,6 +71,17 @@ pub struct Reject {
 }
 
 impl Reject {
+    /// A row whose number of fields differs from the header's.
+    pub fn wrong_width(line: u64, expected: usize, found: usize) -> Reject {
+        Reject::at(
+            RejectKind::Row,
+            line,
+            format!(
+                "expected {expected} fields as in the header, found {found} (is the file truncated?)"
+            ),
+        )
+    }
+
     pub fn new(kind: RejectKind, line: Option<u64>, message: impl Into<String>) -> Self {
         Reject {
             kind,

@@ -336,16 +336,7 @@ pub fn read<R: Read, E>(
             continue;
         }
         if record.len() != charts.cols.width {
-            return Err(Reject::at(
-                RejectKind::Row,
-                line,
-                format!(
-                    "expected {} fields as in the header, found {} (is the file truncated?)",
-                    charts.cols.width,
-                    record.len()
-                ),
-            )
-            .into());
+            return Err(Reject::wrong_width(line, charts.cols.width, record.len()).into());
         }
         let fields: Vec<&str> = record.iter().map(str::trim).collect();
         charts.push(&fields, line)?;

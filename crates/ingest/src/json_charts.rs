@@ -69,13 +69,7 @@ pub fn read<E>(
         .into());
     };
     let items = items.as_array().map(Vec::as_slice).unwrap_or_default();
-    let line_of = |i: usize| {
-        lines
-            .get(&depth)
-            .and_then(|l| l.get(i))
-            .copied()
-            .unwrap_or(1)
-    };
+    let line_of = |i: usize| line_at(&lines, depth, i);
     let mut builder = ChartEntriesBuilder::new(source.display_path, source.hash);
     let mut ranks = RankSet::default();
     let frequency = source.options.frequency.or(source.context.frequency);
@@ -408,6 +402,20 @@ fn billboard_entry(item: &Value, index: usize, line: u64) -> Result<Entry, Rejec
         artist_names: text("artist")?,
         artist_ids: None,
     })
+}
+
+/// The line of the `i`th object opening at `depth` in [`object_lines`]'s
+/// map, or 1 when there is none.
+pub(crate) fn line_at(
+    lines: &std::collections::HashMap<usize, Vec<u64>>,
+    depth: usize,
+    i: usize,
+) -> u64 {
+    lines
+        .get(&depth)
+        .and_then(|l| l.get(i))
+        .copied()
+        .unwrap_or(1)
 }
 
 /// Lines on which JSON objects open, by nesting depth (of objects and arrays

@@ -156,16 +156,7 @@ pub fn read<R: Read, E>(
             continue;
         }
         if record.len() != cols.width {
-            return Err(Reject::at(
-                RejectKind::Row,
-                line,
-                format!(
-                    "expected {} fields as in the header, found {} (is the file truncated?)",
-                    cols.width,
-                    record.len()
-                ),
-            )
-            .into());
+            return Err(Reject::wrong_width(line, cols.width, record.len()).into());
         }
         let field = |i: usize| -> Result<&str, Reject> {
             std::str::from_utf8(&record[i]).map(str::trim).map_err(|_| {

@@ -18,7 +18,7 @@ use chartlens_model::table::{self, VIDEO_SNAPSHOTS};
 use serde_json::Value;
 
 use crate::error::{Reject, RejectKind};
-use crate::json_charts::object_lines;
+use crate::json_charts::{line_at, object_lines};
 use crate::spotify_charts::parse_count;
 use crate::{FileSummary, Source};
 
@@ -97,21 +97,9 @@ pub fn read(source: &Source<'_>, text: &str) -> Result<Option<FileSummary>, Reje
             Platform::YouTube => 3,
             Platform::TikTok => 4,
         };
-    let line_of = |k: usize| {
-        lines
-            .get(&depth)
-            .and_then(|l| l.get(k))
-            .copied()
-            .unwrap_or(1)
-    };
+    let line_of = |k: usize| line_at(&lines, depth, k);
     // Where each response opens.
-    let doc_line = |d: usize| {
-        lines
-            .get(&(1 + nested))
-            .and_then(|l| l.get(d))
-            .copied()
-            .unwrap_or(1)
-    };
+    let doc_line = |d: usize| line_at(&lines, 1 + nested, d);
     let mut rows = Rows::default();
     let mut seen = HashSet::new();
     for (d, doc) in docs.iter().enumerate() {

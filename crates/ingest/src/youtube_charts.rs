@@ -82,16 +82,7 @@ pub fn read<R: Read, E>(
             continue;
         }
         if record.len() != header.len() {
-            return Err(Reject::at(
-                RejectKind::Row,
-                line,
-                format!(
-                    "expected {} fields as in the header, found {} (is the file truncated?)",
-                    header.len(),
-                    record.len()
-                ),
-            )
-            .into());
+            return Err(Reject::wrong_width(line, header.len(), record.len()).into());
         }
         let field = |i: usize| record[i].trim();
         let position = parse_rank(field(rank), line)?;
