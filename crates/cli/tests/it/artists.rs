@@ -70,8 +70,9 @@ fn lists_are_read_by_header_and_evidence_decides_by_precedence() {
     };
     // Registry row, with a native-script alias.
     assert_eq!(of("Haneul Five"), ("KR", "K-pop"));
-    // A US act that a genre table tags k-pop: its known origin wins.
-    assert_eq!(of("Nova Ray"), ("US", "Anglo"));
+    // A US act that a genre table tags k-pop: the lists disagree, so it is
+    // held back (in no cohort) until a registry row says which.
+    assert_eq!(of("Nova Ray"), ("US", ""));
     // Only a group list knows it.
     assert_eq!(of("Starlit"), ("", "K-pop"));
     // A Japanese member of a K-pop group, also in a genre table: the idol list counts.
@@ -143,10 +144,11 @@ fn coverage_counts_entries_by_the_primary_artists_cohort() {
             })
     };
     // 10 entries: K-pop 4 (Haneul Five twice, 하늘파이브, Starlit), J-pop 3,
-    // Anglo 1, unclassified 2 (Joy, Stranger Things).
+    // other 1 (Nova Ray, held back), unclassified 2 (Joy, Stranger Things).
     assert_eq!(share("K-pop"), Some((4, 40.0)));
     assert_eq!(share("J-pop"), Some((3, 30.0)));
-    assert_eq!(share("Anglo"), Some((1, 10.0)));
+    assert_eq!(share("Anglo"), None);
+    assert_eq!(share("other"), Some((1, 10.0)));
     assert_eq!(share("unclassified"), Some((2, 20.0)));
     let markets = json["markets"].as_array().unwrap();
     assert!(
@@ -211,13 +213,16 @@ fn explain_shows_every_fact_with_its_line_and_the_deciding_rule() {
     assert_eq!(artist["chart_entries"]["lead"], 3);
     assert_eq!(artist["chart_entries"]["markets"], 2);
 
-    // The text form names the stray tag and the rule that overruled it.
+    // The text form names the stray tag and the rule it held back.
     let out = chartlens(&store)
         .args(["artists", "explain", "nova ray"])
         .expect_code(0);
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("k-pop boy group"), "{text}");
-    assert!(text.contains("cohort:  Anglo, by rule 8"), "{text}");
+    assert!(
+        text.contains("cohort:  none (rule 8 would place it in Anglo, but the evidence disagrees"),
+        "{text}"
+    );
     assert!(text.contains("country-genre.csv:2"), "{text}");
 
     // Two built-in artists answer to `lisa`: reported, not decided.
@@ -259,9 +264,10 @@ fn reimport_adds_nothing_a_changed_file_replaces_and_bad_files_are_rejected() {
         .arg(&list)
         .expect_code(0);
     assert!(String::from_utf8_lossy(&out.stdout).contains("replacing 2"));
-    // Origin GB now; still K-pop, because with a second source the idol
-    // list's entry counts (rule 3 comes before origin rules).
-    assert_eq!(cohorts(&store, &[])["Joy"], ("GB".into(), "K-pop".into()));
+    // Origin GB now: the registry row is the only other source, and it
+    // does not tie Joy to K-pop, so the idol list's entry is held back and
+    // the registry's origin decides.
+    assert_eq!(cohorts(&store, &[])["Joy"], ("GB".into(), "Anglo".into()));
     assert_eq!(
         scalar(
             &store,

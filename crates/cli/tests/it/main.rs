@@ -2,6 +2,7 @@
 
 mod artists;
 mod demo;
+mod identity;
 mod ingest;
 mod interchange;
 mod json;
