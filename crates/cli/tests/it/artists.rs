@@ -77,7 +77,7 @@ fn lists_are_read_by_header_and_evidence_decides_by_precedence() {
     // A Japanese member of a K-pop group, also in a genre table: the idol list counts.
     assert_eq!(of("Mina"), ("JP", "K-pop"));
     // Only an idol list knows this stage name: nothing is decided.
-    assert_eq!(of("Joy"), ("", ""));
+    assert_eq!(of("Joy"), ("", "none"));
     // Origin unknown, a Japanese genre tag.
     assert_eq!(of("Moonlit Drive"), ("", "J-pop"));
     assert_eq!(of("Kaze Band"), ("JP", "J-pop"));
@@ -85,6 +85,9 @@ fn lists_are_read_by_header_and_evidence_decides_by_precedence() {
     assert_eq!(of("Kenshi Yonezu"), ("JP", "J-pop"));
     let kpop = cohorts(&store, &["--cohort", "k-pop"]);
     assert!(kpop.values().all(|(_, c)| c == "K-pop") && kpop.contains_key("BTS"));
+    // The bucket of artists in no cohort is `none`, as in every command.
+    let none = cohorts(&store, &["--cohort", "none"]);
+    assert!(none.values().all(|(_, c)| c == "none") && none.contains_key("Joy"));
     chartlens(&store)
         .args(["artists", "list", "--cohort", "Polka"])
         .expect_code(1);
@@ -142,19 +145,27 @@ fn coverage_counts_entries_by_the_primary_artists_cohort() {
                 )
             })
     };
-    // 10 entries: K-pop 4 (Haneul Five twice, 하늘파이브, Starlit), J-pop 3,
-    // Anglo 1, unclassified 2 (Joy, Stranger Things).
+    // 10 entries, all on one chart (spotify viral50): K-pop 4 (Haneul Five
+    // twice, 하늘파이브, Starlit), J-pop 3, Anglo 1, none 2 (Joy, Stranger
+    // Things). Every row names its source and chart.
     assert_eq!(share("K-pop"), Some((4, 40.0)));
     assert_eq!(share("J-pop"), Some((3, 30.0)));
     assert_eq!(share("Anglo"), Some((1, 10.0)));
-    assert_eq!(share("unclassified"), Some((2, 20.0)));
+    assert_eq!(share("none"), Some((2, 20.0)));
+    assert!(
+        json["overall"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["source"] == "spotify" && r["chart"] == "viral50")
+    );
     let markets = json["markets"].as_array().unwrap();
     assert!(
         markets
             .iter()
-            .any(|r| r["region"] == "KR" && r["cohort"] == "K-pop" && r["entry_pct"] == 100.0)
+            .any(|r| r["market"] == "KR" && r["cohort"] == "K-pop" && r["entry_pct"] == 100.0)
     );
-    let names: Vec<&str> = json["unclassified"]
+    let names: Vec<&str> = json["none"]
         .as_array()
         .unwrap()
         .iter()
@@ -170,7 +181,9 @@ fn coverage_counts_entries_by_the_primary_artists_cohort() {
             "artists", "coverage", "--format", "csv", "--view", "overall",
         ])
         .expect_code(0);
-    assert!(String::from_utf8_lossy(&out.stdout).starts_with("cohort,entries,entry_pct"));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).starts_with("source,chart,cohort,entries,entry_pct")
+    );
 }
 
 #[test]
