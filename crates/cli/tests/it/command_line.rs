@@ -177,12 +177,15 @@ fn artists_are_found_through_the_registry_or_their_credited_name() {
 fn an_unknown_chart_is_an_error_listing_the_charts_and_empty_results_say_why() {
     let dir = tempfile::tempdir().unwrap();
     let store = store(dir.path());
+    // (Were the check missing, the study would write here, not in the tree.)
+    let report = dir.path().join("report").to_string_lossy().into_owned();
     for command in [
         &["reach"][..],
         &["spread"],
         &["share"],
         &["home"],
         &["artists", "coverage"],
+        &["study", "--out", &report],
     ] {
         let mut args = command.to_vec();
         args.extend(["--chart", "viral52"]);
