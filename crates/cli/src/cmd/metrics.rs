@@ -48,6 +48,13 @@ pub fn reach(store_dir: &Path, cohorts: Option<&Path>, args: &ReachArgs) -> anyh
 /// Spread: the first dates per market come from SQL, T_N from
 /// `chartlens_model::spread` (ordering each track's markets in Rust).
 pub fn spread(store_dir: &Path, cohorts: Option<&Path>, args: &SpreadArgs) -> anyhow::Result<u8> {
+    let markets = &args.filters.rows.market;
+    if !markets.is_empty() && markets.iter().all(|m| m.eq_ignore_ascii_case("global")) {
+        bail!(
+            "--market GLOBAL: spread counts the markets a track entered, and GLOBAL is not one; \
+             `chartlens reach` shows which tracks were on the GLOBAL chart (its `global` column)"
+        );
+    }
     let wanted = Wanted {
         artist: args.artist.as_deref(),
         track: args.track.as_deref(),

@@ -230,6 +230,9 @@ fn an_unknown_chart_is_an_error_listing_the_charts_and_empty_results_say_why() {
             && err.contains("from 2021-01-07 to 2021-01-14"),
         "{err}"
     );
+    // GLOBAL is never a market of spread: said, not an empty table.
+    let err = stderr(&store, &["spread", "--market", "global"], 1);
+    assert!(err.contains("GLOBAL is not one"), "{err}");
     // No note when the selection has rows.
     let err = stderr(
         &store,
