@@ -100,13 +100,13 @@ def main():
         report = json.loads(coverage.stdout)
         total = int(sql(binary, store, "select count(*) as n from chart_entries")[0]["n"])
         ok &= check("coverage accounts for every chart entry", sum(r["entries"] for r in report["overall"]), total)
-        classified = sum(r["entries"] for r in report["overall"] if r["cohort"] != "unclassified")
+        classified = sum(r["entries"] for r in report["overall"] if r["cohort"] != "none")
         print(f"coverage: {classified:,} of {total:,} chart entries ({100 * classified / total:.1f}%) "
               "have a primary artist the registry can place")
         for row in report["overall"]:
-            print(f"  {row['cohort']:13} {row['entries']:>8,} {row['entry_pct']:6.2f}%")
-        print("most-charting unclassified artists:",
-              ", ".join(f"{r['name']} ({r['entries']})" for r in report["unclassified"][:10]))
+            print(f"  {row['source']}/{row['chart']:10} {row['cohort']:13} {row['entries']:>8,} {row['entry_pct']:6.2f}%")
+        print("most-charting artists in no cohort:",
+              ", ".join(f"{r['name']} ({r['entries']})" for r in report["none"][:10]))
         print(f"import + classify + credits + coverage of {total:,} entries: {took:.2f} s")
     print("artist acceptance:", "passed" if ok else "FAILED")
     return 0 if ok else 1

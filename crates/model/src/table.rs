@@ -367,7 +367,8 @@ pub fn artists() -> Table {
                 "cohort",
                 Utf8,
                 true,
-                "Cohort given by the first matching rule; empty when no rule places the artist.",
+                "Cohort given by the first matching rule whose evidence agrees; empty when no rule \
+                 places the artist.",
             ),
             col(
                 "rule",
@@ -394,6 +395,20 @@ pub fn artists() -> Table {
                 "Groups the artist is a member of, `;`-separated.",
             ),
             col("facts", Int64, false, "Number of facts behind the artist."),
+            col(
+                "basis",
+                Utf8,
+                true,
+                "What placed it: `rule` (a cohort rule names it), `registry` (a registry row), \
+                 `lists` (third-party lists only); empty when in no cohort.",
+            ),
+            col(
+                "held_back",
+                Utf8,
+                true,
+                "When a rule matched but the lists disagree, the cohort it would have given and \
+                 why it was not (`K-pop: genre ... is of another scene`); empty otherwise.",
+            ),
         ],
     }
 }

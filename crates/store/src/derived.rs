@@ -314,7 +314,15 @@ pub fn artists_batch(artists: &Artists) -> Result<RecordBatch, StoreError> {
     let mut names = StringBuilder::new();
     let mut groups = StringBuilder::new();
     let mut facts = Int64Builder::with_capacity(n);
+    let mut basis = StringBuilder::new();
+    let mut held = StringBuilder::new();
     for a in &reg.artists {
+        basis.append_option(artists.classification.basis[a.id].map(|b| b.as_str()));
+        held.append_option(
+            artists.classification.held[a.id]
+                .as_ref()
+                .map(|h| format!("{}: {}", artists.cohorts.cohorts[h.cohort].name, h.why)),
+        );
         id.append_value(a.id as i64);
         name.append_value(&a.name);
         origin.append_option(a.origin.as_deref());
@@ -349,6 +357,8 @@ pub fn artists_batch(artists: &Artists) -> Result<RecordBatch, StoreError> {
             Arc::new(names.finish()),
             Arc::new(groups.finish()),
             Arc::new(facts.finish()),
+            Arc::new(basis.finish()),
+            Arc::new(held.finish()),
         ],
     )?)
 }
