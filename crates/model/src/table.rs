@@ -452,8 +452,8 @@ pub fn credits() -> Table {
                 "resolved, ambiguous (several artists answer to the name), unknown, or \
                  unconfirmed (cut from a longer credit such as `X & Y` whose other piece is \
                  unknown, and naming an artist only third-party lists place: the whole may be \
-                 one act; or matching, by case-folded key only, an artist whose placement rests \
-                 on one list file).",
+                 one act; or a one-word name matching, by case-folded key only, an artist whose \
+                 placement rests on one list file).",
             ),
             col(
                 "cohort",
