@@ -97,14 +97,14 @@ def main():
         for name in ["miss A", "Aurora"]:
             ok &= check(f"{name} (lists disagree) is held back from K-pop",
                         (cohort.get(name), held.get(name, "").startswith("K-pop:")), ({""}, True))
-        audit = run(binary, store, "artists", "audit", "--format", "json")
+        audit = run(binary, store, "artists", "audit", "--format", "json", "--doubtful")
         rows = json.loads(audit.stdout)
         ok &= check("audit exit code", audit.returncode, 0)
         ok &= check("audit rows ranked by entries",
                     [r["entries"] for r in rows] == sorted((r["entries"] for r in rows), reverse=True), True)
         ok &= check("audit rows all carry a flag and a fix",
                     all(r["flags"] and r["fix"] for r in rows), True)
-        print(f"audit: {len(rows)} placed artists flagged, carrying "
+        print(f"audit --doubtful: {len(rows)} placed artists with a reason to doubt, carrying "
               f"{sum(r['entries'] for r in rows):,} entries; K-pop "
               f"{sum(1 for r in rows if r['cohort'] == 'K-pop')}, J-pop "
               f"{sum(1 for r in rows if r['cohort'] == 'J-pop')}")

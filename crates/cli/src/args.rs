@@ -474,9 +474,10 @@ pub struct AuditArgs {
     /// cohort now), with why.
     #[arg(long)]
     pub held: bool,
-    /// Also flag placements that rest on one file (`single-source`).
+    /// Only reasons to doubt a placement: leave out `single-source` (a
+    /// placement resting on one file, as most list placements do).
     #[arg(long)]
-    pub thin: bool,
+    pub doubtful: bool,
     /// Rows shown by --format table before it truncates.
     #[arg(long, default_value_t = 50)]
     pub max_rows: usize,

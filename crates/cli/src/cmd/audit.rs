@@ -46,11 +46,20 @@ pub fn run(store_dir: &Path, cohorts: Cohorts, args: &AuditArgs) -> anyhow::Resu
         eprintln!("{}\n", audit::PRESENCE_SQL);
     }
     let presence = presence(&store, &artists)?;
-    let rows = rows(&artists, &presence, only.as_deref(), args.held, args.thin);
-    let (flagged, entries) = rows
-        .iter()
-        .filter(|r| r.status == "placed")
-        .fold((0u64, 0u64), |(n, e), r| (n + 1, e + r.entries));
+    let rows = rows(
+        &artists,
+        &presence,
+        only.as_deref(),
+        args.held,
+        !args.doubtful,
+    );
+    let placed_rows = || rows.iter().filter(|r| r.status == "placed");
+    let sum = |rows: &mut dyn Iterator<Item = &Row>| {
+        rows.fold((0u64, 0u64), |(n, e), r| (n + 1, e + r.entries))
+    };
+    let (flagged, entries) = sum(&mut placed_rows());
+    let (doubted, doubted_entries) =
+        sum(&mut placed_rows().filter(|r| r.flags.iter().any(|f| f.kind.is_doubt())));
     let batch = to_batch(&rows)?;
     let runtime = tokio::runtime::Builder::new_current_thread().build()?;
     runtime.block_on(async {
@@ -65,21 +74,19 @@ pub fn run(store_dir: &Path, cohorts: Cohorts, args: &AuditArgs) -> anyhow::Resu
         .filter(|c| c.is_some())
         .count();
     eprintln!(
-        "{} of {} placed artists flagged, carrying {} chart entries{}. A registry row \
-         (name,country,genres,aliases; `chartlens artists import`) decides over every list: \
-         the `fix` column gives one to confirm each, with ?? where the origin is unknown; \
-         change the country for a namesake.",
+        "{} of {} placed artists flagged, carrying {} chart entries: {} with a reason to doubt \
+         ({} entries){}. A registry row (name,country,genres,aliases; `chartlens artists \
+         import`) decides over every list: the `fix` column gives one to confirm each, with ?? \
+         where the origin is unknown; change the country for a namesake.",
         output::thousands(flagged),
         output::thousands(placed as u64),
         output::thousands(entries),
-        match (args.held, args.thin) {
+        output::thousands(doubted),
+        output::thousands(doubted_entries),
+        match (args.held, args.doubtful) {
+            (_, false) => ", the others resting on one file (--doubtful leaves them out)",
+            (false, true) => "; --held also lists the artists the evidence kept out of a cohort",
             (true, true) => "",
-            (false, true) => " (--held also lists the artists the evidence kept out of a cohort)",
-            (true, false) => " (--thin also lists placements that rest on one file)",
-            (false, false) => {
-                " (--thin also lists placements that rest on one file, --held the artists the \
-                 evidence kept out of a cohort)"
-            }
         }
     );
     Ok(exit::OK)

@@ -139,17 +139,22 @@ fn audit_lists_doubtful_placements_with_evidence_and_a_fix() {
     assert_eq!(row("Aurora")["status"], "held back");
     // Ranked by entries.
     assert_eq!(rows[0]["artist"], "Hana");
-    // Placements resting on one file are listed only on request.
-    assert!(!rows.iter().any(|r| r["flags"] == "single-source"));
-    let out = chartlens(&store)
-        .args(["artists", "audit", "--format", "json", "--thin"])
-        .expect_code(0);
-    let thin: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    // Placements resting on one file are listed too, unless only reasons to
+    // doubt are asked for.
     assert!(
-        thin.iter()
+        rows.iter()
             .any(|r| r["artist"] == "Rinno" && r["flags"] == "single-source"),
-        "{thin:#?}"
+        "{rows:#?}"
     );
+    let out = chartlens(&store)
+        .args(["artists", "audit", "--format", "json", "--doubtful"])
+        .expect_code(0);
+    let doubtful: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(!doubtful.iter().any(|r| r["flags"] == "single-source"));
+    assert!(doubtful.iter().any(|r| r["artist"] == "Hana"));
     let summary = String::from_utf8_lossy(&out.stderr);
-    assert!(summary.contains("placed artists flagged"), "{summary}");
+    assert!(
+        summary.contains("placed artists flagged") && summary.contains("reason to doubt"),
+        "{summary}"
+    );
 }
