@@ -71,7 +71,11 @@ pub fn run(store_dir: &Path, cohorts: Cohorts, args: &AuditArgs) -> anyhow::Resu
         .classification
         .cohort
         .iter()
-        .filter(|c| c.is_some())
+        .flatten()
+        .filter(|&&c| {
+            only.as_deref()
+                .is_none_or(|o| artists.cohorts.cohorts[c].name == o)
+        })
         .count();
     eprintln!(
         "{} of {} placed artists flagged, carrying {} chart entries: {} with a reason to doubt \
