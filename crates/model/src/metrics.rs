@@ -122,9 +122,9 @@ pub const DIFFUSION: MetricDoc = MetricDoc {
 /// Bass model fit of the diffusion curve.
 pub const BASS: MetricDoc = MetricDoc {
     name: "Bass diffusion fit",
-    what: "Whether a cohort's spread looks driven from outside (innovation p: releases, \
-           marketing, playlists) or by imitation (q: word of mouth, virality), by fitting \
-           the Bass (1969) model to its diffusion curve.",
+    what: "Whether a cohort's spread looks more like outside influence (innovation p: \
+           releases, marketing, playlists) or like imitation (q: word of mouth, virality), \
+           by fitting the Bass (1969) model to its diffusion curve.",
     formula: "F(t) = (1 - exp(-(p + q) t)) / (1 + (q / p) exp(-(p + q) t)); fit y(t) ~ \
               m F(t) for t = 1..H weeks by least squares over p in [1e-5, 1], q in [0, 3], \
               ceiling m in (0, 1] (m in closed form for each p, q; p, q by grid search then \
@@ -133,7 +133,10 @@ pub const BASS: MetricDoc = MetricDoc {
     caveats: "The curve pools tracks, so p and q describe the cohort's average track, not \
               any one track. Weekly charts date entries to the week, so sub-week timing is \
               lost. With few tracks or flat curves p and q trade off against each other: \
-              read their intervals, and R2, before the point estimates. The fit is of the \
+              read their intervals, and R2, before the point estimates. A fit with p or q at \
+              an end of its search range (p 1e-5 or 1, q 0 or 3) is set by the range, not \
+              the data (at the upper ends: a step, most markets entered in the first week): \
+              the study reports it as no estimate and leaves its claim unanswered. The fit is of the \
               average curve (mean-field): on simulated worlds where each track can reach 7 \
               to 18 markets, it recovers m within 0.05 and p within a factor of 1.6, but \
               puts q 15-45% low, since chance among few markets slows the average curve \
@@ -190,7 +193,8 @@ pub const COLLABORATION: MetricDoc = MetricDoc {
               cross-cohort collaboration when another credited artist resolves to a \
               different cohort. collab_pct = 100 * collaborations / tracks; lift = mean \
               markets of collaborations - mean markets of the other tracks, within one \
-              source and chart.",
+              source and chart; not computed with fewer than 5 collaborations or 5 other \
+              tracks.",
     caveats: "Artists in no cohort do not count as another cohort, so a feature with an \
               unclassified artist is not a collaboration: the figure is a lower bound. \
               Collaborations are chosen, not assigned: a lift is an association, not an \
