@@ -104,9 +104,11 @@ pub const DIFFUSION: MetricDoc = MetricDoc {
               first entry day f(x), reached(x, t) = |{ m : first(x, m) - f(x) <= 7 t }| for \
               t = 1, 2, ... weeks (on a weekly chart, t = 1 takes in the next week's chart). The cohort's curve is y(t) = mean over its tracks of \
               (reached(x, t) - 1) / (M - 1): the share of the other markets entered within t \
-              weeks. Only tracks whose whole horizon H is observed count: first entry after \
-              the data's first date (not left-censored) and at least 7 H days before its \
-              last. H = 26 weeks, or half the data's span when that is shorter. Lead markets: \
+              weeks. Only tracks whose whole horizon H is observed count: first entry at \
+              least 7 H days after the data's first date (a track first seen earlier may \
+              have been charting before the data began: left-censored) and at least 7 H \
+              days before its last. H = 26 weeks, or a third of the data's span when that \
+              is shorter. Lead markets: \
               for each market, lead(m) = number of the cohort's tracks that reached 2+ \
               markets and entered m first (ties on the first day counted for every tied \
               market, so the shares can add up to more than 100), with lead_pct = 100 * \
@@ -114,9 +116,9 @@ pub const DIFFUSION: MetricDoc = MetricDoc {
     caveats: "A market's chart only shows what is popular enough to enter it: a track can \
               be played in a market long before it charts there. Markets missing from the \
               data cannot be reached, and a cohort's home market, if missing, never leads.",
-    example: "In data starting on day 0 with 3 markets, tracks A (JP day 7, US day 17) and B \
-              (JP day 7 only): y(1) = 0, y(2) = mean(1/2, 0) = 0.25; lead(JP) = 1 (B has one \
-              market and is not counted).",
+    example: "In data starting on day 0 with 3 markets and H = 2, tracks A (JP day 14, US \
+              day 24) and B (JP day 14 only): y(1) = 0, y(2) = mean(1/2, 0) = 0.25; lead(JP) \
+              = 1 (B has one market and is not counted).",
 };
 
 /// Bass model fit of the diffusion curve.

@@ -49,10 +49,13 @@ pub const MIN_BASS_WEEKS: usize = 8;
 /// the data, decides the value.
 const BOUND_TOLERANCE: f64 = 0.01;
 
-/// Which bound of its search range a Bass fit hits, if any.
-fn bass_bound(p: f64, q: f64) -> Option<String> {
+/// Which bound of its search range a Bass fit hits, if any (the ceiling m
+/// at 1: the curve has not bent within the horizon, so m is not identified).
+fn bass_bound(p: f64, q: f64, m: f64) -> Option<String> {
     let tol = BOUND_TOLERANCE;
-    if p >= stats::BASS_P_MAX * (1.0 - tol) {
+    if m >= 1.0 - tol / 10.0 {
+        Some(format!("the ceiling m {m:.3} at its upper bound 1"))
+    } else if p >= stats::BASS_P_MAX * (1.0 - tol) {
         Some(format!("p {p:.3} at the upper bound {}", stats::BASS_P_MAX))
     } else if p <= stats::BASS_P_MIN * (1.0 + tol) {
         Some(format!(
@@ -252,7 +255,7 @@ pub struct BassSummary {
     pub q: Estimate,
     pub m: f64,
     pub r2: f64,
-    /// Set when p or q sits at a bound of its search range: then the fit is
+    /// Set when p, q or m sits at a bound of its search range: then the fit is
     /// no estimate of either, and claim 2 is unanswered.
     pub at_bound: Option<String>,
 }
@@ -469,21 +472,24 @@ fn percentile(
     boot.from_draws(estimate, draws.flatten().collect())
 }
 
-/// The diffusion horizon: 26 weeks, or half the data's span when shorter
-/// (at least 1); see `metrics::DIFFUSION`.
+/// The diffusion horizon: 26 weeks, or a third of the data's span when
+/// shorter (at least 1); see `metrics::DIFFUSION`.
 fn horizon_weeks(data: &ChartData) -> usize {
     let span_weeks = ((data.last_day - data.first_day).max(0) / 7) as usize;
-    (span_weeks / 2).clamp(1, 26)
+    (span_weeks / 3).clamp(1, 26)
 }
 
 /// A track's share of the other markets entered within t weeks, t =
-/// 1..=horizon; `None` when the horizon is not wholly observed or the track is
-/// left-censored (see `metrics::DIFFUSION`).
+/// 1..=horizon; `None` when the horizon is not wholly observed or the track
+/// may be left-censored: first seen within the data's first `horizon` weeks,
+/// it may have been charting (elsewhere, or before a market's data began)
+/// for a while already (see `metrics::DIFFUSION`).
 fn curve(data: &ChartData, track: &Track, horizon: usize) -> Option<Vec<f64>> {
     let firsts = track.firsts();
     let first = firsts.first()?.0;
     let others = data.markets.len().checked_sub(1).filter(|&n| n > 0)? as f64;
-    if first <= data.first_day || first + 7 * horizon as i32 > data.last_day {
+    let window = 7 * horizon as i32;
+    if first < data.first_day + window || first + window > data.last_day {
         return None;
     }
     Some(
@@ -603,7 +609,7 @@ fn cohort_measures(
             q: Estimate::new(q, curves.len()),
             m: f.m,
             r2: f.r2,
-            at_bound: bass_bound(f.p, f.q),
+            at_bound: bass_bound(f.p, f.q, f.m),
         })
     });
     let spells = spells(data, &g.tracks);
@@ -1353,17 +1359,19 @@ mod tests {
 
     #[test]
     fn diffusion_curve_and_lead_markets_follow_the_documented_example() {
-        // metrics::DIFFUSION: A enters JP on day 7 and US on day 17; B only
-        // JP. Three markets, so two others.
-        let a = track("A", &[("JP", &[7]), ("US", &[17])]);
-        let b = track("B", &[("JP", &[7])]);
+        // metrics::DIFFUSION: A enters JP on day 14 and US on day 24; B only
+        // JP. Three markets, so two others; horizon 2 weeks.
+        let a = track("A", &[("JP", &[14]), ("US", &[24])]);
+        let b = track("B", &[("JP", &[14])]);
         let data = chart(&["JP", "KR", "US"], 70, vec![a.clone(), b.clone()]);
         let (ca, cb) = (curve(&data, &a, 2).unwrap(), curve(&data, &b, 2).unwrap());
         assert_eq!(ca, vec![0.0, 0.5]);
         assert_eq!(mean_curve(&[&ca, &cb]).unwrap(), vec![0.0, 0.25]);
-        // Left-censored (first entry on the data's first day) or not observed
-        // for the whole horizon: no curve.
+        // Possibly left-censored (first seen on the data's first day, or
+        // within its first horizon: it may have charted before the data) or
+        // not observed for the whole horizon: no curve.
         assert!(curve(&data, &track("C", &[("JP", &[0])]), 2).is_none());
+        assert!(curve(&data, &track("C", &[("JP", &[7])]), 2).is_none());
         assert!(curve(&data, &track("D", &[("JP", &[63])]), 2).is_none());
         let leads = lead_markets(&data, &[&a, &b]);
         assert_eq!(leads.len(), 1);
@@ -1476,22 +1484,23 @@ mod tests {
     #[test]
     fn bass_fits_at_a_bound_of_the_search_range_are_named() {
         assert!(
-            bass_bound(1.0, 0.4)
+            bass_bound(1.0, 0.4, 0.5)
                 .unwrap()
                 .contains("p 1.000 at the upper bound")
         );
-        assert!(bass_bound(1e-5, 0.4).unwrap().contains("lower bound"));
+        assert!(bass_bound(1e-5, 0.4, 0.5).unwrap().contains("lower bound"));
         assert!(
-            bass_bound(0.02, 3.0)
+            bass_bound(0.02, 3.0, 0.5)
                 .unwrap()
                 .contains("q 3.000 at the upper")
         );
         assert!(
-            bass_bound(0.02, 0.0)
+            bass_bound(0.02, 0.0, 0.5)
                 .unwrap()
                 .contains("q 0.000 at the lower")
         );
-        assert_eq!(bass_bound(0.02, 0.45), None);
+        assert_eq!(bass_bound(0.02, 0.45, 0.5), None);
+        assert!(bass_bound(0.02, 0.45, 1.0).unwrap().contains("ceiling m"));
     }
 
     #[test]
