@@ -396,8 +396,34 @@ pub enum ArtistsCommand {
     /// Share of chart entries and streams per cohort, overall and per market,
     /// and the unclassified artists that chart most.
     Coverage(CoverageArgs),
+    /// Placed artists whose evidence is thin or contradicts itself, ranked
+    /// by chart entries, with the evidence and the registry row that settles
+    /// each.
+    Audit(AuditArgs),
     /// Print the cohort definitions in force, to save as cohorts.toml and edit.
     Cohorts,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct AuditArgs {
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Only artists of this cohort.
+    #[arg(long)]
+    pub cohort: Option<String>,
+    /// Also list artists the evidence held back from a cohort (in no
+    /// cohort now), with why.
+    #[arg(long)]
+    pub held: bool,
+    /// Also flag placements that rest on one file (`single-source`).
+    #[arg(long)]
+    pub thin: bool,
+    /// Rows shown by --format table before it truncates.
+    #[arg(long, default_value_t = 50)]
+    pub max_rows: usize,
+    /// Print the SQL behind the chart figures on standard error.
+    #[arg(long)]
+    pub show_sql: bool,
 }
 
 #[derive(Debug, clap::Args)]

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use arrow::array::{Int64Builder, RecordBatch, StringArray, StringBuilder};
 use chartlens_model::Region;
-use chartlens_model::artist::{REGISTRY_HEADER, parse_registry_csv};
+use chartlens_model::artist::{is_registry_header, parse_registry_csv};
 use chartlens_model::registry::{self, FactKind};
 use chartlens_model::table;
 
@@ -85,7 +85,7 @@ pub fn read(text: &str) -> Result<ArtistList, Reject> {
             .collect(),
     };
     let col = |name: &str| header.iter().position(|h| h == name);
-    let layout = if header == REGISTRY_HEADER {
+    let layout = if is_registry_header(&header) {
         ListLayout::Registry
     } else if header == ["name", "country", "macro_genre"] {
         ListLayout::CountryGenre
@@ -132,6 +132,9 @@ pub fn read(text: &str) -> Result<ArtistList, Reject> {
             }
             for alias in &record.aliases {
                 fact(FactKind::Alias, alias.clone());
+            }
+            for id in &record.ids {
+                fact(FactKind::PlatformId, id.clone());
             }
         }
         return Ok(list);

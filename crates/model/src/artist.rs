@@ -23,6 +23,11 @@ pub struct ArtistRecord {
     pub genres: Vec<String>,
     /// Other names: native script, romanisations, abbreviations.
     pub aliases: Vec<String>,
+    /// The artist's platform ids (`spotify:<22-character id>`), from the
+    /// optional `ids` column: a chart credit carrying one of them is this
+    /// artist whatever its spelling, and a credit of the same name carrying
+    /// another id is not.
+    pub ids: Vec<String>,
     /// 1-based line of the registry file.
     pub line: u64,
 }
@@ -51,9 +56,34 @@ impl std::error::Error for RegistryError {}
 
 /// The header of the plain registry CSV.
 pub const REGISTRY_HEADER: [&str; 4] = ["name", "country", "genres", "aliases"];
+/// The optional fifth column of the registry CSV: platform ids.
+pub const REGISTRY_IDS: &str = "ids";
 
-/// Reads a plain registry CSV: `name,country,genres,aliases`, with `country` a
-/// country name or ISO code (or empty) and the two lists separated by `;`.
+/// Whether a header (lower case, trimmed) is that of a registry CSV.
+pub fn is_registry_header(header: &[String]) -> bool {
+    header.len() >= 4
+        && header[..4] == REGISTRY_HEADER
+        && (header.len() == 4 || (header.len() == 5 && header[4] == REGISTRY_IDS))
+}
+
+/// A platform id as the registry stores it: `spotify:<id>`. A bare
+/// 22-character base-62 id is a Spotify id; `spotify:artist:<id>` and
+/// `https://open.spotify.com/artist/<id>` are read too.
+pub fn platform_id(text: &str) -> Option<String> {
+    let text = text.trim();
+    let id = text
+        .strip_prefix("https://open.spotify.com/artist/")
+        .map(|rest| rest.split(['?', '/']).next().unwrap_or(""))
+        .or_else(|| text.strip_prefix("spotify:artist:"))
+        .or_else(|| text.strip_prefix("spotify:"))
+        .unwrap_or(text);
+    (id.len() == 22 && id.bytes().all(|b| b.is_ascii_alphanumeric()))
+        .then(|| format!("spotify:{id}"))
+}
+
+/// Reads a plain registry CSV: `name,country,genres,aliases` and optionally
+/// `ids`, with `country` a country name or ISO code (or empty) and the lists
+/// separated by `;`.
 pub fn parse_registry_csv(text: &str) -> Result<Vec<ArtistRecord>, RegistryError> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
@@ -67,10 +97,13 @@ pub fn parse_registry_csv(text: &str) -> Result<Vec<ArtistRecord>, RegistryError
         .iter()
         .map(|h| h.trim().to_lowercase())
         .collect();
-    if header != REGISTRY_HEADER {
+    if !is_registry_header(&header) {
         return Err(RegistryError {
             line: 1,
-            message: format!("expected the header `{}`", REGISTRY_HEADER.join(",")),
+            message: format!(
+                "expected the header `{}` (and optionally `,{REGISTRY_IDS}`)",
+                REGISTRY_HEADER.join(",")
+            ),
         });
     }
     // The csv crate places a record that follows a `\r\n` one line early.
@@ -105,8 +138,21 @@ pub fn parse_registry_csv(text: &str) -> Result<Vec<ArtistRecord>, RegistryError
                 message: format!("`{text}` is not a country name or ISO code"),
             })?),
         };
+        let ids = list(row.get(4).unwrap_or(""))
+            .into_iter()
+            .map(|id| {
+                platform_id(&id).ok_or_else(|| RegistryError {
+                    line,
+                    message: format!(
+                        "`{id}` is not a platform id (a 22-character Spotify artist id, \
+                         `spotify:<id>` or an open.spotify.com/artist/ link)"
+                    ),
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         records.push(ArtistRecord {
             name: name.to_string(),
+            ids,
             country,
             genres: list(&row[2])
                 .into_iter()

@@ -4,6 +4,26 @@
 //! the first rule that matches an artist decides, an `exclude` rule keeps an
 //! artist out of its cohort, and `member_of` rules see the cohorts that the
 //! other rules gave to groups.
+//!
+//! # Evidence must agree
+//!
+//! A rule that matches on third-party lists alone (idol, group, country and
+//! genre lists, which match artists by name) places an artist only when the
+//! evidence agrees ([`Basis::Lists`]). The artist is *held back*, in no
+//! cohort, when
+//! - a genre tag names another scene than the cohort's and no tag names the
+//!   cohort's own (a `german hip hop` rapper whom a Japanese country row of
+//!   the same name would place in J-pop; see `crate::scene`),
+//! - its lists give two origins, or
+//! - the placement rests on a K-pop idol list's stage name and no other list
+//!   ties the name to the cohort (stage names such as `Joy` or `Mina` are
+//!   shared by unrelated acts).
+//!
+//! Later rules are still tried: one resting on a registry row, or on list
+//! evidence that agrees, may place the artist. A rule naming the artist and
+//! a registry row (built-in or imported, with its platform ids) are
+//! authoritative and place the artist whatever the lists say; `artists
+//! audit` still shows the disagreement.
 
 use std::collections::HashSet;
 use std::fmt;
@@ -12,7 +32,8 @@ use regex::Regex;
 use serde::Deserialize;
 
 use crate::Region;
-use crate::registry::{Artist, FactKind, Registry, Resolution};
+use crate::registry::{Artist, FactKind, IDOL_LIST_LAYOUT, Registry, Resolution};
+use crate::scene;
 
 /// The cohort definitions built into chartlens.
 pub const BUILTIN_TOML: &str = include_str!("../data/cohorts.toml");
@@ -105,6 +126,49 @@ pub struct Classification {
     pub cohort: Vec<Option<usize>>,
     /// Per artist id: index into [`Cohorts::rules`] of the deciding rule.
     pub rule: Vec<Option<usize>>,
+    /// Per artist id: what kind of evidence placed it.
+    pub basis: Vec<Option<Basis>>,
+    /// Per artist id: why the evidence held it back from the cohort of the
+    /// first matching rule (it is then in no cohort).
+    pub held: Vec<Option<Held>>,
+}
+
+/// What kind of evidence placed an artist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Basis {
+    /// A rule of the cohort file names the artist.
+    Rule,
+    /// A registry row (built-in or imported): its genre tags or its origin.
+    Registry,
+    /// Third-party lists only (idol, group, country and genre lists).
+    Lists,
+}
+
+impl Basis {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Basis::Rule => "rule",
+            Basis::Registry => "registry",
+            Basis::Lists => "lists",
+        }
+    }
+}
+
+/// A placement the evidence did not support: the rule that matched, the
+/// cohort it would have given, and why it was not given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Held {
+    pub rule: usize,
+    pub cohort: usize,
+    pub why: String,
+}
+
+/// The outcome of the rules for one artist.
+enum Decision {
+    Placed(usize, usize, Basis),
+    Held(Held),
+    None,
 }
 
 /// What one rule said about one artist, for `artists explain`.
@@ -126,6 +190,9 @@ pub enum Effect {
     Excluded,
     /// Matched, but its cohort had been excluded by an earlier rule.
     Blocked,
+    /// Matched on third-party lists whose evidence disagrees: the artist is
+    /// in no cohort.
+    HeldBack,
     NotMatched,
 }
 
@@ -136,6 +203,7 @@ impl Effect {
             Effect::Shadowed => "matched, later",
             Effect::Excluded => "excluded",
             Effect::Blocked => "matched, cohort excluded",
+            Effect::HeldBack => "matched, held back",
             Effect::NotMatched => "no match",
         }
     }
@@ -251,20 +319,30 @@ impl Cohorts {
     /// Places every artist of the registry.
     pub fn classify(&self, registry: &Registry) -> Classification {
         let named = self.named_artists(registry);
+        let n = registry.artists.len();
         let mut groups_first = Classification {
-            cohort: vec![None; registry.artists.len()],
-            rule: vec![None; registry.artists.len()],
+            cohort: vec![None; n],
+            rule: vec![None; n],
+            basis: vec![None; n],
+            held: vec![None; n],
+        };
+        let record = |c: &mut Classification, id: usize, decision: Decision| {
+            (c.cohort[id], c.rule[id], c.basis[id], c.held[id]) = match decision {
+                Decision::Placed(cohort, rule, basis) => {
+                    (Some(cohort), Some(rule), Some(basis), None)
+                }
+                Decision::Held(held) => (None, None, None, Some(held)),
+                Decision::None => (None, None, None, None),
+            };
         };
         for artist in &registry.artists {
-            let (cohort, rule) = self.decide(registry, artist, &named, None);
-            groups_first.cohort[artist.id] = cohort;
-            groups_first.rule[artist.id] = rule;
+            let decision = self.decide(registry, artist, &named, None);
+            record(&mut groups_first, artist.id, decision);
         }
         let mut result = groups_first.clone();
         for artist in registry.artists.iter().filter(|a| !a.groups.is_empty()) {
-            let (cohort, rule) = self.decide(registry, artist, &named, Some(&groups_first));
-            result.cohort[artist.id] = cohort;
-            result.rule[artist.id] = rule;
+            let decision = self.decide(registry, artist, &named, Some(&groups_first));
+            record(&mut result, artist.id, decision);
         }
         result
     }
@@ -273,19 +351,24 @@ impl Cohorts {
     pub fn explain(&self, registry: &Registry, artist: &Artist) -> Vec<Outcome> {
         let named = self.named_artists(registry);
         // Groups' cohorts as the first pass saw them: without member_of rules.
+        let mut first_pass = vec![None; registry.artists.len()];
+        for group in &registry.artists {
+            if let Decision::Placed(cohort, _, _) = self.decide(registry, group, &named, None) {
+                first_pass[group.id] = Some(cohort);
+            }
+        }
         let groups_first = Classification {
-            cohort: registry
-                .artists
-                .iter()
-                .map(|a| self.decide(registry, a, &named, None).0)
-                .collect(),
+            cohort: first_pass,
             rule: Vec::new(),
+            basis: Vec::new(),
+            held: Vec::new(),
         };
         let mut excluded = HashSet::new();
         let mut decided = false;
         let mut outcomes = Vec::new();
         for (i, rule) in self.rules.iter().enumerate() {
             let checked = check(rule, registry, artist, &named[i], Some(&groups_first));
+            let mut detail = None;
             let effect = match &checked {
                 Err(_) => Effect::NotMatched,
                 Ok(_) if rule.exclude => {
@@ -294,18 +377,236 @@ impl Cohorts {
                 }
                 Ok(_) if excluded.contains(&rule.cohort) => Effect::Blocked,
                 Ok(_) if decided => Effect::Shadowed,
-                Ok(_) => {
-                    decided = true;
-                    Effect::Decided
-                }
+                Ok(why) => match self.held_back(registry, artist, rule) {
+                    Some(held) => {
+                        detail = Some(format!("{why}; held back: {held}"));
+                        Effect::HeldBack
+                    }
+                    None => {
+                        decided = true;
+                        Effect::Decided
+                    }
+                },
             };
             outcomes.push(Outcome {
                 rule: i,
                 effect,
-                detail: checked.unwrap_or_else(|failed| failed),
+                detail: detail.unwrap_or_else(|| checked.unwrap_or_else(|failed| failed)),
             });
         }
         outcomes
+    }
+
+    /// The countries a cohort's origin rules name: its home scenes.
+    pub fn homes(&self, cohort: usize) -> Vec<&str> {
+        let mut homes: Vec<&str> = self
+            .rules
+            .iter()
+            .filter(|r| r.cohort == cohort && !r.exclude)
+            .flat_map(|r| r.origin.iter().flatten().map(String::as_str))
+            .collect();
+        homes.sort_unstable();
+        homes.dedup();
+        homes
+    }
+
+    /// Whether a genre tag speaks for a cohort (a genre condition of one of
+    /// its rules matches it, or it names one of its home scenes), against it
+    /// (it names a scene of no home country, or matches another cohort's
+    /// genre condition), or neither.
+    pub fn tag_stance(&self, tag: &str, cohort: usize) -> Option<bool> {
+        let matches = |r: &Rule| {
+            !r.exclude
+                && (r.genres.iter().any(|g| g == tag)
+                    || r.genre_patterns.iter().any(|p| p.is_match(tag)))
+        };
+        if self.rules.iter().any(|r| r.cohort == cohort && matches(r)) {
+            return Some(true);
+        }
+        let homes = self.homes(cohort);
+        if let Some(scene) = scene::countries(tag) {
+            return Some(scene.iter().any(|c| homes.contains(c)));
+        }
+        self.rules
+            .iter()
+            .any(|r| r.cohort != cohort && matches(r))
+            .then_some(false)
+    }
+
+    /// The evidence against placing the artist in `cohort`, cited: genre
+    /// tags that name another scene when no tag names the cohort's own, and
+    /// lists of another cohort's acts (a K-pop group list, for J-pop) when
+    /// no list of this cohort's names it.
+    pub fn contradictions(
+        &self,
+        registry: &Registry,
+        artist: &Artist,
+        cohort: usize,
+    ) -> Vec<String> {
+        let facts = || artist.facts.iter().map(|&i| &registry.facts[i]);
+        let cite = |kind: FactKind, value: &str| {
+            facts()
+                .find(|f| f.kind == kind && f.value == value)
+                .map(|f| format!(" ({})", f.citation()))
+                .unwrap_or_default()
+        };
+        let name = &self.cohorts[cohort].name;
+        let mut out = Vec::new();
+        let stances: Vec<(&String, Option<bool>)> = artist
+            .genres
+            .iter()
+            .map(|t| (t, self.tag_stance(t, cohort)))
+            .collect();
+        if !stances.iter().any(|(_, s)| *s == Some(true)) {
+            for (tag, _) in stances.iter().filter(|(_, s)| *s == Some(false)) {
+                out.push(format!(
+                    "genre `{tag}`{} is of another scene than {name}",
+                    cite(FactKind::Genre, tag)
+                ));
+            }
+        }
+        let lists_of = |c: usize, list: &String| {
+            self.rules
+                .iter()
+                .any(|r| r.cohort == c && !r.exclude && r.listed.contains(list))
+        };
+        if !artist.listed.iter().any(|l| lists_of(cohort, l)) {
+            for list in &artist.listed {
+                if let Some(other) =
+                    (0..self.cohorts.len()).find(|&c| c != cohort && lists_of(c, list))
+                {
+                    out.push(format!(
+                        "listed as {list}{}, a list of {} acts",
+                        cite(FactKind::Listed, list),
+                        self.cohorts[other].name
+                    ));
+                }
+            }
+        }
+        out
+    }
+
+    /// The files whose facts speak for placing the artist in `cohort`: a
+    /// genre tag of the cohort, an origin among its home countries, a list
+    /// the cohort's rules name (idol and group lists), membership of a group
+    /// placed there. Two independent files agreeing is what corroboration
+    /// means in `artists audit`.
+    pub fn supporting_sources<'a>(
+        &self,
+        registry: &'a Registry,
+        artist: &Artist,
+        cohort: usize,
+        placed: &Classification,
+    ) -> Vec<&'a str> {
+        let homes = self.homes(cohort);
+        let listed: Vec<&String> = self
+            .rules
+            .iter()
+            .filter(|r| r.cohort == cohort && !r.exclude)
+            .flat_map(|r| &r.listed)
+            .collect();
+        let mut sources: Vec<&str> = artist
+            .facts
+            .iter()
+            .map(|&i| &registry.facts[i])
+            .filter(|f| match f.kind {
+                FactKind::Genre => self.tag_stance(&f.value, cohort) == Some(true),
+                FactKind::Country => homes.contains(&f.value.as_str()),
+                FactKind::Listed => listed.contains(&&f.value),
+                FactKind::MemberOf => matches!(
+                    registry.resolve(&f.value),
+                    Resolution::Unique(g) if placed.cohort.get(g).copied().flatten() == Some(cohort)
+                ),
+                _ => false,
+            })
+            .map(|f| &*f.source)
+            .collect();
+        sources.sort_unstable();
+        sources.dedup();
+        sources
+    }
+
+    /// The genre a registry row can give to place an artist in `cohort`
+    /// whatever its origin: the first genre of a `curated_only` rule of it.
+    pub fn registry_tag(&self, cohort: usize) -> Option<&str> {
+        self.rules
+            .iter()
+            .filter(|r| r.cohort == cohort && !r.exclude && r.curated_only)
+            .find_map(|r| r.genres.first().map(String::as_str))
+    }
+
+    /// What kind of evidence a matching rule rests on.
+    fn basis(&self, rule: &Rule, registry: &Registry, artist: &Artist) -> Basis {
+        if !rule.names.is_empty() {
+            return Basis::Rule;
+        }
+        let curated_origin = || {
+            artist.origin.as_ref().is_some_and(|o| {
+                artist
+                    .facts
+                    .iter()
+                    .map(|&i| &registry.facts[i])
+                    .any(|f| f.kind == FactKind::Country && &f.value == o && f.curated())
+            })
+        };
+        let by_tags = !rule.genres.is_empty() || !rule.genre_patterns.is_empty();
+        let by_lists = !rule.listed.is_empty() || rule.member_of.is_some();
+        if (by_tags && rule.curated_only && !by_lists)
+            || (!rule.origin.is_empty() && !by_tags && !by_lists && curated_origin())
+        {
+            Basis::Registry
+        } else {
+            Basis::Lists
+        }
+    }
+
+    /// Why a rule's match on third-party lists does not place the artist,
+    /// if it does not (see the module documentation).
+    fn held_back(&self, registry: &Registry, artist: &Artist, rule: &Rule) -> Option<String> {
+        if self.basis(rule, registry, artist) != Basis::Lists {
+            return None;
+        }
+        let contradicting = self.contradictions(registry, artist, rule.cohort);
+        if !contradicting.is_empty() {
+            return Some(contradicting.join("; "));
+        }
+        if artist.origin_conflict {
+            return Some("its lists give two origins".to_string());
+        }
+        let facts = || artist.facts.iter().map(|&i| &registry.facts[i]);
+        let from_idol_list = |f: &&crate::registry::Fact| &*f.layout == IDOL_LIST_LAYOUT;
+        let rests_on_idol_list = (!rule.listed.is_empty()
+            && !artist.listed.iter().any(|l| {
+                rule.listed.contains(l)
+                    && facts()
+                        .any(|f| f.kind == FactKind::Listed && &f.value == l && !from_idol_list(&f))
+            }))
+            || rule.member_of.is_some()
+            || (!rule.origin.is_empty()
+                && artist.origin.as_ref().is_some_and(|o| {
+                    facts()
+                        .filter(|f| f.kind == FactKind::Country && &f.value == o)
+                        .all(|f| from_idol_list(&f))
+                }));
+        if !rests_on_idol_list {
+            return None;
+        }
+        let homes = self.homes(rule.cohort);
+        let corroborated = facts()
+            .filter(|f| !from_idol_list(f))
+            .any(|f| match f.kind {
+                FactKind::Genre => self.tag_stance(&f.value, rule.cohort) == Some(true),
+                FactKind::Country => homes.contains(&f.value.as_str()),
+                FactKind::Listed => true,
+                _ => false,
+            });
+        (!corroborated).then(|| {
+            format!(
+                "only a K-pop idol list's stage name ties this name to {}; no other list \
+                 agrees (a genre tag of the scene, an origin, a group list)",
+                self.cohorts[rule.cohort].name
+            )
+        })
     }
 
     /// For each rule, the artists its `names` resolve to.
@@ -330,8 +631,9 @@ impl Cohorts {
         artist: &Artist,
         named: &[HashSet<usize>],
         groups: Option<&Classification>,
-    ) -> (Option<usize>, Option<usize>) {
+    ) -> Decision {
         let mut excluded: Vec<usize> = Vec::new();
+        let mut held = None;
         for (i, rule) in self.rules.iter().enumerate() {
             if excluded.contains(&rule.cohort) || (rule.member_of.is_some() && groups.is_none()) {
                 continue;
@@ -339,12 +641,29 @@ impl Cohorts {
             if check(rule, registry, artist, &named[i], groups).is_ok() {
                 if rule.exclude {
                     excluded.push(rule.cohort);
-                } else {
-                    return (Some(rule.cohort), Some(i));
+                    continue;
+                }
+                match self.held_back(registry, artist, rule) {
+                    // Later rules may still place it on evidence that
+                    // agrees (a registry row's origin, say).
+                    Some(why) => {
+                        held.get_or_insert(Held {
+                            rule: i,
+                            cohort: rule.cohort,
+                            why,
+                        });
+                    }
+                    None => {
+                        return Decision::Placed(
+                            rule.cohort,
+                            i,
+                            self.basis(rule, registry, artist),
+                        );
+                    }
                 }
             }
         }
-        (None, None)
+        held.map_or(Decision::None, Decision::Held)
     }
 }
 
@@ -444,8 +763,8 @@ fn check(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::registry::builtin_facts;
     use crate::registry::tests::fact;
+    use crate::registry::{REGISTRY_LAYOUT, builtin_facts};
 
     fn cohort_of(registry: &Registry, cohorts: &Cohorts, name: &str) -> Option<String> {
         let classification = cohorts.classify(registry);
@@ -461,7 +780,8 @@ mod tests {
         use FactKind::*;
         let mut facts = builtin_facts();
         facts.extend([
-            // A US act that a genre table tags k-pop by a name collision.
+            // A US act that a genre table tags k-pop by a name collision: the
+            // lists disagree, so it is held back.
             fact(
                 "genres.csv",
                 "spotify-artist-genres",
@@ -486,7 +806,8 @@ mod tests {
                 Country,
                 "US",
             ),
-            // A Korean group tagged j-pop because it released Japanese songs.
+            // A Korean group tagged j-pop (Japanese releases, or a namesake):
+            // held back too, until a registry row says which.
             fact(
                 "genres.csv",
                 "spotify-artist-genres",
@@ -512,7 +833,55 @@ mod tests {
                 9,
                 "Mina",
                 Genre,
-                "pop",
+                "k-pop",
+            ),
+            // An idol stage name that a genre table also lists, for a
+            // different act: its tags name another scene.
+            fact("idols.csv", "kpop-idols", 11, "Joy", Country, "KR"),
+            fact("idols.csv", "kpop-idols", 11, "Joy", MemberOf, "Red Velvet"),
+            fact("idols.csv", "kpop-idols", 11, "Joy", Listed, "k-pop idol"),
+            fact(
+                "genres.csv",
+                "spotify-artist-genres",
+                12,
+                "Joy",
+                Genre,
+                "dutch pop",
+            ),
+            // The same, with no tags at all: nothing but the idol list ties
+            // the name to K-pop.
+            fact("idols.csv", "kpop-idols", 13, "Sun", Country, "KR"),
+            fact("idols.csv", "kpop-idols", 13, "Sun", Listed, "k-pop idol"),
+            fact(
+                "genres.csv",
+                "spotify-artist-genres",
+                14,
+                "Sun",
+                Feature,
+                "energy=0.5",
+            ),
+            // A German rapper whom a country list's Japanese row of the same
+            // name would place in J-pop.
+            fact("cg.csv", "artist-country-genre", 15, "Rinno", Country, "JP"),
+            fact(
+                "genres.csv",
+                "spotify-artist-genres",
+                16,
+                "RINNO",
+                Genre,
+                "german hip hop",
+            ),
+            // A singer two lists give two origins.
+            fact("cg.csv", "artist-country-genre", 17, "Vena", Country, "KR"),
+            fact("idols.csv", "kpop-idols", 18, "Vena", Country, "ID"),
+            fact("idols.csv", "kpop-idols", 18, "Vena", Listed, "k-pop idol"),
+            fact(
+                "genres.csv",
+                "spotify-artist-genres",
+                19,
+                "Vena",
+                Genre,
+                "k-pop",
             ),
             // An idol stage name shared by an unrelated act: the idol list alone
             // does not place it.
@@ -573,10 +942,95 @@ mod tests {
         ] {
             assert_eq!(of(name).as_deref(), Some("J-pop"), "{name}");
         }
-        assert_eq!(of("Nova Ray").as_deref(), Some("Anglo"));
-        assert_eq!(of("Haneul Five").as_deref(), Some("K-pop"));
+        // Lists that disagree place nobody: a US origin against a `k-pop`
+        // tag, a K-pop group list against `j-pop` tags.
+        assert_eq!(of("Nova Ray"), None);
+        assert_eq!(of("Haneul Five"), None);
         assert_eq!(of("Folk Crew"), None, "folk-pop is not a Korean tag");
         assert_eq!(of("Daniel"), None, "known only from an idol list");
+    }
+
+    #[test]
+    fn evidence_that_disagrees_holds_an_artist_back() {
+        let registry = shared_like_registry();
+        let cohorts = Cohorts::builtin();
+        let classification = cohorts.classify(&registry);
+        let held = |name: &str| {
+            let Resolution::Unique(id) = registry.resolve(name) else {
+                panic!("{name}")
+            };
+            assert_eq!(classification.cohort[id], None, "{name} is placed");
+            let held = classification.held[id].clone().expect("held back");
+            (cohorts.cohorts[held.cohort].name.clone(), held.why)
+        };
+        let (cohort, why) = held("Joy");
+        assert_eq!(cohort, "K-pop");
+        assert!(why.contains("`dutch pop` (genres.csv:12)"), "{why}");
+        let (cohort, why) = held("Sun");
+        assert_eq!(cohort, "K-pop");
+        assert!(why.contains("idol list"), "{why}");
+        let (cohort, why) = held("Rinno");
+        assert_eq!(cohort, "J-pop");
+        assert!(why.contains("german hip hop"), "{why}");
+        let (_, why) = held("Vena");
+        assert!(why.contains("two origins"), "{why}");
+        // The idol the lists agree on is placed, by lists.
+        let Resolution::Unique(mina) = registry.resolve("Mina") else {
+            panic!()
+        };
+        assert_eq!(classification.basis[mina], Some(Basis::Lists));
+        let Resolution::Unique(bts) = registry.resolve("BTS") else {
+            panic!()
+        };
+        assert_eq!(classification.basis[bts], Some(Basis::Registry));
+        // A registry row outweighs the lists: the namesake rule is the
+        // user's to overrule.
+        let mut facts = registry.facts.clone();
+        facts.push(fact(
+            "mine.csv",
+            REGISTRY_LAYOUT,
+            2,
+            "Joy",
+            FactKind::Country,
+            "KR",
+        ));
+        let registry = Registry::build(facts);
+        assert_eq!(
+            cohort_of(&registry, &cohorts, "Joy").as_deref(),
+            Some("K-pop")
+        );
+        let Resolution::Unique(joy) = registry.resolve("Joy") else {
+            panic!()
+        };
+        let flags = crate::audit::flags(&registry, &cohorts, &cohorts.classify(&registry));
+        assert!(
+            flags[joy]
+                .iter()
+                .any(|f| f.kind == crate::audit::FlagKind::ContradictingTag),
+            "{:?}",
+            flags[joy]
+        );
+    }
+
+    #[test]
+    fn explain_says_why_an_artist_is_held_back() {
+        let registry = shared_like_registry();
+        let cohorts = Cohorts::builtin();
+        let Resolution::Unique(id) = registry.resolve("Joy") else {
+            panic!()
+        };
+        let outcomes = cohorts.explain(&registry, &registry.artists[id]);
+        let held: Vec<&Outcome> = outcomes
+            .iter()
+            .filter(|o| o.effect == Effect::HeldBack)
+            .collect();
+        // The idol list, the membership and the origin rules all match, and
+        // each is held back by the same tag.
+        assert!(!held.is_empty());
+        for outcome in &held {
+            assert!(outcome.detail.contains("dutch pop"), "{}", outcome.detail);
+        }
+        assert!(!outcomes.iter().any(|o| o.effect == Effect::Decided));
     }
 
     #[test]

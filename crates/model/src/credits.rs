@@ -26,6 +26,11 @@ impl Role {
 pub struct Credit {
     pub name: String,
     pub role: Role,
+    /// Cut from a longer credit on a separator that also occurs inside act
+    /// names (`X & Y` may be a duo), while another piece of it is no known
+    /// name: the cut is a guess, so the name is weak evidence of who is on
+    /// the track.
+    pub unconfirmed: bool,
 }
 
 /// Words that introduce featured artists, matched case-insensitively as whole words.
@@ -38,7 +43,7 @@ const JOINERS: &[&str] = &[" & ", " x ", " + "];
 /// known artist name; a run of pieces that forms one is kept whole.
 pub fn split(artist_names: &str, track_name: &str, known: &dyn Fn(&str) -> bool) -> Vec<Credit> {
     let mut credits: Vec<Credit> = Vec::new();
-    let mut add = |name: &str, role: Role| {
+    let mut add = |(name, unconfirmed): (String, bool), role: Role| {
         let name = name
             .trim()
             .trim_matches(|c: char| c == ',' || c == ';')
@@ -47,21 +52,22 @@ pub fn split(artist_names: &str, track_name: &str, known: &dyn Fn(&str) -> bool)
             credits.push(Credit {
                 name: name.to_string(),
                 role,
+                unconfirmed,
             });
         }
     };
     let (lead, featured) = cut_feature(artist_names);
-    for name in pieces(lead, known) {
-        add(&name, Role::Lead);
+    for piece in pieces(lead, known) {
+        add(piece, Role::Lead);
     }
     if let Some(featured) = featured {
-        for name in pieces(featured, known) {
-            add(&name, Role::Featured);
+        for piece in pieces(featured, known) {
+            add(piece, Role::Featured);
         }
     }
     for group in title_features(track_name) {
-        for name in pieces(&group, known) {
-            add(&name, Role::Featured);
+        for piece in pieces(&group, known) {
+            add(piece, Role::Featured);
         }
     }
     credits
@@ -99,14 +105,14 @@ pub fn split_with_ids(
         }
         names = leads;
     }
-    let featured_in_title: Vec<String> = title_features(track_name)
+    let featured_in_title: Vec<(String, bool)> = title_features(track_name)
         .iter()
         .flat_map(|group| pieces(group, known))
         .collect();
     let is_featured = |name: &str| {
         featured_in_title
             .iter()
-            .any(|f| f.eq_ignore_ascii_case(name))
+            .any(|(f, _)| f.eq_ignore_ascii_case(name))
     };
     let mut credits: Vec<(Credit, Option<String>)> = names
         .iter()
@@ -117,15 +123,17 @@ pub fn split_with_ids(
             } else {
                 Role::Lead
             };
+            // The platform listed this artist on its own: no guess.
             let credit = Credit {
                 name: name.to_string(),
                 role,
+                unconfirmed: false,
             };
             (credit, (!id.is_empty()).then(|| id.to_string()))
         })
         .collect();
     // Title features the platform did not list are still credits.
-    for name in featured_in_title {
+    for (name, unconfirmed) in featured_in_title {
         if !credits
             .iter()
             .any(|(c, _)| c.name.eq_ignore_ascii_case(&name))
@@ -134,6 +142,7 @@ pub fn split_with_ids(
                 Credit {
                     name,
                     role: Role::Featured,
+                    unconfirmed,
                 },
                 None,
             ));
@@ -219,13 +228,15 @@ fn title_features(title: &str) -> Vec<String> {
 }
 
 /// Splits a list of co-credited names on commas and joiners, keeping any run
-/// of pieces that `known` recognises as one name.
-fn pieces(text: &str, known: &dyn Fn(&str) -> bool) -> Vec<String> {
+/// of pieces that `known` recognises as one name. Each name comes with
+/// whether the cut is unconfirmed: when some piece is no known name, the
+/// separators may belong to one act's name.
+fn pieces(text: &str, known: &dyn Fn(&str) -> bool) -> Vec<(String, bool)> {
     if text.trim().is_empty() {
         return Vec::new();
     }
     if known(text.trim()) {
-        return vec![text.trim().to_string()];
+        return vec![(text.trim().to_string(), false)];
     }
     // Cut at every separator, remembering the separator text so runs can be rejoined.
     let mut parts: Vec<(String, String)> = Vec::new(); // (piece, separator before it)
@@ -280,7 +291,8 @@ fn pieces(text: &str, known: &dyn Fn(&str) -> bool) -> Vec<String> {
         }
         start += taken;
     }
-    out
+    let unconfirmed = out.len() > 1 && !out.iter().all(|name| known(name));
+    out.into_iter().map(|name| (name, unconfirmed)).collect()
 }
 
 #[cfg(test)]
@@ -398,6 +410,37 @@ mod tests {
         assert_eq!(
             with("A & B", "Song", None),
             [(s("A"), "lead", None), (s("B"), "lead", None)]
+        );
+    }
+
+    #[test]
+    fn a_cut_with_an_unknown_piece_is_unconfirmed() {
+        let unconfirmed = |names: &str, known: &dyn Fn(&str) -> bool| -> Vec<(String, bool)> {
+            split(names, "Song", known)
+                .into_iter()
+                .map(|c| (c.name, c.unconfirmed))
+                .collect()
+        };
+        let s = |v: &str| v.to_string();
+        // `Sun & Moon` may be a duo: with `Moon` unknown, the cut is a guess.
+        let sun = |n: &str| n == "Sun";
+        assert_eq!(
+            unconfirmed("Sun & Moon", &sun),
+            [(s("Sun"), true), (s("Moon"), true)]
+        );
+        // Both pieces known: two artists.
+        let both = |n: &str| n == "Sun" || n == "Moon";
+        assert_eq!(
+            unconfirmed("Sun & Moon", &both),
+            [(s("Sun"), false), (s("Moon"), false)]
+        );
+        // The duo listed as a whole: one credit, kept whole.
+        let duo = |n: &str| n == "Sun & Moon" || n == "Sun";
+        assert_eq!(unconfirmed("Sun & Moon", &duo), [(s("Sun & Moon"), false)]);
+        // `feat.` is no guess; the pieces after it are cut on their own.
+        assert_eq!(
+            unconfirmed("Sun feat. Moon", &sun),
+            [(s("Sun"), false), (s("Moon"), false)]
         );
     }
 

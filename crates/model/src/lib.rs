@@ -2,12 +2,14 @@
 //! tables. Every other crate speaks in these types.
 
 pub mod artist;
+pub mod audit;
 pub mod chart;
 pub mod cohort;
 pub mod credits;
 pub mod metrics;
 pub mod region;
 pub mod registry;
+pub mod scene;
 pub mod spread;
 pub mod stats;
 pub mod table;

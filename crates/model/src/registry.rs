@@ -34,7 +34,11 @@
 //! Country facts are ranked by where they come from: an imported registry, the
 //! built-in registry, a K-pop idol list, a `name,country,macro_genre` list. The
 //! best-ranked facts decide; if they disagree among themselves the origin is
-//! unknown and the conflict is shown by `artists explain`.
+//! unknown and the conflict is shown by `artists explain`. A registry row
+//! outranks every list, but third-party lists outrank each other only in
+//! rarity: when an idol list and a country list give two origins, the
+//! origin is unknown too (the two rows may be namesakes), and `artists
+//! audit` lists the artist.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
@@ -57,6 +61,8 @@ pub enum FactKind {
     /// A Spotify audio feature averaged over the artist's tracks, as
     /// `name=value` (`danceability=0.61`).
     Feature,
+    /// A platform id of the artist (`spotify:<id>`), from a registry row.
+    PlatformId,
 }
 
 impl FactKind {
@@ -68,6 +74,7 @@ impl FactKind {
             FactKind::MemberOf => "member_of",
             FactKind::Listed => "listed",
             FactKind::Feature => "feature",
+            FactKind::PlatformId => "platform_id",
         }
     }
 
@@ -79,6 +86,7 @@ impl FactKind {
             "member_of" => FactKind::MemberOf,
             "listed" => FactKind::Listed,
             "feature" => FactKind::Feature,
+            "platform_id" => FactKind::PlatformId,
             _ => return None,
         })
     }
@@ -174,6 +182,9 @@ pub fn records_to_facts(records: &[ArtistRecord], source: Arc<str>, layout: Arc<
         for alias in &record.aliases {
             fact(FactKind::Alias, alias);
         }
+        for id in &record.ids {
+            fact(FactKind::PlatformId, id);
+        }
     }
     facts
 }
@@ -255,8 +266,14 @@ pub struct Artist {
     pub facts: Vec<usize>,
     /// The origin and the facts that gave it (none when unknown or conflicting).
     pub origin: Option<String>,
-    /// Origin facts that disagree at the best rank (origin is then unknown).
+    /// Origin facts that disagree (origin is then unknown): at the best
+    /// rank, or between third-party lists of any rank.
     pub origin_conflict: bool,
+    /// Origins that lower-ranked lists give against the origin a registry
+    /// row decided (shown by `artists audit`, not used).
+    pub other_origins: Vec<String>,
+    /// A registry row (built-in or imported) declares this artist.
+    pub curated: bool,
     /// Genre tags, deduplicated, in order of first appearance.
     pub genres: Vec<String>,
     /// Genre tags from registry files only.
@@ -272,6 +289,8 @@ pub struct Artist {
     pub only_in_idol_lists: bool,
     /// Audio features (name, value), the first list giving a feature wins.
     pub features: Vec<(String, f64)>,
+    /// Platform ids (`spotify:<id>`) that registry rows give the artist.
+    pub platform_ids: Vec<String>,
 }
 
 /// Layout of idol lists, whose stage names alone do not identify an artist.
@@ -283,6 +302,8 @@ pub struct Registry {
     pub facts: Vec<Fact>,
     pub artists: Vec<Artist>,
     pub index: NameIndex,
+    /// Artists by platform id; an id two artists claim is left out.
+    pub by_platform_id: HashMap<String, usize>,
     /// Names that would have joined two rows of one registry file, so that
     /// nothing was merged on them.
     pub contested: BTreeSet<String>,
@@ -426,6 +447,8 @@ impl Registry {
                     facts: Vec::new(),
                     origin: None,
                     origin_conflict: false,
+                    other_origins: Vec::new(),
+                    curated: false,
                     genres: Vec::new(),
                     curated_genres: Vec::new(),
                     listed: Vec::new(),
@@ -433,6 +456,7 @@ impl Registry {
                     unresolved_groups: Vec::new(),
                     only_in_idol_lists: false,
                     features: Vec::new(),
+                    platform_ids: Vec::new(),
                 }
             })
             .collect();
@@ -450,16 +474,48 @@ impl Registry {
         for artist in &mut artists {
             summarise(artist, &facts, &index);
         }
+        let mut claimed: HashMap<String, Vec<usize>> = HashMap::new();
+        for artist in &artists {
+            for id in &artist.platform_ids {
+                claimed.entry(id.clone()).or_default().push(artist.id);
+            }
+        }
+        let by_platform_id = claimed
+            .into_iter()
+            .filter_map(|(id, owners)| match owners.as_slice() {
+                [one] => Some((id, *one)),
+                _ => None,
+            })
+            .collect();
         Registry {
             facts,
             artists,
             index,
+            by_platform_id,
             contested,
         }
     }
 
     pub fn resolve(&self, name: &str) -> Resolution {
         self.index.resolve(name)
+    }
+
+    /// Resolves a chart credit that may carry the platform's artist id
+    /// (`spotify:<id>` form, see [`crate::artist::platform_id`]): an id a
+    /// registry row gives decides; a name that resolves to an artist whose
+    /// registry rows give other ids is a namesake, unknown; otherwise the
+    /// name decides.
+    pub fn resolve_credit(&self, name: &str, platform_id: Option<&str>) -> Resolution {
+        let id = platform_id.and_then(crate::artist::platform_id);
+        if let Some(artist) = id.as_ref().and_then(|id| self.by_platform_id.get(id)) {
+            return Resolution::Unique(*artist);
+        }
+        match self.resolve(name) {
+            Resolution::Unique(a) if id.is_some() && !self.artists[a].platform_ids.is_empty() => {
+                Resolution::Unknown
+            }
+            other => other,
+        }
     }
 
     /// Whether any artist answers to `name` (even ambiguously): credit
@@ -478,13 +534,18 @@ fn summarise(artist: &mut Artist, facts: &[Fact], index: &NameIndex) {
     if artist.only_in_idol_lists {
         return;
     }
+    artist.curated = artist.facts.iter().any(|&i| facts[i].curated());
     let mut best_rank = u8::MAX;
     let mut origins: BTreeSet<&str> = BTreeSet::new();
+    let mut listed_origins: BTreeSet<&str> = BTreeSet::new();
     for &i in &artist.facts {
         let fact = &facts[i];
         match fact.kind {
             FactKind::Country => {
                 let rank = fact.origin_rank();
+                if !fact.curated() {
+                    listed_origins.insert(&fact.value);
+                }
                 if rank < best_rank {
                     best_rank = rank;
                     origins.clear();
@@ -518,8 +579,23 @@ fn summarise(artist: &mut Artist, facts: &[Fact], index: &NameIndex) {
                     artist.features.push((name.to_string(), value));
                 }
             }
+            FactKind::PlatformId => {
+                if fact.curated() {
+                    push_new(&mut artist.platform_ids, &fact.value);
+                }
+            }
             FactKind::Alias => {}
         }
+    }
+    let decided_by_registry = best_rank <= 1;
+    if decided_by_registry {
+        artist.other_origins = listed_origins
+            .iter()
+            .filter(|o| !origins.contains(*o))
+            .map(|o| o.to_string())
+            .collect();
+    } else {
+        origins = listed_origins;
     }
     artist.origin_conflict = origins.len() > 1;
     artist.origin = match origins.len() {
@@ -630,6 +706,51 @@ pub(crate) mod tests {
             fact("r.csv", REGISTRY_LAYOUT, 3, "Sun", Country, "US"),
         ]);
         assert!(matches!(registry.resolve("Sun"), Resolution::Ambiguous(_)));
+    }
+
+    #[test]
+    fn platform_ids_decide_over_names() {
+        use FactKind::*;
+        let id = "spotify:0123456789abcdefABCDEF";
+        let registry = with_builtin(vec![
+            fact("r.csv", REGISTRY_LAYOUT, 2, "Sunny Day", Country, "KR"),
+            fact("r.csv", REGISTRY_LAYOUT, 2, "Sunny Day", PlatformId, id),
+        ]);
+        let sunny = unique(&registry, "Sunny Day").id;
+        // The id decides whatever the spelling.
+        assert_eq!(
+            registry.resolve_credit("SUNNY DAY (KR)", Some("0123456789abcdefABCDEF")),
+            Resolution::Unique(sunny)
+        );
+        // The same name with another id is a namesake.
+        assert_eq!(
+            registry.resolve_credit("Sunny Day", Some("ZZZZZZZZZZZZZZZZZZZZZZ")),
+            Resolution::Unknown
+        );
+        // Without an id the name decides.
+        assert_eq!(
+            registry.resolve_credit("Sunny Day", None),
+            Resolution::Unique(sunny)
+        );
+    }
+
+    #[test]
+    fn lists_that_give_two_origins_leave_it_unknown() {
+        use FactKind::*;
+        let registry = with_builtin(vec![
+            fact("cg.csv", "artist-country-genre", 2, "Vena", Country, "KR"),
+            fact("idols.csv", "kpop-idols", 3, "Vena", Country, "ID"),
+            fact("idols.csv", "kpop-idols", 3, "Vena", Listed, "k-pop idol"),
+            fact("g.csv", "spotify-artist-genres", 4, "Vena", Genre, "k-pop"),
+            // A registry row decides; the list's other origin is kept aside.
+            fact("cg.csv", "artist-country-genre", 5, "TWICE", Country, "JP"),
+        ]);
+        let vena = unique(&registry, "Vena");
+        assert_eq!((vena.origin.as_deref(), vena.origin_conflict), (None, true));
+        let twice = unique(&registry, "TWICE");
+        assert_eq!(twice.origin.as_deref(), Some("KR"));
+        assert_eq!(twice.other_origins, ["JP"]);
+        assert!(twice.curated && !vena.curated);
     }
 
     #[test]

@@ -241,14 +241,15 @@ pub fn artist_facts() -> Table {
                 "kind",
                 Utf8,
                 false,
-                "country, genre, alias, member_of or listed.",
+                "country, genre, alias, member_of, listed, feature (a Spotify audio feature as \
+                 `name=value`) or platform_id (`spotify:<id>`, from a registry row's `ids`).",
             ),
             col(
                 "value",
                 Utf8,
                 false,
-                "ISO country code, lower-case genre tag, other name, group name, or list kind \
-                 (`k-pop idol`, `k-pop group`).",
+                "ISO country code, lower-case genre tag, other name, group name, list kind \
+                 (`k-pop idol`, `k-pop group`), feature or platform id.",
             ),
             col(
                 "layout",
@@ -426,14 +427,18 @@ pub fn credits() -> Table {
                 "artist_id",
                 Int64,
                 true,
-                "The artist (`artists.artist_id`) the name resolves to; empty when unknown or \
-                 ambiguous.",
+                "The artist (`artists.artist_id`) the name resolves to; empty when unknown, \
+                 ambiguous or unconfirmed.",
             ),
             col(
                 "resolution",
                 Utf8,
                 false,
-                "resolved, ambiguous (several artists answer to the name) or unknown.",
+                "resolved, ambiguous (several artists answer to the name), unknown, or \
+                 unconfirmed (cut from a longer credit such as `X & Y` whose other piece is \
+                 unknown, and naming an artist only third-party lists place: the whole may be \
+                 one act; or matching, by case-folded key only, an artist whose placement rests \
+                 on one list file).",
             ),
             col(
                 "cohort",

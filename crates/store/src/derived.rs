@@ -14,9 +14,10 @@ use std::sync::{Arc, OnceLock};
 use arrow::array::{Array, Int32Builder, Int64Builder, RecordBatch, StringArray, StringBuilder};
 use arrow::datatypes::SchemaRef;
 use async_trait::async_trait;
-use chartlens_model::cohort::{Classification, Cohorts};
+use chartlens_model::audit;
+use chartlens_model::cohort::{Basis, Classification, Cohorts};
 use chartlens_model::credits;
-use chartlens_model::registry::{self, Fact, FactKind, Registry, Resolution};
+use chartlens_model::registry::{self, Fact, FactKind, MatchedBy, Registry, Resolution};
 use chartlens_model::table::{self, ARTIST_FACTS, CHART_ENTRIES};
 use datafusion::catalog::Session;
 use datafusion::datasource::memory::MemorySourceConfig;
@@ -31,18 +32,56 @@ use crate::error::StoreError;
 use crate::manifest::Part;
 use crate::{Store, parts};
 
-/// The registry of a store, classified.
+/// The registry of a store, classified and audited.
 #[derive(Debug)]
 pub struct Artists {
     pub registry: Registry,
     pub cohorts: Cohorts,
     pub classification: Classification,
+    /// Per artist id, what `artists audit` flags from the registry alone
+    /// (see `chartlens_model::audit`; the home-market flag needs charts).
+    pub flags: Vec<Vec<audit::Flag>>,
+    /// Per artist id, whether its placement is thin ([`audit::thin`]).
+    pub thin: Vec<bool>,
 }
 
 impl Artists {
+    /// Classifies and audits a registry.
+    pub fn new(registry: Registry, cohorts: Cohorts) -> Artists {
+        let classification = cohorts.classify(&registry);
+        let flags = audit::flags(&registry, &cohorts, &classification);
+        let thin = registry
+            .artists
+            .iter()
+            .map(|a| audit::thin(&registry, &cohorts, &classification, a))
+            .collect();
+        Artists {
+            registry,
+            cohorts,
+            classification,
+            flags,
+            thin,
+        }
+    }
+
     /// The cohort name of an artist, if any.
     pub fn cohort_of(&self, artist: usize) -> Option<&str> {
         self.classification.cohort[artist].map(|c| self.cohorts.cohorts[c].name.as_str())
+    }
+
+    /// Whether the audit doubts the artist's placement (a flag other than
+    /// `single-source`, from the registry alone; see [`Artists::flags`]).
+    pub fn is_flagged(&self, artist: usize) -> bool {
+        self.flags[artist].iter().any(|f| f.kind.is_doubt())
+    }
+
+    /// Whether the artist's cohort was decided by a registry row or a rule
+    /// naming it, rather than by third-party lists.
+    pub fn placed_by_registry(&self, artist: usize) -> bool {
+        matches!(
+            self.classification.basis[artist],
+            Some(Basis::Registry | Basis::Rule)
+        )
     }
 }
 
@@ -92,12 +131,7 @@ impl Store {
     /// Builds the registry from the store's facts and classifies it.
     pub fn artists(&self, cohorts: Cohorts) -> Result<Artists, StoreError> {
         let registry = Registry::build(self.artist_facts()?);
-        let classification = cohorts.classify(&registry);
-        Ok(Artists {
-            registry,
-            cohorts,
-            classification,
-        })
+        Ok(Artists::new(registry, cohorts))
     }
 
     /// Every distinct (artist_names, track_name) of `chart_entries`, with the
@@ -211,36 +245,58 @@ pub struct ResolvedCredit {
     pub role: credits::Role,
     pub resolution: Resolution,
     pub platform_id: Option<String>,
+    /// The name is not taken as the artist it resolves to (`resolution =
+    /// 'unconfirmed'`, no `artist_id`): it was cut from a longer credit on a
+    /// guess (see [`credits::Credit::unconfirmed`]) and names an artist
+    /// that only third-party lists place, or only its key (not its exact
+    /// form) matches an artist whose placement rests on one list file.
+    pub unconfirmed: bool,
 }
 
 /// Splits and resolves the credits of one (artist_names, track_name),
 /// remembering resolutions in `memo` (credit names repeat a lot).
 pub fn resolve_credits(
     artists: &Artists,
-    memo: &mut HashMap<String, Resolution>,
+    memo: &mut HashMap<String, (Resolution, bool)>,
     line: &DistinctCredit,
 ) -> Vec<ResolvedCredit> {
     let memo = RefCell::new(memo);
-    let resolve = |name: &str| -> Resolution {
+    // The resolution, and whether only the key matched (case or
+    // punctuation differ) an artist whose placement rests on one list file:
+    // too little to say that this credit is that artist.
+    let resolve = |name: &str| -> (Resolution, bool) {
         if let Some(known) = memo.borrow().get(name) {
             return known.clone();
         }
-        let resolution = artists.registry.resolve(name);
+        let (resolution, how) = artists.registry.index.resolve_how(name);
+        let weak = matches!(resolution, Resolution::Unique(id) if artists.thin[id])
+            && how == Some(MatchedBy::Key);
         memo.borrow_mut()
-            .insert(name.to_string(), resolution.clone());
-        resolution
+            .insert(name.to_string(), (resolution.clone(), weak));
+        (resolution, weak)
     };
-    let known = |name: &str| resolve(name) != Resolution::Unknown;
+    let known = |name: &str| resolve(name).0 != Resolution::Unknown;
+    let has_ids = !artists.registry.by_platform_id.is_empty();
     let ids = line.artist_ids.as_deref();
     credits::split_with_ids(&line.artist_names, &line.track_name, ids, &known)
         .into_iter()
         .enumerate()
-        .map(|(i, (c, platform_id))| ResolvedCredit {
-            position: i + 1,
-            resolution: resolve(&c.name),
-            name: c.name,
-            role: c.role,
-            platform_id,
+        .map(|(i, (c, platform_id))| {
+            let (resolution, weak) = match platform_id.as_deref() {
+                Some(id) if has_ids => (artists.registry.resolve_credit(&c.name, Some(id)), false),
+                _ => resolve(&c.name),
+            };
+            let unconfirmed = weak
+                || (c.unconfirmed
+                    && matches!(resolution, Resolution::Unique(id) if !artists.placed_by_registry(id)));
+            ResolvedCredit {
+                position: i + 1,
+                resolution,
+                name: c.name,
+                role: c.role,
+                platform_id,
+                unconfirmed,
+            }
         })
         .collect()
 }
@@ -338,6 +394,7 @@ fn credits_batch(artists: &Artists, lines: &[DistinctCredit]) -> Result<RecordBa
             credited.append_value(&credit.name);
             role.append_value(credit.role.as_str());
             let (id, status) = match &credit.resolution {
+                Resolution::Unique(_) if credit.unconfirmed => (None, "unconfirmed"),
                 Resolution::Unique(id) => (Some(*id), "resolved"),
                 Resolution::Ambiguous(_) => (None, "ambiguous"),
                 Resolution::Unknown => (None, "unknown"),

@@ -41,6 +41,10 @@ pub fn run(
         ArtistsCommand::Explain(args) => explain(store_dir, cohorts, args),
         ArtistsCommand::List(args) => list(store_dir, cohorts, args),
         ArtistsCommand::Coverage(args) => coverage(store_dir, cohorts, args),
+        ArtistsCommand::Audit(args) => {
+            let (cohorts, _) = load_cohorts(store_dir, cohorts)?;
+            crate::cmd::audit::run(store_dir, cohorts, args)
+        }
         ArtistsCommand::Cohorts => {
             let (cohorts, origin) = load_cohorts(store_dir, cohorts)?;
             eprintln!("# in force: {origin}");
@@ -101,13 +105,7 @@ fn load_artists(
             Ok((Some(store), Arc::new(artists)))
         }
         Err(chartlens_store::StoreError::Missing { .. }) => {
-            let registry = Registry::build(builtin_facts());
-            let classification = cohorts.classify(&registry);
-            let artists = Artists {
-                registry,
-                cohorts,
-                classification,
-            };
+            let artists = Artists::new(Registry::build(builtin_facts()), cohorts);
             Ok((None, Arc::new(artists)))
         }
         Err(e) => Err(e.into()),
@@ -235,10 +233,21 @@ fn explain(store_dir: &Path, cohorts: Option<&Path>, args: &ExplainArgs) -> anyh
         Resolution::Unique(id) => vec![*id],
         Resolution::Ambiguous(ids) => ids.clone(),
         Resolution::Unknown => {
+            let split = match &store {
+                Some(store) => credit_split(store, &artists, &args.name)?,
+                None => Vec::new(),
+            };
             if args.format == ExplainFormat::Json {
+                let pieces: Vec<serde_json::Value> = split
+                    .iter()
+                    .map(|(name, status, artist)| {
+                        json!({"credited_name": name, "resolution": status, "artist": artist})
+                    })
+                    .collect();
                 println!(
                     "{}",
-                    json!({"query": args.name, "resolution": "unknown", "artists": []})
+                    json!({"query": args.name, "resolution": "unknown", "artists": [],
+                           "chart_credit": pieces})
                 );
             } else {
                 println!(
@@ -246,6 +255,21 @@ fn explain(store_dir: &Path, cohorts: Option<&Path>, args: &ExplainArgs) -> anyh
                      Add it with a registry file (name,country,genres,aliases) and `chartlens artists import`.",
                     args.name
                 );
+                if !split.is_empty() {
+                    println!("\nAs a chart credit it is read as:");
+                    for (name, status, artist) in &split {
+                        let artist = artist
+                            .as_deref()
+                            .map(|a| format!(" -> {a}"))
+                            .unwrap_or_default();
+                        println!("  {name:?}: {status}{artist}");
+                    }
+                    println!(
+                        "(`unconfirmed`: cut from the credit on a separator that also occurs in \
+                         act names, with another piece unknown, so not taken as the listed artist. \
+                         A registry row for the whole name keeps it whole.)"
+                    );
+                }
             }
             return Ok(exit::ERROR);
         }
@@ -287,6 +311,44 @@ fn explain(store_dir: &Path, cohorts: Option<&Path>, args: &ExplainArgs) -> anyh
         print_report(report);
     }
     Ok(exit::OK)
+}
+
+/// How the store's credits read a chart credit line spelled `name`: each
+/// credited name, its resolution and the artist it names.
+fn credit_split(
+    store: &Store,
+    artists: &Arc<Artists>,
+    name: &str,
+) -> anyhow::Result<Vec<(String, String, Option<String>)>> {
+    let ctx = store.session_with(artists.clone())?;
+    let query = format!(
+        "SELECT c.credited_name, c.resolution, a.name, min(c.position) AS position \
+         FROM credits c LEFT JOIN artists a ON a.artist_id = c.artist_id \
+         WHERE c.artist_names = {} GROUP BY c.credited_name, c.resolution, a.name \
+         ORDER BY position, c.credited_name",
+        sql_text(name)
+    );
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let batches = runtime.block_on(async { ctx.sql(&query).await?.collect().await })?;
+    let mut out = Vec::new();
+    for batch in &batches {
+        let text = |i: usize| -> anyhow::Result<arrow::array::StringArray> {
+            let cast = arrow::compute::cast(batch.column(i), &arrow::datatypes::DataType::Utf8)?;
+            Ok(arrow::array::as_string_array(&cast).clone())
+        };
+        let (credited, status, artist) = (text(0)?, text(1)?, text(2)?);
+        for row in 0..batch.num_rows() {
+            use arrow::array::Array;
+            out.push((
+                credited.value(row).to_string(),
+                status.value(row).to_string(),
+                artist.is_valid(row).then(|| artist.value(row).to_string()),
+            ));
+        }
+    }
+    Ok(out)
 }
 
 /// Chart entries per artist id: (entries as lead, as featured, markets).
@@ -354,9 +416,20 @@ fn artist_report(
         .map(|&g| registry.artists[g].name.as_str())
         .collect();
     let (lead, featured, markets) = presence.copied().unwrap_or_default();
+    let held = artists.classification.held[id].as_ref().map(|h| {
+        json!({"cohort": artists.cohorts.cohorts[h.cohort].name,
+               "rule": artists.cohorts.rules[h.rule].number, "why": h.why})
+    });
+    let flags: Vec<serde_json::Value> = artists.flags[id]
+        .iter()
+        .map(|f| json!({"flag": f.kind.as_str(), "detail": f.detail}))
+        .collect();
     json!({
         "name": artist.name,
         "cohort": artists.cohort_of(id),
+        "basis": artists.classification.basis[id].map(|b| b.as_str()),
+        "held_back": held,
+        "audit_flags": flags,
         "origin_country": artist.origin,
         "origin_conflict": artist.origin_conflict,
         "names": artist.names,
@@ -388,14 +461,28 @@ fn print_report(report: &serde_json::Value) {
             s(&rule["note"]),
             s(&rule["detail"])
         ),
-        None => println!("  cohort:  none (no rule matched)"),
+        None => match report["held_back"].as_object() {
+            Some(held) => println!(
+                "  cohort:  none (rule {} would place it in {}, but the evidence disagrees: {})",
+                held["rule"],
+                s(&held["cohort"]),
+                s(&held["why"])
+            ),
+            None => println!("  cohort:  none (no rule matched)"),
+        },
+    }
+    if let Some(basis) = report["basis"].as_str() {
+        println!("  placed by: {basis}");
+    }
+    for flag in report["audit_flags"].as_array().into_iter().flatten() {
+        println!("  audit:   {}: {}", s(&flag["flag"]), s(&flag["detail"]));
     }
     let origin = match (
         report["origin_country"].as_str(),
         report["origin_conflict"] == true,
     ) {
         (Some(code), _) => code.to_string(),
-        (None, true) => "unknown (the best-ranked sources disagree)".to_string(),
+        (None, true) => "unknown (its sources disagree)".to_string(),
         (None, false) => "unknown".to_string(),
     };
     println!("  origin:  {origin}");

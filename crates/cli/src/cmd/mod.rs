@@ -1,6 +1,7 @@
 //! One module per subcommand, each with a `run` taking its validated settings.
 
 pub mod artists;
+mod audit;
 mod compact;
 mod demo;
 mod export;
