@@ -373,7 +373,8 @@ pub fn chart(
 }
 
 /// An artist whose origin market has a chart here but who has no entry in
-/// it: an audit flag that needs the chart data, so the study computes it.
+/// it ([`chartlens_model::audit::FlagKind::HomeAbsent`]): the audit flag that
+/// needs chart data, so the study computes it per chart.
 pub fn home_absent(row: &ArtistRow) -> bool {
     row.home_in_data && row.home_base.is_some() && row.home_base == row.export_entries
 }

@@ -199,24 +199,6 @@ impl Robustness {
     }
 }
 
-/// Until the registry audit (`Artists::is_flagged`, `placed_by_registry`)
-/// lands from main: no artist flagged, every artist placed by the registry.
-/// Inherent methods of the same names take precedence once merged; this goes
-/// then.
-trait AuditPending {
-    fn is_flagged(&self, artist: usize) -> bool;
-    fn placed_by_registry(&self, artist: usize) -> bool;
-}
-
-impl AuditPending for Artists {
-    fn is_flagged(&self, _artist: usize) -> bool {
-        false
-    }
-    fn placed_by_registry(&self, _artist: usize) -> bool {
-        true
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
