@@ -1514,7 +1514,7 @@ mod tests {
         // Shares of one whole: the axis stops at 100%, and a row summing to
         // 120% is scaled to its whole (70 and 50 of 120).
         assert!(
-            svg.contains("Odd &amp; ends — ?: 41.67%"),
+            svg.contains("Odd &amp; ends — ?: 41.7%"),
             "value without a category, scaled"
         );
         assert!(svg.contains(">100%</text>"), "axis to 100%");
