@@ -291,7 +291,8 @@ fn figures(w: &mut String, report: &Report) {
                 color: i,
                 band: Vec::new(),
             });
-            if let Some(bass) = &m.bass {
+            // A fit at a bound of its range is no estimate: not drawn.
+            if let Some(bass) = m.bass.as_ref().filter(|b| b.at_bound.is_none()) {
                 series.push(Series {
                     name: format!(
                         "{} Bass p={:.4} q={:.3}",
@@ -327,10 +328,21 @@ fn figures(w: &mut String, report: &Report) {
             &format!(
                 "Mean share of the other {} markets of {} that a cohort's tracks entered within \
                  t weeks of their first entry (points), over tracks whose first {} weeks are in \
-                 the data, and the fitted Bass curve m·F(t) (dashed).",
+                 the data, and the fitted Bass curve m·F(t) (dashed).{}",
                 chart.markets.len().saturating_sub(1),
                 chart.chart,
-                chart.horizon_weeks
+                chart.horizon_weeks,
+                chart
+                    .cohorts
+                    .iter()
+                    .filter_map(|m| {
+                        let bound = m.bass.as_ref()?.at_bound.as_ref()?;
+                        Some(format!(
+                            " {}'s fit is not drawn: {bound} of its search range, no estimate.",
+                            m.cohort
+                        ))
+                    })
+                    .collect::<String>()
             ),
         );
     }

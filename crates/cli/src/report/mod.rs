@@ -89,9 +89,16 @@ pub fn most_diverse(c: &ChartMeasures) -> String {
     shown.join(", ")
 }
 
-/// `3.42 [2.90, 4.01]`, or `–` when there is no estimate.
+/// `3.42 [2.90, 4.01]`, or `–` when there is no estimate. A zero-width
+/// interval (every resample gave the same value: a degenerate sample) is
+/// said, not shown as an interval.
 pub fn estimate(e: Option<&Estimate>, decimals: usize) -> String {
     match e {
+        Some(e) if crate::study::measure::zero_width(e) => format!(
+            "{:.d$} (no interval: every resample gives it)",
+            e.estimate,
+            d = decimals
+        ),
         Some(e) => format!(
             "{:.d$} [{:.d$}, {:.d$}]",
             e.estimate,

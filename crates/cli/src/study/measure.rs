@@ -583,7 +583,14 @@ fn cohort_measures(
 ) -> CohortMeasures {
     let mut breadth: Vec<i64> = g.artists.iter().map(|a| a.markets).collect();
     breadth.sort_unstable();
-    let sorted: Vec<f64> = breadth.iter().map(|&m| m as f64).collect();
+    // Breadth and export share need a second market: on a GLOBAL-only or
+    // single-market chart they are no measure (not 0 or 1 for everyone).
+    let multi = data.markets.len() >= 2;
+    let sorted: Vec<f64> = if multi {
+        breadth.iter().map(|&m| m as f64).collect()
+    } else {
+        Vec::new()
+    };
     let pct = |part: usize, whole: usize| (whole > 0).then(|| 100.0 * part as f64 / whole as f64);
     let exports: Vec<f64> = g
         .exporters
@@ -625,16 +632,18 @@ fn cohort_measures(
         median_markets: stats::quantile(&sorted, 0.5),
         q3_markets: stats::quantile(&sorted, 0.75),
         max_markets: sorted.last().copied(),
-        pct_10plus: pct(breadth.iter().filter(|&&m| m >= 10).count(), breadth.len()),
-        pct_30plus: pct(breadth.iter().filter(|&&m| m >= 30).count(), breadth.len()),
+        pct_10plus: pct(sorted.iter().filter(|&&m| m >= 10.0).count(), sorted.len()),
+        pct_30plus: pct(sorted.iter().filter(|&&m| m >= 30.0).count(), sorted.len()),
         mean_markets: boot
             .one(&g.artists, mean_markets)
+            .filter(|_| multi)
             .map(|i| Estimate::new(i, g.artists.len())),
         breadth,
         export_pct: boot
             .one(&g.exporters, export_pct)
+            .filter(|_| multi)
             .map(|i| Estimate::new(i, g.exporters.len())),
-        median_artist_export_pct: stats::median(&exports),
+        median_artist_export_pct: stats::median(&exports).filter(|_| multi),
         tracks: g.tracks.len(),
         median_t2_days: t_median(0),
         median_t5_days: t_median(1),
@@ -894,7 +903,7 @@ fn claims_on_chart(
                             &chart,
                             format!(
                                 "{}'s difference would rest on {collabs} cross-cohort \
-                                 collaborations and {others} other tracks; at least \
+                                 collaboration(s) and {others} other track(s); at least \
                                  {MIN_COLLAB_TRACKS} of each are needed.",
                                 ma.cohort
                             ),

@@ -126,7 +126,7 @@ const BOOTSTRAP_METHOD: &str = "Percentile bootstrap: each resample draws, with 
     many artists (tracks, videos) as the group has, and recomputes the statistic; the interval is \
     the 2.5% and 97.5% quantiles (type 7) of the resampled statistics. Differences between \
     cohorts resample each cohort independently (stratified); the trend resamples each year and \
-    cohort; the collaboration lift resamples the first cohort's tracks. The random stream is ChaCha8 seeded with the stated seed \
+    cohort; the collaboration difference resamples the first cohort's tracks. The random stream is ChaCha8 seeded with the stated seed \
     (the Bass fits of the second cohort with seed + 1), so a rerun gives the same intervals.";
 
 /// Reads the store, measures every chart, and assembles the report.

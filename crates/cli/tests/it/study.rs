@@ -77,7 +77,7 @@ fn study_measures_each_claim_against_hand_computed_answers() {
     let collab = &claim(&report, 5)["results"][0];
     assert_eq!(collab["verdict"], "unanswered");
     let note = collab["note"].as_str().unwrap();
-    assert!(note.contains("0 cross-cohort collaborations"), "{note}");
+    assert!(note.contains("0 cross-cohort collaboration(s)"), "{note}");
 
     // Claim 2 needs 8 weeks of horizon; three weeks of data give none.
     assert_eq!(claim(&report, 2)["results"][0]["verdict"], "unanswered");
