@@ -333,6 +333,39 @@ fn charts_that_disagree_make_the_headline_mixed_and_every_chart_is_shown() {
     );
     let html = std::fs::read_to_string(out.join("index.html")).unwrap();
     assert!(html.contains("<span class=\"badge mixed\">mixed</span>"));
+
+    // Figures that do not mislead. Shares are of one whole: per chart and
+    // market, the cohorts' shares (none included) sum to 100%.
+    let mut sums: std::collections::BTreeMap<(String, String), f64> = Default::default();
+    for series in report["share_by_market"].as_array().unwrap() {
+        for point in series["points"].as_array().unwrap() {
+            let key = (
+                series["chart"].as_str().unwrap().to_string(),
+                point[0].as_str().unwrap().to_string(),
+            );
+            *sums.entry(key).or_insert(0.0) += point[1].as_f64().unwrap();
+        }
+    }
+    assert!(!sums.is_empty());
+    for (key, sum) in &sums {
+        assert!((sum - 100.0).abs() < 0.05, "{key:?}: shares sum to {sum}");
+    }
+    // One unit per panel: each claim's differences on their own axis.
+    assert!(html.contains("Claim 1: difference per chart"));
+    assert!(html.contains("Difference, markets per artist"));
+    assert!(!html.contains("Units differ between claims"));
+    // The two cohorts' maps share one colour scale.
+    let scales: Vec<&str> = html
+        .match_indices("share one colour scale, 0 to ")
+        .map(|(i, m)| &html[i + m.len()..i + m.len() + 6])
+        .collect();
+    assert_eq!(scales.len(), 2, "{scales:?}");
+    assert_eq!(scales[0], scales[1]);
+    // The data starts on 7 January: January is a partial month.
+    assert!(
+        html.contains("Months only partly covered by the data (2021-01) are left out."),
+        "partial month not said"
+    );
 }
 
 #[test]
