@@ -217,7 +217,7 @@ pub fn row_filters(
         regions,
         from,
         to,
-        cohort: None,
+        ..Default::default()
     })
 }
 
@@ -293,6 +293,18 @@ pub struct StudyArgs {
     pub simulated: Option<String>,
 }
 
+/// The order of `reach` rows within each source and chart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReachSort {
+    /// Most markets first (the default).
+    Markets,
+    /// Most entries first.
+    Entries,
+    /// Earliest first chart date first (--by track only).
+    #[value(name = "first_date", alias = "first-date")]
+    FirstDate,
+}
+
 #[derive(Debug, clap::Args)]
 pub struct ReachArgs {
     /// One row per track, per artist, or per cohort (its artists' breadth).
@@ -300,6 +312,14 @@ pub struct ReachArgs {
     pub by: ReachBy,
     #[command(flatten)]
     pub filters: MetricFilters,
+    /// Only tracks crediting this artist, lead or featured (--by track), or
+    /// only this artist (--by artist); any spelling or script the registry
+    /// knows, or a credited name.
+    #[arg(long)]
+    pub artist: Option<String>,
+    /// Order within each source and chart (ties: markets, entries, name).
+    #[arg(long, value_enum)]
+    pub sort: Option<ReachSort>,
     #[command(flatten)]
     pub output: MetricOutput,
 }
@@ -340,11 +360,49 @@ pub struct HomeArgs {
     pub output: MetricOutput,
 }
 
+/// The order of `spread` rows within each source and chart: counts most
+/// first, days and dates earliest first, empty values last.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SpreadSort {
+    /// Most markets first (the default).
+    Markets,
+    /// Fewest days to the 2nd market first.
+    #[value(name = "t2_days", alias = "t2")]
+    T2Days,
+    /// Fewest days to the 5th market first.
+    #[value(name = "t5_days", alias = "t5")]
+    T5Days,
+    /// Fewest days to the 10th market first.
+    #[value(name = "t10_days", alias = "t10")]
+    T10Days,
+    /// Fewest days to the 20th market first.
+    #[value(name = "t20_days", alias = "t20")]
+    T20Days,
+    /// Most markets tied on the first date first.
+    #[value(name = "tied_first", alias = "tied-first")]
+    TiedFirst,
+    /// Earliest first date first.
+    #[value(name = "first_date", alias = "first-date")]
+    FirstDate,
+    /// By track name.
+    #[value(name = "track_name", alias = "track-name")]
+    TrackName,
+}
+
 #[derive(Debug, clap::Args)]
 pub struct SpreadArgs {
-    /// One track (its Spotify id); default every track.
+    /// Only this track: its id, or else its name in any spelling or script
+    /// (case, accents and width folded as for artist names); every track of
+    /// that name is shown.
     #[arg(long)]
     pub track: Option<String>,
+    /// Only tracks crediting this artist, lead or featured: any spelling or
+    /// script the registry knows, or a credited name.
+    #[arg(long)]
+    pub artist: Option<String>,
+    /// Order within each source and chart (ties: markets, first date, id).
+    #[arg(long, value_enum, default_value_t = SpreadSort::Markets)]
+    pub sort: SpreadSort,
     #[command(flatten)]
     pub filters: MetricFilters,
     #[command(flatten)]
@@ -393,8 +451,9 @@ pub enum ArtistsCommand {
     Explain(ExplainArgs),
     /// One row per artist: name, origin_country, cohort and the deciding rule.
     List(ListArgs),
-    /// Share of chart entries and streams per cohort, overall and per market,
-    /// and the unclassified artists that chart most.
+    /// Share of chart entries and streams per cohort within each source and
+    /// chart, overall and per market, and the artists in no cohort that
+    /// chart most.
     Coverage(CoverageArgs),
     /// Placed artists whose evidence is thin or contradicts itself, ranked
     /// by chart entries, with the evidence and the registry row that settles
@@ -473,8 +532,9 @@ pub enum CoverageView {
     Overall,
     /// Per market and cohort.
     Markets,
-    /// The unclassified artists with the most chart entries.
-    Unclassified,
+    /// The artists in no cohort (`none`) with the most chart entries, and why.
+    #[value(name = "none", alias = "unclassified")]
+    NoCohort,
 }
 
 impl CoverageView {
@@ -482,15 +542,19 @@ impl CoverageView {
         match self {
             CoverageView::Overall => "overall",
             CoverageView::Markets => "markets",
-            CoverageView::Unclassified => "unclassified",
+            CoverageView::NoCohort => "none",
         }
     }
 
     pub fn title(self) -> &'static str {
         match self {
-            CoverageView::Overall => "Chart entries by cohort of the primary artist, all markets",
-            CoverageView::Markets => "By market",
-            CoverageView::Unclassified => "Unclassified artists with the most chart entries",
+            CoverageView::Overall => {
+                "Chart entries by cohort of the primary artist, per chart, all markets"
+            }
+            CoverageView::Markets => "Per chart and market",
+            CoverageView::NoCohort => {
+                "Artists in no cohort (none) with the most chart entries, per chart"
+            }
         }
     }
 }
@@ -502,9 +566,11 @@ pub struct CoverageArgs {
     /// Print one view only (needed with --format csv).
     #[arg(long, value_enum)]
     pub view: Option<CoverageView>,
-    /// How many unclassified artists to list.
+    /// How many artists in no cohort to list per chart.
     #[arg(long, default_value_t = 25)]
     pub top: usize,
+    #[command(flatten)]
+    pub rows: RowFilters,
     /// Rows shown per view by --format table before it truncates.
     #[arg(long, default_value_t = 500)]
     pub max_rows: usize,

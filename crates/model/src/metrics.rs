@@ -42,17 +42,22 @@ pub const BREADTH: MetricDoc = MetricDoc {
 pub const SPREAD: MetricDoc = MetricDoc {
     name: "spread",
     what: "How fast a track travelled: the days from its first chart entry in any market to \
-           its first entry in its Nth distinct market.",
+           its first entry in its Nth distinct market; and where it started.",
     formula: "Within one source and chart: first(x, m) = min(period_start) of x in market m \
               (m <> GLOBAL); order x's markets \
               by first(x, m), ties by market code; T_N(x) = first(x, m_N) - first(x, m_1) in \
-              days, empty when x reached fewer than N markets. Reported for N = 2, 5, 10, 20.",
+              days, empty when x reached fewer than N markets. Reported for N = 2, 5, 10, 20. \
+              first_markets = every market m with first(x, m) = first(x, m_1), as sorted \
+              ISO codes joined by `;`; tied_first = how many there are.",
     caveats: "A chart published weekly dates entries to the week, so T_N is a multiple of 7 \
-              on weekly charts. A track already charting when the data starts looks as if it \
+              on weekly charts, and a track often enters several markets in its first week: \
+              those are ties, all listed in first_markets, and none of them is \
+              \"the\" first market (the order by code only numbers them for T_N, which ties \
+              do not change). A track already charting when the data starts looks as if it \
               entered then (left censoring): tracks whose first date is the first date of the \
-              data are flagged in `censored`.",
+              chart's data are flagged in `censored`.",
     example: "First entries JP 2021-03-01, KR 2021-03-01, US 2021-03-15: markets = 3, \
-              T_2 = 0, T_5 empty.",
+              first_markets = JP;KR, tied_first = 2, T_2 = 0, T_5 empty.",
 };
 
 /// Cohort share of charts: how much of a market's chart each cohort holds.
@@ -181,7 +186,7 @@ pub const CONCENTRATION: MetricDoc = MetricDoc {
               exp(H).",
     caveats: "Gini grows with the number of one-hit acts; HHI falls with the number of acts: \
               compare cohorts of similar size, or read both. A market where most entries \
-              are unclassified has an entropy computed on few entries.",
+              are in no cohort (`none`) has an entropy computed on few entries.",
     example: "Entries 10, 0, 0, 0: Gini 0.75, HHI 1. Two cohorts holding 50% each: H = ln 2, \
               effective number 2.",
 };
@@ -197,8 +202,8 @@ pub const COLLABORATION: MetricDoc = MetricDoc {
               markets of collaborations - mean markets of the other tracks, within one \
               source and chart; not computed with fewer than 5 collaborations or 5 other \
               tracks.",
-    caveats: "Artists in no cohort do not count as another cohort, so a feature with an \
-              unclassified artist is not a collaboration: the figure is a lower bound. \
+    caveats: "Artists in no cohort (`none`) do not count as another cohort, so a feature \
+              with such an artist is not a collaboration: the figure is a lower bound. \
               Collaborations are chosen, not assigned: a lift is an association, not an \
               effect.",
     example: "K-pop tracks: 2 collaborations reaching 10 and 6 markets, 3 others reaching 1, \
@@ -258,8 +263,15 @@ pub enum EngagementBy {
 }
 
 /// Engagement; see [`ENGAGEMENT`]. Filters: `sources` are platforms, the
-/// period bounds the snapshot dates, `cohort` the video's cohort.
+/// period bounds the snapshot dates, `cohort` the video's cohort. A video or
+/// artist in no cohort has a NULL `cohort` (what the study reads); the
+/// cohort view names it [`NO_COHORT`].
 pub fn engagement(filters: &Filters, by: EngagementBy) -> String {
+    engagement_as(filters, by, NoCohortAs::Null)
+}
+
+/// [`engagement`], with videos and artists in no cohort written as `none`.
+pub fn engagement_as(filters: &Filters, by: EngagementBy, none: NoCohortAs) -> String {
     let mut conditions = Vec::new();
     if !filters.sources.is_empty() {
         let list: Vec<String> = filters.sources.iter().map(|s| sql_text(s)).collect();
@@ -284,9 +296,15 @@ pub fn engagement(filters: &Filters, by: EngagementBy) -> String {
     };
     let cohort = match filters.cohort.as_deref() {
         None => String::new(),
-        Some(c) if c.eq_ignore_ascii_case("none") => " WHERE cohort IS NULL".to_string(),
+        Some(c) if c.eq_ignore_ascii_case(NO_COHORT) => " WHERE cohort IS NULL".to_string(),
         Some(c) => format!(" WHERE cohort = {}", sql_text(c)),
     };
+    let none_col = cohort_or_none("cohort");
+    let shown = match none {
+        NoCohortAs::Null => "cohort",
+        NoCohortAs::Named => none_col.as_str(),
+    };
+    let none = none_col.as_str();
     let videos = format!(
         "WITH snaps AS (\
            SELECT v.*, row_number() OVER (PARTITION BY v.platform, v.video_id \
@@ -355,16 +373,20 @@ pub fn engagement(filters: &Filters, by: EngagementBy) -> String {
                    median(views_per_day) AS median_views_per_day, \
                    median(growth_per_day) AS median_growth_per_day";
     match by {
-        EngagementBy::Video => {
-            format!("{videos} SELECT * FROM videos{cohort} ORDER BY platform, views DESC, video_id")
-        }
+        EngagementBy::Video => format!(
+            "{videos} SELECT platform, video_id, title, channel, artist, {shown} AS cohort, \
+                    snapshots, first_observed, last_observed, views, likes, comments, shares, \
+                    engagement_rate, engaged_with_shares, like_rate, comment_rate, share_rate, \
+                    views_per_day, growth_per_day, views_fell \
+             FROM videos{cohort} ORDER BY platform, views DESC, video_id"
+        ),
         EngagementBy::Artist => format!(
-            "{videos} SELECT platform, artist, cohort, {medians} FROM videos{cohort} \
+            "{videos} SELECT platform, artist, {shown} AS cohort, {medians} FROM videos{cohort} \
              GROUP BY platform, artist, cohort ORDER BY platform, videos DESC, artist"
         ),
         EngagementBy::Cohort => format!(
-            "{videos} SELECT platform, coalesce(cohort, 'none') AS cohort, {medians} \
-             FROM videos{cohort} GROUP BY platform, coalesce(cohort, 'none') \
+            "{videos} SELECT platform, {none} AS cohort, {medians} \
+             FROM videos{cohort} GROUP BY platform, {none} \
              ORDER BY platform, videos DESC, cohort"
         ),
     }
@@ -401,6 +423,7 @@ pub fn home_share(filters: &Filters, by: HomeBy) -> String {
         ..filters.clone()
     };
     let cohort_filter = cohort.map_or(String::new(), |c| format!(" AND {}", artist_in(c)));
+    let none = cohort_or_none("cohort");
     let markets = format!(
         "markets AS (SELECT DISTINCT e.source, e.chart, e.region FROM chart_entries e WHERE {})",
         base.condition()
@@ -425,7 +448,7 @@ pub fn home_share(filters: &Filters, by: HomeBy) -> String {
     match by {
         HomeBy::Artist => format!(
             "WITH {markets}, {by_artist} \
-             SELECT p.source, p.chart, artist, cohort, origin AS origin_country, entries, home_entries, \
+             SELECT p.source, p.chart, artist, {none} AS cohort, origin AS origin_country, entries, home_entries, \
                     round(100.0 * (entries - home_entries) / entries, 2) AS export_pct, streams, \
                     round(100.0 * export_streams / streams, 2) AS export_stream_pct, \
                     m.region IS NOT NULL AS home_in_data, artist_id \
@@ -433,13 +456,13 @@ pub fn home_share(filters: &Filters, by: HomeBy) -> String {
         ),
         HomeBy::Cohort => format!(
             "WITH {markets}, {by_artist} \
-             SELECT p.source, p.chart, coalesce(cohort, 'none') AS cohort, count(*) AS artists, \
+             SELECT p.source, p.chart, {none} AS cohort, count(*) AS artists, \
                     sum(entries) AS entries, \
                     round(100.0 * sum(entries - home_entries) / sum(entries), 2) AS export_pct, \
                     round(median(100.0 * (entries - home_entries) / entries), 2) AS median_artist_export_pct, \
                     round(100.0 * count(*) FILTER (WHERE m.region IS NOT NULL) / count(*), 2) \
                       AS pct_artists_home_in_data \
-             FROM per_artist p {home} GROUP BY p.source, p.chart, coalesce(cohort, 'none') \
+             FROM per_artist p {home} GROUP BY p.source, p.chart, {none} \
              ORDER BY p.source, p.chart, entries DESC, cohort"
         ),
         HomeBy::Market => format!(
@@ -501,7 +524,7 @@ pub fn cohort_share(filters: &Filters, by: ShareBy) -> String {
            SELECT e.source, e.chart, e.region, e.period_start, e.streams, \
                   max(e.rank) OVER (PARTITION BY e.source, e.chart, e.region, e.period_start, e.period_end) \
                     + 1 - e.rank AS weight, \
-                  coalesce(a.cohort, 'none') AS cohort \
+                  {} AS cohort \
            FROM chart_entries e \
            LEFT JOIN credits c ON c.artist_names = e.artist_names AND c.track_name = e.track_name \
                 AND c.position = 1 \
@@ -513,6 +536,7 @@ pub fn cohort_share(filters: &Filters, by: ShareBy) -> String {
                 sum(streams) AS streams, \
                 round(100.0 * sum(streams) / sum(sum(streams)) OVER (PARTITION BY {within}), 2) AS stream_pct \
          FROM entry GROUP BY {within}, cohort ORDER BY {}, entries DESC, cohort",
+        cohort_or_none("a.cohort"),
         filters.condition(),
         select.join(", "),
         order.join(", ")
@@ -548,16 +572,83 @@ pub struct Filters {
     pub to: Option<String>,
     /// Only tracks whose primary artist is in this cohort (`none`: in none).
     pub cohort: Option<String>,
+    /// Only tracks crediting one of these artists, lead or featured.
+    pub artist: Option<CreditMatch>,
+    /// Only these tracks.
+    pub track: Option<TrackMatch>,
+}
+
+/// The name of the bucket of artists in no cohort (unresolved, ambiguous, or
+/// placed by no rule), in every command's output and `--cohort` filter.
+pub const NO_COHORT: &str = "none";
+
+/// A cohort column with "in no cohort" (NULL) named [`NO_COHORT`].
+pub fn cohort_or_none(column: &str) -> String {
+    format!("coalesce({column}, '{NO_COHORT}')")
+}
+
+/// How a per-artist or per-video result writes "in no cohort": as NULL (what
+/// the study reads) or as [`NO_COHORT`] (what commands print).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoCohortAs {
+    Null,
+    Named,
+}
+
+/// The artists a name stands for: ids of the derived `artists` table, and
+/// credited names (as in `credits.credited_name`) that resolve to no artist.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CreditMatch {
+    pub ids: Vec<i64>,
+    pub names: Vec<String>,
+}
+
+impl CreditMatch {
+    /// The test on a `credits` row aliased `c`.
+    pub fn test(&self, c: &str) -> String {
+        let mut any = Vec::new();
+        if !self.ids.is_empty() {
+            let ids: Vec<String> = self.ids.iter().map(i64::to_string).collect();
+            any.push(format!("{c}.artist_id IN ({})", ids.join(", ")));
+        }
+        if !self.names.is_empty() {
+            any.push(format!(
+                "({c}.artist_id IS NULL AND {c}.credited_name IN ({}))",
+                text_list(&self.names)
+            ));
+        }
+        if any.is_empty() {
+            "FALSE".to_string()
+        } else {
+            format!("({})", any.join(" OR "))
+        }
+    }
+}
+
+/// Tracks by key ([`TRACK_KEY`]: the track id where charts give one) or by
+/// their name as charted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrackMatch {
+    pub keys: Vec<String>,
+    pub names: Vec<String>,
 }
 
 /// The test that artist `a` (the derived `artists` table) is in a cohort;
 /// `none` means in no cohort.
 fn artist_in(cohort: &str) -> String {
-    if cohort.eq_ignore_ascii_case("none") {
+    if cohort.eq_ignore_ascii_case(NO_COHORT) {
         "a.cohort IS NULL".to_string()
     } else {
         format!("a.cohort = {}", sql_text(cohort))
     }
+}
+
+fn text_list(values: &[String]) -> String {
+    values
+        .iter()
+        .map(|v| sql_text(v))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A SQL string literal.
@@ -566,12 +657,31 @@ pub fn sql_text(text: &str) -> String {
 }
 
 impl Filters {
+    /// The chart-row part of the filters (sources, charts, markets, period),
+    /// without those that pick tracks (cohort, artist, track).
+    pub fn chart_rows(&self) -> Filters {
+        Filters {
+            cohort: None,
+            artist: None,
+            track: None,
+            ..self.clone()
+        }
+    }
+
+    /// The period condition on `chart_entries` (aliased `e`), or `TRUE`.
+    pub fn period_condition(&self) -> String {
+        Filters {
+            from: self.from.clone(),
+            to: self.to.clone(),
+            ..Filters::default()
+        }
+        .condition()
+    }
+
     /// The `WHERE` conditions on `chart_entries` (aliased `e`), or `TRUE`.
     pub fn condition(&self) -> String {
-        let list = |column: &str, values: &[String]| {
-            let values: Vec<String> = values.iter().map(|v| sql_text(v)).collect();
-            format!("e.{column} IN ({})", values.join(", "))
-        };
+        let list =
+            |column: &str, values: &[String]| format!("e.{column} IN ({})", text_list(values));
         let mut parts = Vec::new();
         if !self.sources.is_empty() {
             parts.push(list("source", &self.sources));
@@ -596,6 +706,27 @@ impl Filters {
                  AND c.position = 1 AND {test})"
             ));
         }
+        if let Some(artist) = &self.artist {
+            parts.push(format!(
+                "EXISTS (SELECT 1 FROM credits c WHERE c.artist_names = e.artist_names \
+                 AND c.track_name = e.track_name AND {})",
+                artist.test("c")
+            ));
+        }
+        if let Some(track) = &self.track {
+            let mut any = Vec::new();
+            if !track.keys.is_empty() {
+                any.push(format!("{TRACK_KEY} IN ({})", text_list(&track.keys)));
+            }
+            if !track.names.is_empty() {
+                any.push(format!("e.track_name IN ({})", text_list(&track.names)));
+            }
+            parts.push(if any.is_empty() {
+                "FALSE".to_string()
+            } else {
+                format!("({})", any.join(" OR "))
+            });
+        }
         if parts.is_empty() {
             "TRUE".to_string()
         } else {
@@ -607,10 +738,28 @@ impl Filters {
 /// The key of a track: its id, or its credits and title where charts give no id.
 pub const TRACK_KEY: &str = "coalesce(e.track_id, e.artist_names || ' - ' || e.track_name)";
 
+/// The order of breadth rows within each source and chart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ReachSort {
+    /// Most markets first (then most entries).
+    #[default]
+    Markets,
+    /// Most entries first (then most markets).
+    Entries,
+    /// Earliest first date first (tracks only).
+    FirstDate,
+}
+
 /// Breadth per track, within each source and chart: `source, chart,
 /// track_id, track_name, artist_names, markets, global, entries, first_date,
-/// last_date`.
-pub fn breadth_by_track(filters: &Filters) -> String {
+/// last_date`, in the order of `sort` within each chart (ties by markets,
+/// entries, then track id).
+pub fn breadth_by_track(filters: &Filters, sort: ReachSort) -> String {
+    let order = match sort {
+        ReachSort::Markets => "markets DESC, entries DESC",
+        ReachSort::Entries => "entries DESC, markets DESC",
+        ReachSort::FirstDate => "first_date, markets DESC, entries DESC",
+    };
     // Per track and market first, then per track: cheaper than counting
     // distinct markets over every row.
     format!(
@@ -626,7 +775,7 @@ pub fn breadth_by_track(filters: &Filters) -> String {
                 bool_or(region = 'GLOBAL') AS global, sum(entries) AS entries, \
                 min(first_date) AS first_date, max(last_date) AS last_date \
          FROM per_market GROUP BY source, chart, track_id \
-         ORDER BY source, chart, markets DESC, entries DESC, track_id",
+         ORDER BY source, chart, {order}, track_id",
         filters.condition()
     )
 }
@@ -636,14 +785,40 @@ pub fn breadth_by_track(filters: &Filters) -> String {
 /// artist_id, markets, global, tracks, entries` (`artist_id` as in the
 /// derived `artists` table, empty when unresolved). Artists are resolved
 /// registry artists, or the credited name when it does not resolve; the
-/// cohort filter applies to the artist.
+/// cohort and artist filters apply to the artist. An artist in no cohort has
+/// a NULL `cohort` (what the study reads).
 pub fn breadth_by_artist(filters: &Filters, per_year: bool) -> String {
+    breadth_by_artist_as(filters, per_year, NoCohortAs::Null, ReachSort::Markets)
+}
+
+/// [`breadth_by_artist`], with the cohort of artists in no cohort written
+/// as `none` or NULL, in the order of `sort` within each chart (and year).
+/// `ReachSort::FirstDate` orders as `Markets`: artists have no first date.
+pub fn breadth_by_artist_as(
+    filters: &Filters,
+    per_year: bool,
+    none: NoCohortAs,
+    sort: ReachSort,
+) -> String {
     let cohort = filters.cohort.as_deref();
+    let artist = filters.artist.as_ref();
     let filters = Filters {
         cohort: None,
+        artist: None,
         ..filters.clone()
     };
-    let cohort_filter = cohort.map_or(String::new(), |c| format!(" AND {}", artist_in(c)));
+    let mut cohort_filter = cohort.map_or(String::new(), |c| format!(" AND {}", artist_in(c)));
+    if let Some(artist) = artist {
+        cohort_filter.push_str(&format!(" AND {}", artist.test("c")));
+    }
+    let cohort_out = match none {
+        NoCohortAs::Null => "min(p.cohort)".to_string(),
+        NoCohortAs::Named => cohort_or_none("min(p.cohort)"),
+    };
+    let order = match sort {
+        ReachSort::Markets | ReachSort::FirstDate => "markets DESC, entries DESC",
+        ReachSort::Entries => "entries DESC, markets DESC",
+    };
     let (year, year_key, year_out, year_order) = if per_year {
         (
             "CAST(date_part('year', e.period_start) AS INT) AS year, ",
@@ -683,7 +858,7 @@ pub fn breadth_by_artist(filters: &Filters, per_year: bool) -> String {
            SELECT source, chart, {year_key}who, count(*) AS tracks FROM (\
              SELECT DISTINCT source, chart, {year_key}who, track FROM credited) \
            GROUP BY source, chart, {year_key}who) \
-         SELECT p.source, p.chart, {year_out}min(p.artist) AS artist, min(p.cohort) AS cohort, \
+         SELECT p.source, p.chart, {year_out}min(p.artist) AS artist, {cohort_out} AS cohort, \
                 min(p.origin_country) AS origin_country, min(p.artist_id) AS artist_id, \
                 count(*) FILTER (WHERE p.region <> 'GLOBAL') AS markets, \
                 bool_or(p.region = 'GLOBAL') AS global, min(t.tracks) AS tracks, \
@@ -691,7 +866,7 @@ pub fn breadth_by_artist(filters: &Filters, per_year: bool) -> String {
          FROM per_market p JOIN per_track t ON t.source = p.source AND t.chart = p.chart \
               AND {} t.who = p.who \
          GROUP BY p.source, p.chart, {year_out}p.who \
-         ORDER BY p.source, p.chart, {year_order}markets DESC, entries DESC, artist",
+         ORDER BY p.source, p.chart, {year_order}{order}, artist",
         filters.condition(),
         if per_year { "t.year = p.year AND" } else { "" },
     )
@@ -701,16 +876,17 @@ pub fn breadth_by_artist(filters: &Filters, per_year: bool) -> String {
 /// its artists' breadth: `source, chart, cohort, acts, q1_markets, median_markets, q3_markets, max_markets,
 /// pct_10plus, pct_30plus`. Artists in no cohort (or unresolved) are `none`.
 pub fn breadth_by_cohort(filters: &Filters) -> String {
+    let none = cohort_or_none("cohort");
     format!(
         "WITH acts AS ({}) \
-         SELECT source, chart, coalesce(cohort, 'none') AS cohort, count(*) AS acts, \
+         SELECT source, chart, {none} AS cohort, count(*) AS acts, \
                 percentile_cont(0.25) WITHIN GROUP (ORDER BY markets) AS q1_markets, \
                 median(markets) AS median_markets, \
                 percentile_cont(0.75) WITHIN GROUP (ORDER BY markets) AS q3_markets, \
                 max(markets) AS max_markets, \
                 round(100.0 * count(*) FILTER (WHERE markets >= 10) / count(*), 2) AS pct_10plus, \
                 round(100.0 * count(*) FILTER (WHERE markets >= 30) / count(*), 2) AS pct_30plus \
-         FROM acts GROUP BY source, chart, coalesce(cohort, 'none') \
+         FROM acts GROUP BY source, chart, {none} \
          ORDER BY source, chart, acts DESC, cohort",
         breadth_by_artist(filters, false)
     )
@@ -718,30 +894,58 @@ pub fn breadth_by_cohort(filters: &Filters) -> String {
 
 /// The first chart date of each track in each market (GLOBAL left out),
 /// within each source and chart: `source, chart, track_id, track_name,
-/// region, day` (days since 1970-01-01), the input of [`crate::spread`].
-pub fn spread_firsts(filters: &Filters, track: Option<&str>) -> String {
-    let only = match track {
-        Some(t) => format!(" AND {TRACK_KEY} = {}", sql_text(t)),
-        None => String::new(),
-    };
+/// artist_names, region, day` (days since 1970-01-01), the input of
+/// [`crate::spread`].
+pub fn spread_firsts(filters: &Filters) -> String {
     format!(
         "SELECT e.source, e.chart, {TRACK_KEY} AS track_id, min(e.track_name) AS track_name, \
+                min(e.artist_names) AS artist_names, \
                 e.region, CAST(min(e.period_start) AS INT) AS day \
-         FROM chart_entries e WHERE e.region <> 'GLOBAL' AND {}{only} \
+         FROM chart_entries e WHERE e.region <> 'GLOBAL' AND {} \
          GROUP BY e.source, e.chart, {TRACK_KEY}, e.region",
         filters.condition()
     )
 }
 
-/// The first date of the selected data of each source and chart, GLOBAL
-/// included: `source, chart, day`. A track first seen then is left-censored.
+/// The first date of the selected chart rows of each source and chart,
+/// GLOBAL included: `source, chart, day`. A track first seen then is
+/// left-censored. Filters that pick tracks (cohort, artist, track) do not
+/// move it: the data starts when the chart's rows do.
 pub fn data_starts(filters: &Filters) -> String {
     format!(
         "SELECT e.source, e.chart, CAST(min(e.period_start) AS INT) AS day \
          FROM chart_entries e WHERE {} GROUP BY e.source, e.chart",
-        filters.condition()
+        filters.chart_rows().condition()
     )
 }
+
+/// What the store holds per source, chart and market, and how many of those
+/// rows start in the period of `filters`: `source, chart, region,
+/// first_date, last_date, in_period`. Commands read it to refuse an unknown
+/// chart and to say why a selection is empty.
+pub fn chart_scope(filters: &Filters) -> String {
+    format!(
+        "SELECT e.source, e.chart, e.region, CAST(min(e.period_start) AS VARCHAR) AS first_date, \
+                CAST(max(e.period_start) AS VARCHAR) AS last_date, \
+                count(*) FILTER (WHERE {}) AS in_period \
+         FROM chart_entries e GROUP BY e.source, e.chart, e.region",
+        filters.period_condition()
+    )
+}
+
+/// The distinct tracks of the selected chart rows, to find one by id or
+/// name: `track_id` (as [`TRACK_KEY`]), `track_name`.
+pub fn track_names(filters: &Filters) -> String {
+    format!(
+        "SELECT DISTINCT {TRACK_KEY} AS track_id, e.track_name FROM chart_entries e WHERE {}",
+        filters.chart_rows().condition()
+    )
+}
+
+/// Credited names that resolve to no artist (unknown or ambiguous), to find
+/// an artist the registry does not know: `credited_name`.
+pub const UNRESOLVED_CREDITS: &str =
+    "SELECT DISTINCT credited_name FROM credits WHERE artist_id IS NULL";
 
 #[cfg(test)]
 mod tests {

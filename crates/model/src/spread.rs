@@ -27,9 +27,36 @@ pub fn days_to_nth(firsts: &[(i32, &str)]) -> [Option<i64>; 4] {
     })
 }
 
+/// The markets tied on a track's first date (`firsts` sorted by day then
+/// market), in code order.
+pub fn first_markets<'a>(firsts: &[(i32, &'a str)]) -> Vec<&'a str> {
+    let Some(&(first, _)) = firsts.first() else {
+        return Vec::new();
+    };
+    firsts
+        .iter()
+        .take_while(|(day, _)| *day == first)
+        .map(|(_, m)| *m)
+        .collect()
+}
+
+/// The order of spread rows within each source and chart. Counts sort most
+/// first, days and dates earliest first, names alphabetically; empty values
+/// last; ties in the default order (markets, first date, track id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SpreadSort {
+    #[default]
+    Markets,
+    /// T_N for N = 2, 5, 10, 20: the index in [`NTH`].
+    Days(usize),
+    TiedFirst,
+    FirstDate,
+    TrackName,
+}
+
 /// The schema of the spread table: `source, chart, track_id, track_name,
-/// first_date, first_market, markets, t2_days, t5_days, t10_days, t20_days,
-/// censored`.
+/// artist_names, first_date, first_markets, tied_first, markets, t2_days,
+/// t5_days, t10_days, t20_days, censored`.
 pub fn schema() -> SchemaRef {
     let text = |name: &str| Field::new(name, DataType::Utf8, true);
     let int = |name: &str| Field::new(name, DataType::Int64, true);
@@ -38,8 +65,10 @@ pub fn schema() -> SchemaRef {
         text("chart"),
         text("track_id"),
         text("track_name"),
+        text("artist_names"),
         Field::new("first_date", DataType::Date32, true),
-        text("first_market"),
+        text("first_markets"),
+        int("tied_first"),
         int("markets"),
         int("t2_days"),
         int("t5_days"),
@@ -52,15 +81,18 @@ pub fn schema() -> SchemaRef {
 /// One track's markets, as read.
 struct Track<'a> {
     name: &'a str,
+    artists: &'a str,
     firsts: Vec<(i32, &'a str)>,
 }
 
 /// The spread table from the rows of [`crate::metrics::spread_firsts`] and
-/// [`crate::metrics::data_starts`], ordered by source, chart, markets
-/// (most first), first date and track id, at most `limit` rows.
+/// [`crate::metrics::data_starts`], ordered by source, chart, then `sort`
+/// (by default markets, most first), first date and track id, at most
+/// `limit` rows.
 pub fn table(
     firsts: &[RecordBatch],
     starts: &[RecordBatch],
+    sort: SpreadSort,
     limit: Option<usize>,
 ) -> Result<RecordBatch, ArrowError> {
     let mut start: HashMap<(String, String), i32> = HashMap::new();
@@ -80,6 +112,7 @@ pub fn table(
                 strs(b, "chart")?,
                 strs(b, "track_id")?,
                 strs(b, "track_name")?,
+                strs(b, "artist_names")?,
                 strs(b, "region")?,
                 days(b)?,
             ))
@@ -87,18 +120,20 @@ pub fn table(
         .collect::<Result<_, ArrowError>>()?;
     let mut tracks: HashMap<(&str, &str, &str), Track, foldhash::fast::RandomState> =
         HashMap::default();
-    for (source, chart, id, name, region, day) in &columns {
+    for (source, chart, id, name, artists, region, day) in &columns {
         for i in 0..day.len() {
             let (Some(id), false) = (id[i], day.is_null(i)) else {
                 continue;
             };
             let (source, chart) = (source[i].unwrap_or(""), chart[i].unwrap_or(""));
-            let name = name[i].unwrap_or("");
+            let (name, artists) = (name[i].unwrap_or(""), artists[i].unwrap_or(""));
             let track = tracks.entry((source, chart, id)).or_insert_with(|| Track {
                 name,
+                artists,
                 firsts: Vec::new(),
             });
             track.name = track.name.min(name);
+            track.artists = track.artists.min(artists);
             track.firsts.push((day.value(i), region[i].unwrap_or("")));
         }
     }
@@ -106,28 +141,64 @@ pub fn table(
     for (_, track) in &mut rows {
         track.firsts.sort_unstable();
     }
-    rows.sort_unstable_by(|(a, ta), (b, tb)| {
+    let mut rows: Vec<_> = rows
+        .into_iter()
+        .map(|(key, track)| {
+            let t = days_to_nth(&track.firsts);
+            (key, track, t)
+        })
+        .collect();
+    rows.sort_unstable_by(|(a, ta, da), (b, tb, db)| {
+        let chosen = match sort {
+            SpreadSort::Markets => std::cmp::Ordering::Equal,
+            // Reached (Some) before never reached (None), then fewest days.
+            SpreadSort::Days(k) => (da[k].is_none(), da[k]).cmp(&(db[k].is_none(), db[k])),
+            SpreadSort::TiedFirst => first_markets(&tb.firsts)
+                .len()
+                .cmp(&first_markets(&ta.firsts).len()),
+            SpreadSort::FirstDate => ta.firsts[0].0.cmp(&tb.firsts[0].0),
+            SpreadSort::TrackName => ta.name.cmp(tb.name),
+        };
         (a.0, a.1)
             .cmp(&(b.0, b.1))
+            .then(chosen)
             .then(tb.firsts.len().cmp(&ta.firsts.len()))
             .then(ta.firsts[0].0.cmp(&tb.firsts[0].0))
             .then(a.2.cmp(b.2))
     });
     rows.truncate(limit.unwrap_or(usize::MAX));
 
-    let t: Vec<[Option<i64>; 4]> = rows.iter().map(|(_, tr)| days_to_nth(&tr.firsts)).collect();
+    let t: Vec<[Option<i64>; 4]> = rows.iter().map(|r| r.2).collect();
+    let rows: Vec<((&str, &str, &str), Track)> =
+        rows.into_iter().map(|(k, tr, _)| (k, tr)).collect();
+    let firsts: Vec<Vec<&str>> = rows
+        .iter()
+        .map(|(_, tr)| first_markets(&tr.firsts))
+        .collect();
     let ints = |k: usize| -> ArrayRef { Arc::new(t.iter().map(|t| t[k]).collect::<Int64Array>()) };
     let columns: Vec<ArrayRef> = vec![
         strings(&rows, |r| r.0.0),
         strings(&rows, |r| r.0.1),
         strings(&rows, |r| r.0.2),
         strings(&rows, |r| r.1.name),
+        strings(&rows, |r| r.1.artists),
         Arc::new(
             rows.iter()
                 .map(|(_, tr)| Some(tr.firsts[0].0))
                 .collect::<Date32Array>(),
         ),
-        strings(&rows, |r| r.1.firsts[0].1),
+        Arc::new(
+            firsts
+                .iter()
+                .map(|m| Some(m.join(";")))
+                .collect::<StringArray>(),
+        ),
+        Arc::new(
+            firsts
+                .iter()
+                .map(|m| Some(m.len() as i64))
+                .collect::<Int64Array>(),
+        ),
         Arc::new(
             rows.iter()
                 .map(|(_, tr)| Some(tr.firsts.len() as i64))
@@ -192,5 +263,16 @@ mod tests {
         let many: Vec<(i32, &str)> = (0..20).map(|i| (i * 7, "XX")).collect();
         assert_eq!(days_to_nth(&many), [Some(7), Some(28), Some(63), Some(133)]);
         assert_eq!(days_to_nth(&[]), [None; 4]);
+    }
+
+    #[test]
+    fn ties_on_the_first_date_are_all_first_markets() {
+        // metrics::SPREAD: JP and KR tie on day 0; US comes later.
+        assert_eq!(
+            first_markets(&[(0, "JP"), (0, "KR"), (14, "US")]),
+            ["JP", "KR"]
+        );
+        assert_eq!(first_markets(&[(3, "US")]), ["US"]);
+        assert!(first_markets(&[]).is_empty());
     }
 }

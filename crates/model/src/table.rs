@@ -367,7 +367,8 @@ pub fn artists() -> Table {
                 "cohort",
                 Utf8,
                 true,
-                "Cohort given by the first matching rule; empty when no rule places the artist.",
+                "Cohort given by the first matching rule whose evidence agrees; empty when no rule \
+                 places the artist.",
             ),
             col(
                 "rule",
@@ -394,6 +395,20 @@ pub fn artists() -> Table {
                 "Groups the artist is a member of, `;`-separated.",
             ),
             col("facts", Int64, false, "Number of facts behind the artist."),
+            col(
+                "basis",
+                Utf8,
+                true,
+                "What placed it: `rule` (a cohort rule names it), `registry` (a registry row), \
+                 `lists` (third-party lists only); empty when in no cohort.",
+            ),
+            col(
+                "held_back",
+                Utf8,
+                true,
+                "When a rule matched but the lists disagree, the cohort it would have given and \
+                 why it was not (`K-pop: genre ... is of another scene`); empty otherwise.",
+            ),
         ],
     }
 }
@@ -437,8 +452,8 @@ pub fn credits() -> Table {
                 "resolved, ambiguous (several artists answer to the name), unknown, or \
                  unconfirmed (cut from a longer credit such as `X & Y` whose other piece is \
                  unknown, and naming an artist only third-party lists place: the whole may be \
-                 one act; or matching, by case-folded key only, an artist whose placement rests \
-                 on one list file).",
+                 one act; or a one-word name matching, by case-folded key only, an artist whose \
+                 placement rests on one list file).",
             ),
             col(
                 "cohort",

@@ -248,8 +248,9 @@ pub struct ResolvedCredit {
     /// The name is not taken as the artist it resolves to (`resolution =
     /// 'unconfirmed'`, no `artist_id`): it was cut from a longer credit on a
     /// guess (see [`credits::Credit::unconfirmed`]) and names an artist
-    /// that only third-party lists place, or only its key (not its exact
-    /// form) matches an artist whose placement rests on one list file.
+    /// that only third-party lists place, or it is one word whose key (not
+    /// its exact form) matches an artist whose placement rests on one list
+    /// file.
     pub unconfirmed: bool,
 }
 
@@ -261,16 +262,19 @@ pub fn resolve_credits(
     line: &DistinctCredit,
 ) -> Vec<ResolvedCredit> {
     let memo = RefCell::new(memo);
-    // The resolution, and whether only the key matched (case or
-    // punctuation differ) an artist whose placement rests on one list file:
-    // too little to say that this credit is that artist.
+    // The resolution, and whether a one-word name matched only by its key
+    // (case or punctuation differ) an artist whose placement rests on one
+    // list file: too little to say that this credit is that artist (`RIN`,
+    // a German rapper, against a country list's Japanese `Rin`). Longer
+    // names that differ in case or accents only are rarely namesakes.
     let resolve = |name: &str| -> (Resolution, bool) {
         if let Some(known) = memo.borrow().get(name) {
             return known.clone();
         }
         let (resolution, how) = artists.registry.index.resolve_how(name);
         let weak = matches!(resolution, Resolution::Unique(id) if artists.thin[id])
-            && how == Some(MatchedBy::Key);
+            && how == Some(MatchedBy::Key)
+            && !name.trim().contains(char::is_whitespace);
         memo.borrow_mut()
             .insert(name.to_string(), (resolution.clone(), weak));
         (resolution, weak)
@@ -314,7 +318,15 @@ pub fn artists_batch(artists: &Artists) -> Result<RecordBatch, StoreError> {
     let mut names = StringBuilder::new();
     let mut groups = StringBuilder::new();
     let mut facts = Int64Builder::with_capacity(n);
+    let mut basis = StringBuilder::new();
+    let mut held = StringBuilder::new();
     for a in &reg.artists {
+        basis.append_option(artists.classification.basis[a.id].map(|b| b.as_str()));
+        held.append_option(
+            artists.classification.held[a.id]
+                .as_ref()
+                .map(|h| format!("{}: {}", artists.cohorts.cohorts[h.cohort].name, h.why)),
+        );
         id.append_value(a.id as i64);
         name.append_value(&a.name);
         origin.append_option(a.origin.as_deref());
@@ -349,6 +361,8 @@ pub fn artists_batch(artists: &Artists) -> Result<RecordBatch, StoreError> {
             Arc::new(names.finish()),
             Arc::new(groups.finish()),
             Arc::new(facts.finish()),
+            Arc::new(basis.finish()),
+            Arc::new(held.finish()),
         ],
     )?)
 }

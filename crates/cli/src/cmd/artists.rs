@@ -12,7 +12,7 @@ use arrow::array::cast::as_primitive_array;
 use arrow::datatypes::Int64Type;
 use chartlens_ingest::artist_lists;
 use chartlens_model::cohort::{Cohorts, Effect};
-use chartlens_model::metrics::sql_text;
+use chartlens_model::metrics::{self, Filters, sql_text};
 use chartlens_model::registry::{MatchedBy, Registry, Resolution, builtin_facts};
 use chartlens_model::table::ARTIST_FACTS;
 use chartlens_store::derived::Artists;
@@ -22,7 +22,7 @@ use serde_json::json;
 
 use crate::args::{
     ArtistsCommand, CoverageArgs, CoverageView, ExplainArgs, ExplainFormat, Format, ImportArgs,
-    ListArgs,
+    ListArgs, MetricFilters,
 };
 use crate::exit;
 use crate::output::{self, thousands};
@@ -217,7 +217,11 @@ fn print_registry_summary(artists: &Artists) {
         .zip(&per_cohort)
         .map(|(c, n)| format!("{} {}", c.name, thousands(*n)))
         .collect();
-    parts.push(format!("no cohort {}", thousands(none)));
+    parts.push(format!(
+        "{} (no cohort) {}",
+        metrics::NO_COHORT,
+        thousands(none)
+    ));
     println!(
         "registry: {} artists ({})",
         thousands(artists.registry.artists.len() as u64),
@@ -556,8 +560,12 @@ fn list(store_dir: &Path, cohorts_flag: Option<&Path>, args: &ListArgs) -> anyho
         },
     };
     let query = format!(
-        "SELECT name, origin_country, cohort, rule, genres, names, groups, facts \
-         FROM artists {filter} ORDER BY cohort NULLS LAST, name"
+        "SELECT * FROM (\
+           SELECT name, origin_country, {} AS cohort, rule, genres, names, groups, facts \
+           FROM artists {filter}) \
+         ORDER BY cohort = '{none}', cohort, name",
+        metrics::cohort_or_none("cohort"),
+        none = metrics::NO_COHORT
     );
     if args.show_sql {
         eprintln!("{query}\n");
@@ -567,70 +575,84 @@ fn list(store_dir: &Path, cohorts_flag: Option<&Path>, args: &ListArgs) -> anyho
     Ok(exit::OK)
 }
 
-/// The SQL of `artists coverage`. An entry belongs to the cohort of its
-/// primary (first-credited) artist; to `other` when the sources give that
-/// artist an origin or genre tags but no rule places it; and is
-/// `unclassified` when the name is unknown or ambiguous, or the artist has
-/// neither origin nor genre tags.
-fn coverage_sql(view: CoverageView, top: usize) -> String {
-    let entries = "WITH entry AS (\n  SELECT e.region, e.streams, c.credited_name, c.resolution,\n    \
-        CASE WHEN a.cohort IS NOT NULL THEN a.cohort\n         \
-        WHEN a.origin_country IS NOT NULL OR a.genres <> '' THEN 'other'\n         \
-        ELSE 'unclassified' END AS cohort\n  \
-        FROM chart_entries e\n  \
-        LEFT JOIN credits c ON c.artist_names = e.artist_names AND c.track_name = e.track_name AND c.position = 1\n  \
-        LEFT JOIN artists a ON a.artist_id = c.artist_id)\n";
+/// The SQL of `artists coverage`, within each source and chart (never
+/// pooled across them). An entry belongs to the cohort of its primary
+/// (first-credited) artist, or to `none`; the `none` view says why each
+/// artist there is in no cohort.
+fn coverage_sql(view: CoverageView, filters: &Filters, top: usize) -> String {
+    let none = metrics::NO_COHORT;
+    let entries = format!(
+        "WITH entry AS (\n  SELECT e.source, e.chart, e.region, e.streams, c.credited_name, c.resolution,\n    \
+         a.origin_country IS NOT NULL OR a.genres <> '' AS described, a.held_back IS NOT NULL AS held,\n    \
+         {} AS cohort\n  \
+         FROM chart_entries e\n  \
+         LEFT JOIN credits c ON c.artist_names = e.artist_names AND c.track_name = e.track_name AND c.position = 1\n  \
+         LEFT JOIN artists a ON a.artist_id = c.artist_id\n  \
+         WHERE {})\n",
+        metrics::cohort_or_none("a.cohort"),
+        filters.condition()
+    );
     match view {
         CoverageView::Overall => format!(
-            "{entries}SELECT cohort, count(*) AS entries,\n  \
-             round(100.0 * count(*) / sum(count(*)) OVER (), 2) AS entry_pct,\n  \
+            "{entries}SELECT source, chart, cohort, count(*) AS entries,\n  \
+             round(100.0 * count(*) / sum(count(*)) OVER (PARTITION BY source, chart), 2) AS entry_pct,\n  \
              sum(streams) AS streams,\n  \
-             round(100.0 * sum(streams) / sum(sum(streams)) OVER (), 2) AS stream_pct\n\
-             FROM entry GROUP BY cohort ORDER BY entries DESC, cohort"
+             round(100.0 * sum(streams) / sum(sum(streams)) OVER (PARTITION BY source, chart), 2) AS stream_pct\n\
+             FROM entry GROUP BY source, chart, cohort ORDER BY source, chart, entries DESC, cohort"
         ),
         CoverageView::Markets => format!(
-            "{entries}SELECT region, cohort, count(*) AS entries,\n  \
-             round(100.0 * count(*) / sum(count(*)) OVER (PARTITION BY region), 2) AS entry_pct,\n  \
+            "{entries}SELECT source, chart, region AS market, cohort, count(*) AS entries,\n  \
+             round(100.0 * count(*) / sum(count(*)) OVER (PARTITION BY source, chart, region), 2) AS entry_pct,\n  \
              sum(streams) AS streams,\n  \
-             round(100.0 * sum(streams) / sum(sum(streams)) OVER (PARTITION BY region), 2) AS stream_pct\n\
-             FROM entry GROUP BY region, cohort ORDER BY region, entries DESC, cohort"
+             round(100.0 * sum(streams) / sum(sum(streams)) OVER (PARTITION BY source, chart, region), 2) AS stream_pct\n\
+             FROM entry GROUP BY source, chart, region, cohort ORDER BY source, chart, market, entries DESC, cohort"
         ),
-        CoverageView::Unclassified => format!(
-            "{entries}SELECT coalesce(credited_name, '') AS name,\n  \
-             CASE resolution WHEN 'unknown' THEN 'name in no registry or list'\n    \
-             WHEN 'ambiguous' THEN 'name of several artists'\n    \
-             WHEN 'resolved' THEN 'no origin or genre known'\n    \
-             ELSE 'no artist credited' END AS reason,\n  \
-             count(*) AS entries, count(DISTINCT region) AS markets, sum(streams) AS streams\n\
-             FROM entry WHERE cohort = 'unclassified'\n\
-             GROUP BY credited_name, resolution ORDER BY entries DESC, name LIMIT {top}"
+        CoverageView::NoCohort => format!(
+            "{entries}SELECT source, chart, name, reason, entries, markets, streams FROM (\n  \
+             SELECT source, chart, coalesce(credited_name, '') AS name,\n    \
+             CASE WHEN resolution = 'unknown' THEN 'name in no registry or list'\n      \
+             WHEN resolution = 'ambiguous' THEN 'name of several artists'\n      \
+             WHEN resolution = 'unconfirmed' THEN 'cut from a longer credit or spelled differently; too little to say who'\n      \
+             WHEN resolution = 'resolved' AND held THEN 'held back: its lists disagree (artists explain)'\n      \
+             WHEN resolution = 'resolved' AND described THEN 'known, but no cohort rule places it'\n      \
+             WHEN resolution = 'resolved' THEN 'no origin or genre known'\n      \
+             ELSE 'no artist credited' END AS reason,\n    \
+             count(*) AS entries, count(DISTINCT region) AS markets, sum(streams) AS streams,\n    \
+             row_number() OVER (PARTITION BY source, chart ORDER BY count(*) DESC, coalesce(credited_name, '')) AS place\n  \
+             FROM entry WHERE cohort = '{none}'\n  \
+             GROUP BY source, chart, credited_name, resolution, described, held)\n\
+             WHERE place <= {top} ORDER BY source, chart, entries DESC, name"
         ),
     }
 }
 
 fn coverage(store_dir: &Path, cohorts: Option<&Path>, args: &CoverageArgs) -> anyhow::Result<u8> {
-    let (_, ctx) = session(store_dir, load_cohorts(store_dir, cohorts)?.0)?;
+    let rows = MetricFilters {
+        rows: args.rows.clone(),
+        cohort: None,
+    };
+    let selection = super::selection::select(store_dir, cohorts, &rows, Default::default())?;
     let views: Vec<CoverageView> = match (args.view, args.format) {
         (Some(view), _) => vec![view],
         (None, Format::Table | Format::Json) => {
             vec![
                 CoverageView::Overall,
                 CoverageView::Markets,
-                CoverageView::Unclassified,
+                CoverageView::NoCohort,
             ]
         }
         (None, Format::Csv) => {
-            bail!("--format csv prints one table: add --view overall, markets or unclassified")
+            bail!("--format csv prints one table: add --view overall, markets or none")
         }
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
     if args.format == Format::Json && views.len() > 1 {
         let mut out = serde_json::Map::new();
         for view in views {
-            let query = coverage_sql(view, args.top);
-            let batches = runtime.block_on(async { ctx.sql(&query).await?.collect().await })?;
+            let query = coverage_sql(view, &selection.filters, args.top);
+            if args.show_sql {
+                eprintln!("{query}\n");
+            }
+            let batches = selection.collect(&query)?;
             let mut writer = arrow::json::ArrayWriter::new(Vec::new());
             for batch in &batches {
                 writer.write(batch)?;
@@ -648,15 +670,15 @@ fn coverage(store_dir: &Path, cohorts: Option<&Path>, args: &CoverageArgs) -> an
         return Ok(exit::OK);
     }
     for view in views {
-        let query = coverage_sql(view, args.top);
+        let query = coverage_sql(view, &selection.filters, args.top);
         if args.show_sql {
             eprintln!("{query}\n");
         }
         if args.format == Format::Table {
             println!("{}", view.title());
         }
-        runtime.block_on(async {
-            let stream = ctx.sql(&query).await?.execute_stream().await?;
+        selection.runtime.block_on(async {
+            let stream = selection.ctx.sql(&query).await?.execute_stream().await?;
             output::print_stream(stream, args.format, args.max_rows).await
         })?;
     }

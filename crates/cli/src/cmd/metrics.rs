@@ -4,51 +4,88 @@
 use std::path::Path;
 
 use anyhow::bail;
-use chartlens_model::cohort::Cohorts;
-use chartlens_model::metrics::{self, Filters};
-use chartlens_store::Store;
+use chartlens_model::metrics::{self, NoCohortAs};
+use chartlens_model::spread::SpreadSort;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 
 use crate::args::{
-    EngagementArgs, EngagementBy, HomeArgs, HomeBy, MetricFilters, MetricOutput, ReachArgs,
+    self, EngagementArgs, EngagementBy, HomeArgs, HomeBy, MetricFilters, MetricOutput, ReachArgs,
     ReachBy, RowFilters, ShareArgs, ShareBy, SpreadArgs,
 };
+use crate::cmd::selection::{self, Selection, Wanted};
 use crate::exit;
 use crate::output;
 
 pub fn reach(store_dir: &Path, cohorts: Option<&Path>, args: &ReachArgs) -> anyhow::Result<u8> {
-    let (filters, cohorts) = filters(store_dir, cohorts, &args.filters)?;
-    let sql = match args.by {
-        ReachBy::Track => metrics::breadth_by_track(&filters),
-        ReachBy::Artist => metrics::breadth_by_artist(&filters, false),
-        ReachBy::Cohort => metrics::breadth_by_cohort(&filters),
+    let sort = match (args.by, args.sort) {
+        (ReachBy::Cohort, Some(_)) => {
+            bail!("--sort applies to --by track and --by artist; cohorts are listed by size")
+        }
+        (ReachBy::Artist, Some(args::ReachSort::FirstDate)) => {
+            bail!("--sort first_date applies to --by track; sort artists by markets or entries")
+        }
+        (_, None | Some(args::ReachSort::Markets)) => metrics::ReachSort::Markets,
+        (_, Some(args::ReachSort::Entries)) => metrics::ReachSort::Entries,
+        (_, Some(args::ReachSort::FirstDate)) => metrics::ReachSort::FirstDate,
     };
-    run(store_dir, cohorts, &sql, &args.output)
+    if args.by == ReachBy::Cohort && args.artist.is_some() {
+        bail!("--artist applies to --by track and --by artist");
+    }
+    let wanted = Wanted {
+        artist: args.artist.as_deref(),
+        track: None,
+    };
+    let selection = selection::select(store_dir, cohorts, &args.filters, wanted)?;
+    let filters = &selection.filters;
+    let sql = match args.by {
+        ReachBy::Track => metrics::breadth_by_track(filters, sort),
+        ReachBy::Artist => metrics::breadth_by_artist_as(filters, false, NoCohortAs::Named, sort),
+        ReachBy::Cohort => metrics::breadth_by_cohort(filters),
+    };
+    run(&selection, &sql, &args.output)
 }
 
 /// Spread: the first dates per market come from SQL, T_N from
 /// `chartlens_model::spread` (ordering each track's markets in Rust).
 pub fn spread(store_dir: &Path, cohorts: Option<&Path>, args: &SpreadArgs) -> anyhow::Result<u8> {
-    let (filters, cohorts) = filters(store_dir, cohorts, &args.filters)?;
-    let firsts_sql = metrics::spread_firsts(&filters, args.track.as_deref());
-    let starts_sql = metrics::data_starts(&filters);
+    let markets = &args.filters.rows.market;
+    if !markets.is_empty() && markets.iter().all(|m| m.eq_ignore_ascii_case("global")) {
+        bail!(
+            "--market GLOBAL: spread counts the markets a track entered, and GLOBAL is not one; \
+             `chartlens reach` shows which tracks were on the GLOBAL chart (its `global` column)"
+        );
+    }
+    let wanted = Wanted {
+        artist: args.artist.as_deref(),
+        track: args.track.as_deref(),
+    };
+    let selection = selection::select(store_dir, cohorts, &args.filters, wanted)?;
+    let firsts_sql = metrics::spread_firsts(&selection.filters);
+    let starts_sql = metrics::data_starts(&selection.filters);
     if args.output.show_sql {
         eprintln!(
             "{firsts_sql}\n\n{starts_sql}\n\n(T_N: the days from a track's first to its Nth \
-             market, markets ordered by day then code: chartlens_model::spread)\n"
+             market, markets ordered by day then code; first_markets: every market of the \
+             first day: chartlens_model::spread)\n"
         );
     }
-    let store = Store::open(store_dir)?;
-    let ctx = store.session_with_artists(cohorts)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    runtime.block_on(async {
+    let sort = match args.sort {
+        args::SpreadSort::Markets => SpreadSort::Markets,
+        args::SpreadSort::T2Days => SpreadSort::Days(0),
+        args::SpreadSort::T5Days => SpreadSort::Days(1),
+        args::SpreadSort::T10Days => SpreadSort::Days(2),
+        args::SpreadSort::T20Days => SpreadSort::Days(3),
+        args::SpreadSort::TiedFirst => SpreadSort::TiedFirst,
+        args::SpreadSort::FirstDate => SpreadSort::FirstDate,
+        args::SpreadSort::TrackName => SpreadSort::TrackName,
+    };
+    let ctx = &selection.ctx;
+    selection.runtime.block_on(async {
         let (firsts, starts) = futures::try_join!(
             async { ctx.sql(&firsts_sql).await?.collect().await },
             async { ctx.sql(&starts_sql).await?.collect().await },
         )?;
-        let table = chartlens_model::spread::table(&firsts, &starts, args.output.limit)?;
+        let table = chartlens_model::spread::table(&firsts, &starts, sort, args.output.limit)?;
         let schema = table.schema();
         let stream = RecordBatchStreamAdapter::new(schema, futures::stream::iter([Ok(table)]));
         output::print_stream(Box::pin(stream), args.output.format, args.output.max_rows).await
@@ -57,34 +94,32 @@ pub fn spread(store_dir: &Path, cohorts: Option<&Path>, args: &SpreadArgs) -> an
 }
 
 pub fn share(store_dir: &Path, cohorts: Option<&Path>, args: &ShareArgs) -> anyhow::Result<u8> {
-    let (filters, cohorts) = filters(store_dir, cohorts, &args.filters)?;
-    if filters.cohort.is_some() {
+    if args.filters.cohort.is_some() {
         bail!("--cohort does not apply to shares: every cohort is shown");
     }
+    let selection = selection::select(store_dir, cohorts, &args.filters, Wanted::default())?;
     let by = match args.by {
         ShareBy::Market => metrics::ShareBy::Market,
         ShareBy::Month => metrics::ShareBy::Month,
         ShareBy::MarketMonth => metrics::ShareBy::MarketMonth,
     };
     run(
-        store_dir,
-        cohorts,
-        &metrics::cohort_share(&filters, by),
+        &selection,
+        &metrics::cohort_share(&selection.filters, by),
         &args.output,
     )
 }
 
 pub fn home(store_dir: &Path, cohorts: Option<&Path>, args: &HomeArgs) -> anyhow::Result<u8> {
-    let (filters, cohorts) = filters(store_dir, cohorts, &args.filters)?;
+    let selection = selection::select(store_dir, cohorts, &args.filters, Wanted::default())?;
     let by = match args.by {
         HomeBy::Artist => metrics::HomeBy::Artist,
         HomeBy::Cohort => metrics::HomeBy::Cohort,
         HomeBy::Market => metrics::HomeBy::Market,
     };
     run(
-        store_dir,
-        cohorts,
-        &metrics::home_share(&filters, by),
+        &selection,
+        &metrics::home_share(&selection.filters, by),
         &args.output,
     )
 }
@@ -95,25 +130,31 @@ pub fn engagement(
     args: &EngagementArgs,
 ) -> anyhow::Result<u8> {
     let platforms: Vec<String> = args.platform.iter().map(|p| p.to_lowercase()).collect();
-    let as_metric = MetricFilters {
+    // The period bounds snapshot dates, not chart dates: the chart checks
+    // see only the cohort; the platforms are checked against the snapshots.
+    let cohort_only = MetricFilters {
         rows: RowFilters {
-            source: platforms,
+            source: Vec::new(),
             chart: Vec::new(),
             market: Vec::new(),
-            period: args.period.clone(),
+            period: None,
         },
         cohort: args.cohort.clone(),
     };
-    let (filters, cohorts) = filters(store_dir, cohorts, &as_metric)?;
+    let mut selection = selection::select(store_dir, cohorts, &cohort_only, Wanted::default())?;
+    selection::check_platforms(&selection, &platforms)?;
+    let period = args.period.as_deref().map(args::parse_period).transpose()?;
+    selection.filters.sources = platforms;
+    selection.filters.from = period.map(|p| p.0.to_string());
+    selection.filters.to = period.map(|p| p.1.to_string());
     let by = match args.by {
         EngagementBy::Video => metrics::EngagementBy::Video,
         EngagementBy::Artist => metrics::EngagementBy::Artist,
         EngagementBy::Cohort => metrics::EngagementBy::Cohort,
     };
     run(
-        store_dir,
-        cohorts,
-        &metrics::engagement(&filters, by),
+        &selection,
+        &metrics::engagement_as(&selection.filters, by, NoCohortAs::Named),
         &args.output,
     )
 }
@@ -125,25 +166,7 @@ pub fn docs() -> anyhow::Result<u8> {
     Ok(exit::OK)
 }
 
-/// The checked filters, with the cohort spelled as its definition does, and
-/// the cohort definitions in force.
-fn filters(
-    store_dir: &Path,
-    flag: Option<&Path>,
-    args: &MetricFilters,
-) -> anyhow::Result<(Filters, Cohorts)> {
-    let mut filters = args.validate()?;
-    let (cohorts, _) = super::artists::load_cohorts(store_dir, flag)?;
-    if let Some(cohort) = &filters.cohort {
-        // `none` stays as given: the metric SQL reads it as "in no cohort".
-        if let Some(name) = super::artists::cohort_name(&cohorts, cohort)? {
-            filters.cohort = Some(name);
-        }
-    }
-    Ok((filters, cohorts))
-}
-
-fn run(store_dir: &Path, cohorts: Cohorts, sql: &str, out: &MetricOutput) -> anyhow::Result<u8> {
+fn run(selection: &Selection, sql: &str, out: &MetricOutput) -> anyhow::Result<u8> {
     let sql = match out.limit {
         Some(n) => format!("{sql} LIMIT {n}"),
         None => sql.to_string(),
@@ -151,8 +174,9 @@ fn run(store_dir: &Path, cohorts: Cohorts, sql: &str, out: &MetricOutput) -> any
     if out.show_sql {
         eprintln!("{sql}\n");
     }
-    let store = Store::open(store_dir)?;
-    let ctx = store.session_with_artists(cohorts)?;
-    output::run_query(&ctx, &sql, out.format, out.max_rows)?;
+    selection.runtime.block_on(async {
+        let stream = selection.ctx.sql(&sql).await?.execute_stream().await?;
+        output::print_stream(stream, out.format, out.max_rows).await
+    })?;
     Ok(exit::OK)
 }

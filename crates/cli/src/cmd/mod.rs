@@ -7,6 +7,7 @@ mod demo;
 mod export;
 pub mod ingest;
 mod metrics;
+mod selection;
 mod simulate;
 pub mod sql;
 mod study;

@@ -6,7 +6,7 @@ use anyhow::bail;
 use chartlens_model::stats::Bootstrap;
 use chartlens_store::Store;
 
-use crate::args::StudyArgs;
+use crate::args::{MetricFilters, StudyArgs};
 use crate::exit;
 use crate::study::{self, StudySettings};
 
@@ -27,6 +27,13 @@ pub fn run(store_dir: &Path, rules: Option<&Path>, args: &StudyArgs) -> anyhow::
         bail!("--resamples must be at least 100 for 95% intervals");
     }
     let filters = args.rows.validate()?;
+    // The metric commands' checks: an unknown chart is an error listing the
+    // store's charts, and an empty selection says why.
+    let rows = MetricFilters {
+        rows: args.rows.clone(),
+        cohort: None,
+    };
+    super::selection::select(store_dir, rules, &rows, Default::default())?;
     let settings = StudySettings {
         cohorts: names,
         filters_text: describe(args),

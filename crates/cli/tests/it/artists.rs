@@ -70,14 +70,15 @@ fn lists_are_read_by_header_and_evidence_decides_by_precedence() {
     };
     // Registry row, with a native-script alias.
     assert_eq!(of("Haneul Five"), ("KR", "K-pop"));
-    // A US act that a genre table tags k-pop: its known origin wins.
-    assert_eq!(of("Nova Ray"), ("US", "Anglo"));
+    // A US act that a genre table tags k-pop: the lists disagree, so it is
+    // held back (in no cohort) until a registry row says which.
+    assert_eq!(of("Nova Ray"), ("US", "none"));
     // Only a group list knows it.
     assert_eq!(of("Starlit"), ("", "K-pop"));
     // A Japanese member of a K-pop group, also in a genre table: the idol list counts.
     assert_eq!(of("Mina"), ("JP", "K-pop"));
     // Only an idol list knows this stage name: nothing is decided.
-    assert_eq!(of("Joy"), ("", ""));
+    assert_eq!(of("Joy"), ("", "none"));
     // Origin unknown, a Japanese genre tag.
     assert_eq!(of("Moonlit Drive"), ("", "J-pop"));
     assert_eq!(of("Kaze Band"), ("JP", "J-pop"));
@@ -85,6 +86,9 @@ fn lists_are_read_by_header_and_evidence_decides_by_precedence() {
     assert_eq!(of("Kenshi Yonezu"), ("JP", "J-pop"));
     let kpop = cohorts(&store, &["--cohort", "k-pop"]);
     assert!(kpop.values().all(|(_, c)| c == "K-pop") && kpop.contains_key("BTS"));
+    // The bucket of artists in no cohort is `none`, as in every command.
+    let none = cohorts(&store, &["--cohort", "none"]);
+    assert!(none.values().all(|(_, c)| c == "none") && none.contains_key("Joy"));
     chartlens(&store)
         .args(["artists", "list", "--cohort", "Polka"])
         .expect_code(1);
@@ -142,25 +146,45 @@ fn coverage_counts_entries_by_the_primary_artists_cohort() {
                 )
             })
     };
-    // 10 entries: K-pop 4 (Haneul Five twice, 하늘파이브, Starlit), J-pop 3,
-    // Anglo 1, unclassified 2 (Joy, Stranger Things).
+    // 10 entries, all on one chart (spotify viral50): K-pop 4 (Haneul Five
+    // twice, 하늘파이브, Starlit), J-pop 3, none 3 (Nova Ray, held back; Joy,
+    // Stranger Things). Every row names its source and chart.
     assert_eq!(share("K-pop"), Some((4, 40.0)));
     assert_eq!(share("J-pop"), Some((3, 30.0)));
-    assert_eq!(share("Anglo"), Some((1, 10.0)));
-    assert_eq!(share("unclassified"), Some((2, 20.0)));
+    assert_eq!(share("Anglo"), None);
+    assert_eq!(share("none"), Some((3, 30.0)));
+    assert!(
+        json["overall"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["source"] == "spotify" && r["chart"] == "viral50")
+    );
     let markets = json["markets"].as_array().unwrap();
     assert!(
         markets
             .iter()
-            .any(|r| r["region"] == "KR" && r["cohort"] == "K-pop" && r["entry_pct"] == 100.0)
+            .any(|r| r["market"] == "KR" && r["cohort"] == "K-pop" && r["entry_pct"] == 100.0)
     );
-    let names: Vec<&str> = json["unclassified"]
+    let names: Vec<&str> = json["none"]
         .as_array()
         .unwrap()
         .iter()
         .map(|r| r["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["Joy", "Stranger Things"]);
+    assert_eq!(names, ["Joy", "Nova Ray", "Stranger Things"]);
+    let reason = |name: &str| {
+        json["none"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == name)
+            .map(|r| r["reason"].as_str().unwrap().to_string())
+    };
+    assert_eq!(
+        reason("Nova Ray").as_deref(),
+        Some("held back: its lists disagree (artists explain)")
+    );
     // CSV needs one view.
     chartlens(&store)
         .args(["artists", "coverage", "--format", "csv"])
@@ -170,7 +194,9 @@ fn coverage_counts_entries_by_the_primary_artists_cohort() {
             "artists", "coverage", "--format", "csv", "--view", "overall",
         ])
         .expect_code(0);
-    assert!(String::from_utf8_lossy(&out.stdout).starts_with("cohort,entries,entry_pct"));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).starts_with("source,chart,cohort,entries,entry_pct")
+    );
 }
 
 #[test]
@@ -211,13 +237,16 @@ fn explain_shows_every_fact_with_its_line_and_the_deciding_rule() {
     assert_eq!(artist["chart_entries"]["lead"], 3);
     assert_eq!(artist["chart_entries"]["markets"], 2);
 
-    // The text form names the stray tag and the rule that overruled it.
+    // The text form names the stray tag and the rule it held back.
     let out = chartlens(&store)
         .args(["artists", "explain", "nova ray"])
         .expect_code(0);
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("k-pop boy group"), "{text}");
-    assert!(text.contains("cohort:  Anglo, by rule 8"), "{text}");
+    assert!(
+        text.contains("cohort:  none (rule 8 would place it in Anglo, but the evidence disagrees"),
+        "{text}"
+    );
     assert!(text.contains("country-genre.csv:2"), "{text}");
 
     // Two built-in artists answer to `lisa`: reported, not decided.
@@ -259,9 +288,10 @@ fn reimport_adds_nothing_a_changed_file_replaces_and_bad_files_are_rejected() {
         .arg(&list)
         .expect_code(0);
     assert!(String::from_utf8_lossy(&out.stdout).contains("replacing 2"));
-    // Origin GB now; still K-pop, because with a second source the idol
-    // list's entry counts (rule 3 comes before origin rules).
-    assert_eq!(cohorts(&store, &[])["Joy"], ("GB".into(), "K-pop".into()));
+    // Origin GB now: the registry row is the only other source, and it
+    // does not tie Joy to K-pop, so the idol list's entry is held back and
+    // the registry's origin decides.
+    assert_eq!(cohorts(&store, &[])["Joy"], ("GB".into(), "Anglo".into()));
     assert_eq!(
         scalar(
             &store,

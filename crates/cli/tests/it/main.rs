@@ -1,7 +1,9 @@
 //! End-to-end tests of the `chartlens` binary on fixtures under `tests/data/`.
 
 mod artists;
+mod command_line;
 mod demo;
+mod identity;
 mod ingest;
 mod interchange;
 mod json;

@@ -95,15 +95,15 @@ fn spread_orders_markets_by_first_date_with_ties_and_flags_censoring() {
     let store = store(dir.path());
     assert_eq!(
         run(&store, &["spread", "--chart", "viral50"]),
-        "source,chart,track_id,track_name,first_date,first_market,markets,t2_days,t5_days,t10_days,t20_days,censored\n\
-         spotify,viral50,trk00000000000000000003,Road,2021-01-14,US,5,14,28,,,false\n\
-         spotify,viral50,trk00000000000000000001,Sky,2021-01-07,JP,3,0,,,,true\n\
-         spotify,viral50,trk00000000000000000002,Lemon,2021-01-14,JP,1,,,,,false\n"
+        "source,chart,track_id,track_name,artist_names,first_date,first_markets,tied_first,markets,t2_days,t5_days,t10_days,t20_days,censored\n\
+         spotify,viral50,trk00000000000000000003,Road,Nova Ray,2021-01-14,US,1,5,14,28,,,false\n\
+         spotify,viral50,trk00000000000000000001,Sky,BTS,2021-01-07,JP;KR,2,3,0,,,,true\n\
+         spotify,viral50,trk00000000000000000002,Lemon,Kenshi Yonezu,2021-01-14,JP,1,1,,,,,false\n"
     );
     assert_eq!(
         run(&store, &["spread", "--track", "trk00000000000000000002"]),
-        "source,chart,track_id,track_name,first_date,first_market,markets,t2_days,t5_days,t10_days,t20_days,censored\n\
-         spotify,viral50,trk00000000000000000002,Lemon,2021-01-14,JP,1,,,,,false\n"
+        "source,chart,track_id,track_name,artist_names,first_date,first_markets,tied_first,markets,t2_days,t5_days,t10_days,t20_days,censored\n\
+         spotify,viral50,trk00000000000000000002,Lemon,Kenshi Yonezu,2021-01-14,JP,1,1,,,,,false\n"
     );
     // The metric definitions print with their fixed sections.
     let out = chartlens(&store).arg("metrics").expect_code(0);

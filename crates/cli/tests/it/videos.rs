@@ -98,6 +98,33 @@ fn video_snapshots_keep_hidden_counts_null_and_weeks_apart() {
     assert!(cohorts.contains("youtube,K-pop,1,0,0,0,0.05,"), "{cohorts}");
     // TikTok: shares count, (300 + 20) / 2000 = 0.16, with shares 0.2.
     assert!(cohorts.contains("tiktok,none,1,0,0,0,0.16,"), "{cohorts}");
+    // A video of no known artist is in the cohort `none` in the per-video
+    // view too, and a platform with no snapshots is an error naming those
+    // there are.
+    let tiktok = chartlens(&store)
+        .args([
+            "engagement",
+            "--by",
+            "video",
+            "--platform",
+            "TikTok",
+            "--format",
+            "csv",
+        ])
+        .expect_code(0);
+    let tiktok = String::from_utf8(tiktok.stdout).unwrap();
+    let rows: Vec<Vec<&str>> = tiktok.lines().map(|l| l.split(',').collect()).collect();
+    let cohort = rows[0].iter().position(|c| *c == "cohort").unwrap();
+    assert_eq!(rows.len(), 2, "{tiktok}");
+    assert_eq!(rows[1][cohort], "none", "{tiktok}");
+    let out = chartlens(&store)
+        .args(["engagement", "--platform", "vimeo"])
+        .expect_code(1);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("\"vimeo\"") && err.contains("tiktok, youtube"),
+        "{err}"
+    );
 }
 
 #[test]
