@@ -6,7 +6,9 @@ charts and video snapshots, imports every
 artist list, runs the K-pop vs J-pop study, and checks: both charts are
 measured separately for every claim (never pooled); the cohort quartiles in
 the report equal those `chartlens reach --by cohort` computes in SQL; every
-claim has a verdict; the engagement claim is measured on the YouTube videos;
+claim has a verdict, and every answered result its robustness; no zero-width
+interval and no Bass fit at a bound of its range is shown as a finding; the
+engagement claim is measured on the YouTube videos;
 and the HTML report renders in headless Chromium without console errors (a
 screenshot is saved). Prints the verdicts and the time the study took. Skips,
 saying so, when the data is absent.
@@ -70,13 +72,37 @@ def main():
     charts = sorted(c["chart"] for c in report["charts"])
     want = ["spotify/top50", "spotify/viral50"] + (["youtube/top-songs"] if with_videos else [])
     ok &= check("charts measured", charts, want)
-    for claim in report["claims"][:6]:
+    claims = {c["kind"]: c for c in report["claims"]}
+    for claim in report["claims"]:
+        if claim["kind"] == "engagement":
+            continue
         measured = sorted(r["chart"] for r in claim["results"])
         ok &= check(f"claim {claim['number']} measured per chart", measured, charts)
     verdicts = {c["verdict"] for c in report["claims"]}
     ok &= check("every claim has a verdict", verdicts <= {"supported", "contradicted", "inconclusive",
-                                                           "unanswered"}, True)
-    engagement = report["claims"][6]
+                                                           "unanswered", "mixed"}, True)
+    for claim in report["claims"]:
+        for r in claim["results"]:
+            d = r["difference"]
+            answered = r["verdict"] != "unanswered"
+            ok &= check(f"claim {claim['number']} on {r['chart']}: a difference only when answered",
+                        d is not None, answered)
+            if d is not None:
+                ok &= check(f"claim {claim['number']} on {r['chart']}: interval width > 0",
+                            d["high"] > d["low"], True)
+            if answered:
+                ok &= check(f"claim {claim['number']} on {r['chart']}: robustness assessed",
+                            r["robustness"]["status"] in ("robust", "fragile", "not_assessed"), True)
+            print(f"     claim {claim['number']} {r['chart']}: {r['verdict']}, "
+                  f"{r['robustness']['status']} {r['robustness']['flipped_by'] or ''}")
+    for chart in report["charts"]:
+        for m in chart["cohorts"]:
+            bass = m.get("bass")
+            if bass and bass["at_bound"]:
+                spread = next(r for r in claims["spread"]["results"] if r["chart"] == chart["chart"])
+                ok &= check(f"{chart['chart']} {m['cohort']} Bass fit at a bound is no answer",
+                            spread["verdict"], "unanswered")
+    engagement = claims["engagement"]
     if with_videos:
         ok &= check("claim 7 measured on the YouTube videos",
                     [r["chart"] for r in engagement["results"]], ["youtube videos"])
@@ -90,6 +116,9 @@ def main():
                         and r["cohort"] == m["cohort"]), None)
             got = (m["artists"], m["median_markets"], m["q1_markets"], m["q3_markets"])
             want = (row["acts"], row["median_markets"], row["q1_markets"], row["q3_markets"]) if row else None
+            if want and len(chart["markets"]) < 2:
+                # GLOBAL-only or single-market chart: breadth is no measure there.
+                want = (row["acts"], None, None, None)
             ok &= check(f"{chart['chart']} {m['cohort']} breadth as reach --by cohort", got, want)
 
     shot = os.path.join(report_dir, "screenshot.png")

@@ -1,7 +1,10 @@
 //! A simulated chart world (`chartlens simulate`, and the data of `chartlens
 //! demo`): fictional artists of several cohorts release tracks that spread
 //! across markets by a discrete Bass process with per-cohort innovation p and
-//! imitation q (see `data/simulate.toml`, which documents every parameter).
+//! imitation q within each artist's reach (see `data/simulate.toml`, which
+//! documents every parameter), after a warm-up that is simulated but not
+//! written, so that the first written year carries earlier releases as
+//! every later year does.
 //! The world is written as files in the real source layouts, so that the
 //! ingest, the registry and the study read it exactly as they read real data.
 
@@ -26,6 +29,9 @@ pub struct Params {
     pub seed: u64,
     pub start: NaiveDate,
     pub weeks: usize,
+    /// Weeks simulated before `start` and not written.
+    #[serde(default = "default_warm_up")]
+    pub warm_up_weeks: usize,
     pub chart_size: usize,
     pub stay: f64,
     pub hidden_likes: f64,
@@ -39,6 +45,10 @@ fn default_collaboration() -> f64 {
     0.1
 }
 
+fn default_warm_up() -> usize {
+    52
+}
+
 /// One cohort of the world.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -50,7 +60,8 @@ pub struct CohortParams {
     pub tracks_per_artist: usize,
     pub p: f64,
     pub q: f64,
-    /// Bass ceiling m: the share of the other markets a track can ever reach.
+    /// Bass ceiling m: the share of the other markets an artist's tracks
+    /// can ever reach (drawn once per artist).
     pub reach: f64,
     pub like_rate: f64,
     pub comment_rate: f64,
@@ -77,6 +88,12 @@ impl Params {
         probability("collaboration", self.collaboration)?;
         if self.weeks == 0 || self.chart_size == 0 {
             bail!("weeks and chart_size must be at least 1");
+        }
+        if self.warm_up_weeks > 10_000 {
+            bail!(
+                "warm_up_weeks = {} is too long a warm-up",
+                self.warm_up_weeks
+            );
         }
         if self.markets.len() < 2 {
             bail!("a world needs at least two markets");
@@ -164,6 +181,10 @@ pub struct Summary {
 struct Artist {
     name: String,
     cohort: usize,
+    /// The other markets its tracks can reach: each within it with the
+    /// cohort's `reach`, drawn once, so that an artist's breadth (the union
+    /// of its tracks' markets) tracks `reach` however many tracks it has.
+    potential: Vec<usize>,
 }
 
 struct Track {
@@ -232,29 +253,60 @@ pub fn write(params: &Params, dir: &Path) -> anyhow::Result<Summary> {
 
     let mut artists = Vec::new();
     for (c, cohort) in params.cohort.iter().enumerate() {
+        let home = market_of(&cohort.origin).context("checked origin")?;
         for _ in 0..cohort.artists {
+            let name = format!("{} {}", name(&mut rng, 2), name(&mut rng, 3));
+            let potential = (0..markets)
+                .filter(|&m| m != home && unit(&mut rng) < cohort.reach)
+                .collect();
             artists.push(Artist {
-                name: format!("{} {}", name(&mut rng, 2), name(&mut rng, 3)),
+                name,
                 cohort: c,
+                potential,
             });
         }
     }
+    // Weeks 0..warm_up are simulated but not written; written week w is
+    // simulated week warm_up + w. Tracks are released over both at the
+    // same rate, so the written weeks hold `tracks_per_artist` releases.
+    let warm_up = params.warm_up_weeks;
+    let total_weeks = warm_up + params.weeks;
     let mut tracks = Vec::new();
     for (a, artist) in artists.iter().enumerate() {
         let cohort = &params.cohort[artist.cohort];
         let home = market_of(&cohort.origin).context("checked origin")?;
-        for _ in 0..cohort.tracks_per_artist {
+        let releases = (cohort.tracks_per_artist * total_weeks).div_ceil(params.weeks);
+        for _ in 0..releases {
             let featuring = (unit(&mut rng) < params.collaboration)
                 .then(|| rng.index(artists.len()))
                 .filter(|&f| artists[f].cohort != artist.cohort);
-            let release = rng.index(params.weeks);
-            let adopted = spread(&mut rng, cohort, home, markets, release, params.weeks);
+            let release = rng.index(total_weeks);
+            // A collaboration travels only where both artists can reach, so
+            // that no artist charts outside its own reach (breadth counts
+            // featured credits too).
+            let potential: Vec<usize> = match featuring {
+                Some(f) => artist
+                    .potential
+                    .iter()
+                    .copied()
+                    .filter(|m| artists[f].potential.contains(m))
+                    .collect(),
+                None => artist.potential.clone(),
+            };
+            let adopted = spread(
+                &mut rng,
+                cohort,
+                (home, &potential),
+                markets,
+                release,
+                total_weeks,
+            );
             let on_chart = adopted
                 .iter()
                 .map(|start| {
                     let start = (*start)?;
                     let mut end = start + 1;
-                    while end < params.weeks && unit(&mut rng) < params.stay {
+                    while end < total_weeks && unit(&mut rng) < params.stay {
                         end += 1;
                     }
                     Some((start, end))
@@ -287,8 +339,9 @@ pub fn write(params: &Params, dir: &Path) -> anyhow::Result<Summary> {
     };
     write_registry(params, &artists, &dir.join("registry"))?;
     let mut cumulative_views = vec![0u64; tracks.len()];
-    for week in 0..params.weeks {
-        let date = params.start + Duration::weeks(week as i64);
+    for week in 0..total_weeks {
+        let written = week >= warm_up;
+        let date = params.start + Duration::weeks(week as i64 - warm_up as i64);
         let mut global: Vec<(f64, usize)> = Vec::new();
         for (m, (market, size)) in params.markets.iter().enumerate() {
             // Simulated tracks first, by appeal fading with weeks on chart;
@@ -306,6 +359,9 @@ pub fn write(params: &Params, dir: &Path) -> anyhow::Result<Summary> {
             ranked.truncate(params.chart_size);
             for (score, t) in &ranked {
                 global.push((score * size, *t));
+            }
+            if !written {
+                continue;
             }
             let region = Region::from_code(market).context("checked market")?;
             let rows: Vec<(String, String, String)> = ranked
@@ -325,7 +381,7 @@ pub fn write(params: &Params, dir: &Path) -> anyhow::Result<Summary> {
         let mut ranked: Vec<(f64, usize)> = by_track.into_iter().map(|(t, s)| (s, t)).collect();
         ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
         ranked.truncate(params.chart_size);
-        if !ranked.is_empty() {
+        if written && !ranked.is_empty() {
             let rows: Vec<(String, String, String)> = ranked
                 .iter()
                 .map(|(_, t)| spotify_row(&tracks[*t], &artists))
@@ -344,7 +400,7 @@ pub fn write(params: &Params, dir: &Path) -> anyhow::Result<Summary> {
         for (views, t) in &weekly {
             cumulative_views[*t] += views;
         }
-        if !weekly.is_empty() {
+        if written && !weekly.is_empty() {
             write_youtube(
                 params,
                 dir,
@@ -362,24 +418,22 @@ pub fn write(params: &Params, dir: &Path) -> anyhow::Result<Summary> {
 
 /// The week each market first charts a track released in its home market in
 /// week `release`: a Bass process in daily steps over the markets within the
-/// track's reach (each other market is within it with probability `reach`).
+/// artist's reach (`potential`: each other market is within it with
+/// probability `reach`, drawn once per artist).
 /// A market adopting on day d after release first shows on the weekly chart
 /// of week `release + ceil(d / 7)`, so the study's "markets entered within t
 /// weeks" is the process's share at day 7 t.
 fn spread(
     rng: &mut Rng,
     cohort: &CohortParams,
-    home: usize,
+    (home, potential): (usize, &[usize]),
     markets: usize,
     release: usize,
     weeks: usize,
 ) -> Vec<Option<usize>> {
     let mut adopted: Vec<Option<usize>> = vec![None; markets];
     adopted[home] = Some(release);
-    let potential: Vec<usize> = (0..markets)
-        .filter(|&m| m != home && unit(rng) < cohort.reach)
-        .collect();
-    let mut waiting = potential.clone();
+    let mut waiting = potential.to_vec();
     let mut day = 0usize;
     while !waiting.is_empty() {
         day += 1;
@@ -498,7 +552,8 @@ fn write_youtube(
         }
         // Published on the Monday of its release week, so that no snapshot
         // (stamped with its ISO week's Monday) comes before it.
-        let released = params.start + Duration::weeks(track.release as i64);
+        let released =
+            params.start + Duration::weeks(track.release as i64 - params.warm_up_weeks as i64);
         let published = released.week(chrono::Weekday::Mon).first_day();
         items.push(serde_json::json!({
             "kind": "youtube#video",

@@ -109,9 +109,11 @@ pub const DIFFUSION: MetricDoc = MetricDoc {
               first entry day f(x), reached(x, t) = |{ m : first(x, m) - f(x) <= 7 t }| for \
               t = 1, 2, ... weeks (on a weekly chart, t = 1 takes in the next week's chart). The cohort's curve is y(t) = mean over its tracks of \
               (reached(x, t) - 1) / (M - 1): the share of the other markets entered within t \
-              weeks. Only tracks whose whole horizon H is observed count: first entry after \
-              the data's first date (not left-censored) and at least 7 H days before its \
-              last. H = 26 weeks, or half the data's span when that is shorter. Lead markets: \
+              weeks. Only tracks whose whole horizon H is observed count: first entry at \
+              least 7 H days after the data's first date (a track first seen earlier may \
+              have been charting before the data began: left-censored) and at least 7 H \
+              days before its last. H = 26 weeks, or a third of the data's span when that \
+              is shorter. Lead markets: \
               for each market, lead(m) = number of the cohort's tracks that reached 2+ \
               markets and entered m first (ties on the first day counted for every tied \
               market, so the shares can add up to more than 100), with lead_pct = 100 * \
@@ -119,17 +121,17 @@ pub const DIFFUSION: MetricDoc = MetricDoc {
     caveats: "A market's chart only shows what is popular enough to enter it: a track can \
               be played in a market long before it charts there. Markets missing from the \
               data cannot be reached, and a cohort's home market, if missing, never leads.",
-    example: "In data starting on day 0 with 3 markets, tracks A (JP day 7, US day 17) and B \
-              (JP day 7 only): y(1) = 0, y(2) = mean(1/2, 0) = 0.25; lead(JP) = 1 (B has one \
-              market and is not counted).",
+    example: "In data starting on day 0 with 3 markets and H = 2, tracks A (JP day 14, US \
+              day 24) and B (JP day 14 only): y(1) = 0, y(2) = mean(1/2, 0) = 0.25; lead(JP) \
+              = 1 (B has one market and is not counted).",
 };
 
 /// Bass model fit of the diffusion curve.
 pub const BASS: MetricDoc = MetricDoc {
     name: "Bass diffusion fit",
-    what: "Whether a cohort's spread looks driven from outside (innovation p: releases, \
-           marketing, playlists) or by imitation (q: word of mouth, virality), by fitting \
-           the Bass (1969) model to its diffusion curve.",
+    what: "Whether a cohort's spread looks more like outside influence (innovation p: \
+           releases, marketing, playlists) or like imitation (q: word of mouth, virality), \
+           by fitting the Bass (1969) model to its diffusion curve.",
     formula: "F(t) = (1 - exp(-(p + q) t)) / (1 + (q / p) exp(-(p + q) t)); fit y(t) ~ \
               m F(t) for t = 1..H weeks by least squares over p in [1e-5, 1], q in [0, 3], \
               ceiling m in (0, 1] (m in closed form for each p, q; p, q by grid search then \
@@ -138,7 +140,10 @@ pub const BASS: MetricDoc = MetricDoc {
     caveats: "The curve pools tracks, so p and q describe the cohort's average track, not \
               any one track. Weekly charts date entries to the week, so sub-week timing is \
               lost. With few tracks or flat curves p and q trade off against each other: \
-              read their intervals, and R2, before the point estimates. The fit is of the \
+              read their intervals, and R2, before the point estimates. A fit with p or q at \
+              an end of its search range (p 1e-5 or 1, q 0 or 3) is set by the range, not \
+              the data (at the upper ends: a step, most markets entered in the first week): \
+              the study reports it as no estimate and leaves its claim unanswered. The fit is of the \
               average curve (mean-field): on simulated worlds where each track can reach 7 \
               to 18 markets, it recovers m within 0.05 and p within a factor of 1.6, but \
               puts q 15-45% low, since chance among few markets slows the average curve \
@@ -195,7 +200,8 @@ pub const COLLABORATION: MetricDoc = MetricDoc {
               cross-cohort collaboration when another credited artist resolves to a \
               different cohort. collab_pct = 100 * collaborations / tracks; lift = mean \
               markets of collaborations - mean markets of the other tracks, within one \
-              source and chart.",
+              source and chart; not computed with fewer than 5 collaborations or 5 other \
+              tracks.",
     caveats: "Artists in no cohort (`none`) do not count as another cohort, so a feature \
               with such an artist is not a collaboration: the figure is a lower bound. \
               Collaborations are chosen, not assigned: a lift is an association, not an \

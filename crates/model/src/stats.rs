@@ -634,9 +634,13 @@ pub struct BassFit {
     pub points: usize,
 }
 
-const BASS_P_MIN: f64 = 1e-5;
-const BASS_P_MAX: f64 = 1.0;
-const BASS_Q_MAX: f64 = 3.0;
+/// The search range of [`fit_bass`]: `p in [BASS_P_MIN, BASS_P_MAX]`, `q in
+/// [0, BASS_Q_MAX]` (per period). A fit at an end of a range is no estimate.
+pub const BASS_P_MIN: f64 = 1e-5;
+/// See [`BASS_P_MIN`].
+pub const BASS_P_MAX: f64 = 1.0;
+/// See [`BASS_P_MIN`].
+pub const BASS_Q_MAX: f64 = 3.0;
 const BASS_M_MIN: f64 = 1e-12;
 /// Grid points per decade of `p` in the coarse search.
 const BASS_P_PER_DECADE: usize = 6;

@@ -7,9 +7,14 @@ use chartlens_model::stats::bass_cdf;
 use chrono::NaiveDate;
 
 use super::svg::{self, LineChart, Series, Style, XAxis, escape};
-use super::{best_result, estimate, leads, measure_rows, most_diverse, n_of, number};
+use super::{
+    best_result, best_robustness, check_cell, estimate, leads, measure_rows, most_diverse, n_of,
+    n_used, number,
+};
 use crate::study::Report;
-use crate::study::measure::{ChartMeasures, Verdict};
+use crate::study::claim::ClaimKind;
+use crate::study::measure::{ChartMeasures, Headline, Verdict};
+use crate::study::robust::Stability;
 
 const STYLE: &str = "
 body{font-family:system-ui,sans-serif;margin:0 auto;max-width:960px;padding:1.5rem;color:#1a1a1a;line-height:1.45}
@@ -20,6 +25,7 @@ th{background:#f4f4f4}td.num{text-align:right;font-variant-numeric:tabular-nums}
 .badge{display:inline-block;padding:.1rem .5rem;border-radius:.7rem;font-weight:600;font-size:.85rem}
 .supported{background:#d8f0dd;color:#145a24}.contradicted{background:#f8d7d7;color:#7a1616}
 .inconclusive{background:#fff1c7;color:#6b4e00}.unanswered{background:#e6e6e6;color:#444}
+.mixed{background:#e8dcf5;color:#4a2574}.robust{background:#d8f0dd;color:#145a24}.fragile{background:#f8d7d7;color:#7a1616}
 .simulated{background:#fff1c7;border:2px solid #e0b000;padding:.7rem 1rem;font-weight:600}
 figure{margin:1.4rem 0}figcaption{font-size:.88rem;color:#444;margin-top:.3rem}
 .note{color:#555;font-size:.9rem}details{margin:.6rem 0}summary{cursor:pointer;font-weight:600}
@@ -67,6 +73,21 @@ fn badge(verdict: Verdict) -> String {
     format!("<span class=\"badge {0}\">{0}</span>", verdict.as_str())
 }
 
+fn headline_badge(verdict: Headline) -> String {
+    format!("<span class=\"badge {0}\">{0}</span>", verdict.as_str())
+}
+
+/// A verdict's robustness: a badge, and for fragile ones the flipping checks.
+fn robustness_badge(r: &crate::study::robust::Robustness) -> String {
+    let class = match r.status {
+        Stability::Robust => "robust",
+        Stability::Fragile => "fragile",
+        Stability::NotAssessed => "unanswered",
+    };
+    let text = escape(&r.summary());
+    format!("<span class=\"badge {class}\">{text}</span>")
+}
+
 fn verdicts(w: &mut String, report: &Report) {
     let _ = writeln!(
         w,
@@ -79,25 +100,45 @@ fn verdicts(w: &mut String, report: &Report) {
     );
     let _ = writeln!(
         w,
-        "<table><tr><th>#</th><th>Claim</th><th>Verdict</th><th>Best chart</th>\
-         <th>First [95% CI]</th><th>Second [95% CI]</th><th>Difference [95% CI]</th></tr>"
+        "<table><tr><th>#</th><th>Claim</th><th>Verdict</th><th>Robustness (best chart)</th>\
+         <th>Best chart</th><th>First [95% CI]</th><th>Second [95% CI]</th>\
+         <th>Difference [95% CI]</th><th>Every chart</th></tr>"
     );
     for claim in &report.claims {
         let best = best_result(claim);
+        let every: Vec<String> = claim
+            .results
+            .iter()
+            .map(|r| {
+                let robust = match r.robustness.status {
+                    Stability::NotAssessed => String::new(),
+                    Stability::Robust | Stability::Fragile => {
+                        format!(" {}", robustness_badge(&r.robustness))
+                    }
+                };
+                format!("{}: {}{robust}", escape(&r.chart), badge(r.verdict))
+            })
+            .collect();
         let _ = writeln!(
             w,
-            "<tr><td>{}</td><td><a href=\"#claim-{0}\">{}</a></td><td>{}</td><td>{}</td>\
+            "<tr><td>{}</td><td><a href=\"#claim-{0}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td>\
              <td class=\"num\"><small>{}</small> {}</td><td class=\"num\"><small>{}</small> {}</td>\
-             <td class=\"num\">{}</td></tr>",
+             <td class=\"num\">{}</td><td>{}</td></tr>",
             claim.number,
             escape(&claim.claim),
-            badge(claim.verdict),
+            headline_badge(claim.verdict),
+            escape(&best_robustness(claim)),
             escape(claim.best_chart.as_deref().unwrap_or("–")),
             escape(&claim.columns[0]),
             estimate(best.and_then(|r| r.first.as_ref()), 3),
             escape(&claim.columns[1]),
             estimate(best.and_then(|r| r.second.as_ref()), 3),
             estimate(best.and_then(|r| r.difference.as_ref()), 3),
+            if every.is_empty() {
+                "–".to_string()
+            } else {
+                every.join("<br>")
+            },
         );
     }
     let _ = writeln!(w, "</table>");
@@ -105,8 +146,12 @@ fn verdicts(w: &mut String, report: &Report) {
 
 /// The chart a figure shows: the best chart of a claim, else the chart with
 /// the most markets.
-fn chart_for(report: &Report, claim: usize) -> Option<&ChartMeasures> {
-    let best = report.claims.get(claim).and_then(|c| c.best_chart.as_ref());
+fn chart_for(report: &Report, kind: ClaimKind) -> Option<&ChartMeasures> {
+    let best = report
+        .claims
+        .iter()
+        .find(|c| c.kind == kind)
+        .and_then(|c| c.best_chart.as_ref());
     best.and_then(|b| report.charts.iter().find(|c| &c.chart == b))
         .or_else(|| report.charts.iter().max_by_key(|c| c.markets.len()))
 }
@@ -143,6 +188,7 @@ fn figures(w: &mut String, report: &Report) {
                     points: s
                         .points
                         .iter()
+                        .filter(|(m, _)| !s.partial.contains(m))
                         .filter_map(|(m, v)| Some((day_of(m)?, *v)))
                         .collect(),
                     style: Style::Line,
@@ -160,19 +206,34 @@ fn figures(w: &mut String, report: &Report) {
             y_range: None,
             x_log: false,
         };
+        let partial: std::collections::BTreeSet<&String> = report
+            .share_by_month
+            .iter()
+            .filter(|s| s.chart == chart.chart)
+            .flat_map(|s| &s.partial)
+            .collect();
+        let partial_text = if partial.is_empty() {
+            "Every month shown is wholly covered by the data.".to_string()
+        } else {
+            let months: Vec<&str> = partial.iter().map(|m| &m[..m.len().min(7)]).collect();
+            format!(
+                "Months only partly covered by the data ({}) are left out.",
+                months.join(", ")
+            )
+        };
         figure(
             w,
             svg::line_chart(&plot),
             &format!(
                 "Share of {}'s entries (all its markets, GLOBAL included) whose primary artist \
                  is in each cohort, per calendar month. Entries of artists in no cohort count \
-                 in the denominator.",
+                 in the denominator. {partial_text}",
                 chart.chart
             ),
         );
     }
     // Breadth distributions.
-    if let Some(chart) = chart_for(report, 0) {
+    if let Some(chart) = chart_for(report, ClaimKind::Reach) {
         let series = chart
             .cohorts
             .iter()
@@ -215,7 +276,7 @@ fn figures(w: &mut String, report: &Report) {
         );
     }
     // Diffusion curves with their Bass fits.
-    if let Some(chart) = chart_for(report, 1) {
+    if let Some(chart) = chart_for(report, ClaimKind::Spread) {
         let mut series = Vec::new();
         for (i, m) in chart.cohorts.iter().enumerate() {
             series.push(Series {
@@ -230,7 +291,8 @@ fn figures(w: &mut String, report: &Report) {
                 color: i,
                 band: Vec::new(),
             });
-            if let Some(bass) = &m.bass {
+            // A fit at a bound of its range is no estimate: not drawn.
+            if let Some(bass) = m.bass.as_ref().filter(|b| b.at_bound.is_none()) {
                 series.push(Series {
                     name: format!(
                         "{} Bass p={:.4} q={:.3}",
@@ -266,15 +328,32 @@ fn figures(w: &mut String, report: &Report) {
             &format!(
                 "Mean share of the other {} markets of {} that a cohort's tracks entered within \
                  t weeks of their first entry (points), over tracks whose first {} weeks are in \
-                 the data, and the fitted Bass curve m·F(t) (dashed).",
+                 the data, and the fitted Bass curve m·F(t) (dashed).{}",
                 chart.markets.len().saturating_sub(1),
                 chart.chart,
-                chart.horizon_weeks
+                chart.horizon_weeks,
+                chart
+                    .cohorts
+                    .iter()
+                    .filter_map(|m| {
+                        let bound = m.bass.as_ref()?.at_bound.as_ref()?;
+                        Some(format!(
+                            " {}'s fit is not drawn: {bound} of its search range, no estimate.",
+                            m.cohort
+                        ))
+                    })
+                    .collect::<String>()
             ),
         );
     }
-    // Tile-grid maps of each cohort's share per market.
+    // Tile-grid maps of each cohort's share per market, on one colour scale.
     if let Some(chart) = report.charts.iter().max_by_key(|c| c.markets.len()) {
+        let shared_max = report
+            .share_by_market
+            .iter()
+            .filter(|s| s.chart == chart.chart && cohorts.contains(&s.cohort))
+            .flat_map(|s| s.points.iter().filter(|(m, _)| m != "GLOBAL").map(|p| p.1))
+            .fold(0.0, f64::max);
         for cohort in cohorts {
             let values: Vec<(String, Option<f64>)> = report
                 .share_by_market
@@ -307,11 +386,12 @@ fn figures(w: &mut String, report: &Report) {
                     ),
                     &values,
                     "% of entries",
-                    None,
+                    Some(shared_max).filter(|m| *m > 0.0),
                 ),
                 &format!(
                     "Share of each market's {} entries, over the whole period, whose primary \
-                     artist is {cohort}. Grey: market not in the data.",
+                     artist is {cohort}. Grey: market not in the data. Both cohorts' maps share \
+                     one colour scale, 0 to {shared_max:.1}%.",
                     chart.chart
                 ),
             );
@@ -360,7 +440,7 @@ fn figures(w: &mut String, report: &Report) {
         );
     }
     // Survival curves.
-    if let Some(chart) = chart_for(report, 0) {
+    if let Some(chart) = chart_for(report, ClaimKind::Reach) {
         let unit = if chart.cadence_days == 7 {
             "weeks"
         } else if chart.cadence_days == 1 {
@@ -402,35 +482,40 @@ fn figures(w: &mut String, report: &Report) {
             ),
         );
     }
-    // Differences per claim and chart.
-    let rows: Vec<svg::Interval> = report
-        .claims
-        .iter()
-        .flat_map(|c| {
-            c.results.iter().filter_map(move |r| {
+    // Differences per claim and chart: one panel per claim, so that each
+    // axis has one unit.
+    for claim in &report.claims {
+        let rows: Vec<svg::Interval> = claim
+            .results
+            .iter()
+            .filter_map(|r| {
                 let d = r.difference.as_ref()?;
                 Some(svg::Interval {
-                    label: format!("{}. {}", c.number, r.chart),
+                    label: r.chart.clone(),
                     estimate: d.estimate,
                     low: d.low,
                     high: d.high,
-                    color: usize::from(c.number) - 1,
+                    color: usize::from(claim.number) - 1,
                 })
             })
-        })
-        .collect();
-    if !rows.is_empty() {
+            .collect();
+        if rows.is_empty() {
+            continue;
+        }
+        let unit = claim.kind.unit();
         figure(
             w,
             svg::intervals(
-                "Differences per claim and chart (each claim's own difference)",
-                "Difference, in each claim's own unit",
+                &format!("Claim {}: difference per chart", claim.number),
+                &format!("Difference, {unit}"),
                 &rows,
                 Some(0.0),
             ),
-            "Each row: one claim measured on one chart, the estimate and its 95% bootstrap \
-             interval. Units differ between claims (markets, q per week, percentage points, \
-             dispersion); read each row against 0, not against the others.",
+            &format!(
+                "Claim {}: {} Each row: one chart that answers it, the estimate and its 95% \
+                 bootstrap interval, in {unit}; charts where it is unanswered are not drawn.",
+                claim.number, claim.claim
+            ),
         );
     }
 }
@@ -440,19 +525,22 @@ fn claims(w: &mut String, report: &Report) {
     for claim in &report.claims {
         let _ = writeln!(
             w,
-            "<h3 id=\"claim-{}\">{}. {} {}</h3>\n<p>{} <span class=\"note\">(metric: {})</span></p>\n<p>{}</p>",
+            "<h3 id=\"claim-{}\">{}. {} {}</h3>\n<p>{} <span class=\"note\">(metric: {}; \
+             needs {})</span></p>\n<p>{}</p>",
             claim.number,
             claim.number,
             escape(&claim.claim),
-            badge(claim.verdict),
+            headline_badge(claim.verdict),
             escape(&claim.statistic),
             escape(claim.metric),
+            escape(claim.needs),
             escape(&claim.best_reason)
         );
         if !claim.results.is_empty() {
             let _ = writeln!(
                 w,
-                "<table><tr><th>Chart</th><th>{}</th><th>{}</th><th>Difference</th><th>Verdict</th><th>Note</th></tr>",
+                "<table><tr><th>Chart</th><th>{}</th><th>{}</th><th>Difference</th>\
+                 <th>n compared</th><th>Verdict</th><th>Robustness</th><th>Note</th></tr>",
                 escape(&claim.columns[0]),
                 escape(&claim.columns[1])
             );
@@ -461,18 +549,41 @@ fn claims(w: &mut String, report: &Report) {
                 let _ = writeln!(
                     w,
                     "<tr><td>{}</td><td class=\"num\">{}{}</td><td class=\"num\">{}{}</td>\
-                     <td class=\"num\">{}</td><td>{}</td><td>{}</td></tr>",
+                     <td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td>\
+                     <td>{}</td></tr>",
                     escape(&r.chart),
                     estimate(r.first.as_ref(), 3),
                     n(r.first.as_ref()),
                     estimate(r.second.as_ref(), 3),
                     n(r.second.as_ref()),
                     estimate(r.difference.as_ref(), 3),
+                    n_used(r),
                     badge(r.verdict),
+                    robustness_badge(&r.robustness),
                     escape(&r.note)
                 );
             }
             let _ = writeln!(w, "</table>");
+            let checked: Vec<_> = claim
+                .results
+                .iter()
+                .filter(|r| !r.robustness.checks.is_empty())
+                .collect();
+            if let Some(first) = checked.first() {
+                let _ = write!(w, "<table class=\"checks\"><tr><th>Robustness check</th>");
+                for c in &first.robustness.checks {
+                    let _ = write!(w, "<th>{}</th>", escape(c.label));
+                }
+                let _ = writeln!(w, "</tr>");
+                for r in checked {
+                    let _ = write!(w, "<tr><td>{}</td>", escape(&r.chart));
+                    for c in &r.robustness.checks {
+                        let _ = write!(w, "<td>{}</td>", escape(&check_cell(c)));
+                    }
+                    let _ = writeln!(w, "</tr>");
+                }
+                let _ = writeln!(w, "</table>");
+            }
         }
         let _ = writeln!(w, "<ul class=\"note\">");
         for caveat in &claim.caveats {

@@ -3,7 +3,10 @@
 
 use std::fmt::Write;
 
-use super::{best_result, estimate, leads, measure_rows, most_diverse, n_of, number};
+use super::{
+    best_result, best_robustness, check_cell, estimate, leads, measure_rows, most_diverse, n_of,
+    n_used, number, per_chart,
+};
 use crate::study::Report;
 
 /// Renders the whole report.
@@ -32,22 +35,24 @@ pub fn render(report: &Report) -> String {
     let _ = writeln!(w, "## Verdicts\n");
     let _ = writeln!(
         w,
-        "| # | Claim | Verdict | Best chart | First | Second | Difference |\n|---|---|---|---|---|---|---|"
+        "| # | Claim | Verdict | Robustness (best chart) | Best chart | First | Second | Difference | Every chart |\n|---|---|---|---|---|---|---|---|---|"
     );
     for claim in &report.claims {
         let best = best_result(claim);
         let _ = writeln!(
             w,
-            "| {} | {} | **{}** | {} | {}: {} | {}: {} | {} |",
+            "| {} | {} | **{}** | {} | {} | {}: {} | {}: {} | {} | {} |",
             claim.number,
             claim.claim,
             claim.verdict.as_str(),
+            best_robustness(claim),
             claim.best_chart.as_deref().unwrap_or("–"),
             claim.columns[0],
             estimate(best.and_then(|r| r.first.as_ref()), 3),
             claim.columns[1],
             estimate(best.and_then(|r| r.second.as_ref()), 3),
             estimate(best.and_then(|r| r.difference.as_ref()), 3),
+            per_chart(claim),
         );
     }
 
@@ -56,34 +61,56 @@ pub fn render(report: &Report) -> String {
         let _ = writeln!(w, "### {}. {}\n", claim.number, claim.claim);
         let _ = writeln!(
             w,
-            "Verdict: **{}**. Statistic: {} (metric: {}).\n\n{}\n",
+            "Verdict: **{}**. Statistic: {} (metric: {}). Needs: {}.\n\n{}\n",
             claim.verdict.as_str(),
             claim.statistic,
             claim.metric,
+            claim.needs,
             claim.best_reason
         );
         if !claim.results.is_empty() {
             let _ = writeln!(
                 w,
-                "| Chart | {} (n) | {} (n) | Difference | Verdict | Note |\n|---|---|---|---|---|---|",
+                "| Chart | {} (n) | {} (n) | Difference | n compared | Verdict | Robustness | Note |\n|---|---|---|---|---|---|---|---|",
                 claim.columns[0], claim.columns[1]
             );
             for r in &claim.results {
                 let n = n_of;
                 let _ = writeln!(
                     w,
-                    "| {} | {}{} | {}{} | {} | {} | {} |",
+                    "| {} | {}{} | {}{} | {} | {} | {} | {} | {} |",
                     r.chart,
                     estimate(r.first.as_ref(), 3),
                     n(r.first.as_ref()),
                     estimate(r.second.as_ref(), 3),
                     n(r.second.as_ref()),
                     estimate(r.difference.as_ref(), 3),
+                    n_used(r),
                     r.verdict.as_str(),
+                    r.robustness.summary(),
                     r.note
                 );
             }
             let _ = writeln!(w);
+            let checked: Vec<_> = claim
+                .results
+                .iter()
+                .filter(|r| !r.robustness.checks.is_empty())
+                .collect();
+            if let Some(first) = checked.first() {
+                let labels: Vec<&str> = first.robustness.checks.iter().map(|c| c.label).collect();
+                let _ = writeln!(
+                    w,
+                    "Robustness checks:\n\n| Chart | {} |\n|---|{}",
+                    labels.join(" | "),
+                    "---|".repeat(labels.len())
+                );
+                for r in checked {
+                    let cells: Vec<String> = r.robustness.checks.iter().map(check_cell).collect();
+                    let _ = writeln!(w, "| {} | {} |", r.chart, cells.join(" | "));
+                }
+                let _ = writeln!(w);
+            }
         }
         for caveat in &claim.caveats {
             let _ = writeln!(w, "- {caveat}");

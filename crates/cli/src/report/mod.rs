@@ -7,11 +7,54 @@ pub mod markdown;
 pub mod svg;
 
 use crate::study::measure::{ChartMeasures, Claim, ClaimResult, CohortMeasures, Estimate};
+use crate::study::robust::{CheckResult, Stability};
 
 /// The result of a claim on the chart that answers it best.
 pub fn best_result(claim: &Claim) -> Option<&ClaimResult> {
     let best = claim.best_chart.as_ref()?;
     claim.results.iter().find(|r| &r.chart == best)
+}
+
+/// Every chart's verdict with its robustness:
+/// `spotify/viral50: supported, robust; youtube/top: unanswered`.
+pub fn per_chart(claim: &Claim) -> String {
+    let parts: Vec<String> = claim
+        .results
+        .iter()
+        .map(|r| {
+            let robust = match r.robustness.status {
+                Stability::NotAssessed => String::new(),
+                Stability::Robust | Stability::Fragile => format!(", {}", r.robustness.summary()),
+            };
+            format!("{}: {}{robust}", r.chart, r.verdict.as_str())
+        })
+        .collect();
+    if parts.is_empty() {
+        "–".to_string()
+    } else {
+        parts.join("; ")
+    }
+}
+
+/// The robustness of the best chart's verdict, or `–`.
+pub fn best_robustness(claim: &Claim) -> String {
+    best_result(claim).map_or("–".to_string(), |r| r.robustness.summary())
+}
+
+/// One check's outcome: `holds`, `flips to inconclusive`, or why it
+/// cannot be computed; with the number of artists left out.
+pub fn check_cell(c: &CheckResult) -> String {
+    let outcome = match (c.holds, c.verdict) {
+        (Some(true), _) => "holds".to_string(),
+        (Some(false), Some(v)) => format!("flips to {}", v.as_str()),
+        _ => c.note.clone(),
+    };
+    format!("{outcome} ({} left out)", c.left_out)
+}
+
+/// The group sizes a verdict compares, `12 and 9`.
+pub fn n_used(r: &ClaimResult) -> String {
+    format!("{} and {}", r.n[0], r.n[1])
 }
 
 /// ` (n = 12)` after an estimate, or nothing.
@@ -46,9 +89,16 @@ pub fn most_diverse(c: &ChartMeasures) -> String {
     shown.join(", ")
 }
 
-/// `3.42 [2.90, 4.01]`, or `–` when there is no estimate.
+/// `3.42 [2.90, 4.01]`, or `–` when there is no estimate. A zero-width
+/// interval (every resample gave the same value: a degenerate sample) is
+/// said, not shown as an interval.
 pub fn estimate(e: Option<&Estimate>, decimals: usize) -> String {
     match e {
+        Some(e) if crate::study::measure::zero_width(e) => format!(
+            "{:.d$} (no interval: every resample gives it)",
+            e.estimate,
+            d = decimals
+        ),
         Some(e) => format!(
             "{:.d$} [{:.d$}, {:.d$}]",
             e.estimate,
@@ -103,11 +153,13 @@ pub fn measure_rows(cohorts: &[CohortMeasures]) -> Vec<(&'static str, Vec<String
         ("Tracks with the whole horizon observed", |m| {
             m.curve_tracks.to_string()
         }),
-        ("Bass p per week [95% CI]", |m| {
-            estimate(m.bass.as_ref().map(|b| &b.p), 4)
+        ("Bass p per week [95% CI]", |m| match &m.bass {
+            Some(b) if b.at_bound.is_some() => "at a bound of the search range: no estimate".into(),
+            b => estimate(b.as_ref().map(|b| &b.p), 4),
         }),
-        ("Bass q per week [95% CI]", |m| {
-            estimate(m.bass.as_ref().map(|b| &b.q), 3)
+        ("Bass q per week [95% CI]", |m| match &m.bass {
+            Some(b) if b.at_bound.is_some() => "at a bound of the search range: no estimate".into(),
+            b => estimate(b.as_ref().map(|b| &b.q), 3),
         }),
         ("Bass ceiling m, R²", |m| {
             m.bass
@@ -136,9 +188,10 @@ pub fn measure_rows(cohorts: &[CohortMeasures]) -> Vec<(&'static str, Vec<String
         ("Cross-cohort collaborations (% of tracks)", |m| {
             number(m.collab_pct, 1)
         }),
-        ("Collaboration lift, markets [95% CI]", |m| {
-            estimate(m.collab_lift.as_ref(), 2)
-        }),
+        (
+            "Collaborations minus other tracks, mean markets [95% CI] (5 of each needed)",
+            |m| estimate(m.collab_lift.as_ref(), 2),
+        ),
         ("Audio-feature dispersion [95% CI] (artists)", |m| {
             format!(
                 "{} ({})",

@@ -873,6 +873,9 @@ fn text_on(fill: &str) -> &'static str {
 }
 
 /// Horizontal stacked 100% bars, one bar per row label, segments per category (e.g. each market's chart share per cohort). `values[row][category]` are shares in percent (need not sum to exactly 100; draw what is given). Category legend on top.
+/// Each row's values are shares in percent of one whole: the axis runs from
+/// 0 to 100%, and a row whose shares sum to more (rounding) is scaled to its
+/// whole, so that no bar runs past 100%.
 pub fn stacked_bars(title: &str, categories: &[String], rows: &[(String, Vec<f64>)]) -> String {
     const PITCH: f64 = 26.0;
     const BAR: f64 = 18.0;
@@ -880,10 +883,15 @@ pub fn stacked_bars(title: &str, categories: &[String], rows: &[(String, Vec<f64
         return no_data(title, 160.0);
     }
     let shown = |v: &&f64| v.is_finite() && **v > 0.0;
-    let sums = rows
+    let rows: Vec<(String, Vec<f64>)> = rows
         .iter()
-        .map(|(_, v)| v.iter().filter(shown).sum::<f64>());
-    let mut axis = Axis::number(0.0, sums.fold(100.0, f64::max), true);
+        .map(|(label, values)| {
+            let sum: f64 = values.iter().filter(shown).sum();
+            let scale = if sum > 100.0 { 100.0 / sum } else { 1.0 };
+            (label.clone(), values.iter().map(|v| v * scale).collect())
+        })
+        .collect();
+    let mut axis = Axis::number(0.0, 100.0, false);
     axis.ticks.iter_mut().for_each(|t| t.1.push('%'));
     let names: Vec<String> = categories.iter().map(|c| truncate(c, 32)).collect();
     let (places, top) = legend_layout(&names, 20.0, 4);
@@ -1503,11 +1511,14 @@ mod tests {
         let svg = stacked_bars("Share", &cats, &rows);
         check(&svg);
         assert!(svg.contains("<title>KR — K-pop: 60%</title>") && svg.contains(">60%</text>"));
+        // Shares of one whole: the axis stops at 100%, and a row summing to
+        // 120% is scaled to its whole (70 and 50 of 120).
         assert!(
-            svg.contains("Odd &amp; ends — ?: 50%"),
-            "value without a category"
+            svg.contains("Odd &amp; ends — ?: 41.7%"),
+            "value without a category, scaled"
         );
-        assert!(svg.contains(">150%</text>"), "axis grows past 100%");
+        assert!(svg.contains(">100%</text>"), "axis to 100%");
+        assert!(!svg.contains(">120%</text>") && !svg.contains(">150%</text>"));
         assert!(stacked_bars("t", &cats, &[]).contains(">no data</text>"));
         check(&stacked_bars("t", &[], &rows));
     }

@@ -35,6 +35,8 @@ pub struct Track {
     pub key: String,
     /// The cohort of its primary artist.
     pub cohort: Option<String>,
+    /// Its primary artist (registry id), when resolved.
+    pub artist_id: Option<i64>,
     /// Per market (GLOBAL left out), the days (since 1970-01-01) of the
     /// periods it charted in, ascending and distinct.
     pub days: BTreeMap<String, Vec<i32>>,
@@ -115,7 +117,7 @@ pub async fn load(ctx: &SessionContext, filters: &Filters) -> anyhow::Result<Vec
         ctx,
         &format!(
             "SELECT e.source, e.chart, {TRACK_KEY} AS track, e.region, \
-                    CAST(e.period_start AS INT) AS day, a.cohort \
+                    CAST(e.period_start AS INT) AS day, a.cohort, a.artist_id \
              FROM chart_entries e \
              LEFT JOIN credits c ON c.artist_names = e.artist_names \
                   AND c.track_name = e.track_name AND c.position = 1 \
@@ -137,6 +139,7 @@ pub async fn load(ctx: &SessionContext, filters: &Filters) -> anyhow::Result<Vec
             ints(batch, "day")?,
             strings(batch, "cohort")?,
         );
+        let artist_id = ints(batch, "artist_id")?;
         for i in 0..batch.num_rows() {
             let name = ChartName {
                 source: source[i].clone().unwrap_or_default(),
@@ -163,11 +166,16 @@ pub async fn load(ctx: &SessionContext, filters: &Filters) -> anyhow::Result<Vec
                 ..Track::default()
             });
             // One track id can carry different credits across files: take
-            // the smallest cohort name seen, whatever the order rows arrive in.
+            // the smallest cohort name seen (then the smallest artist id),
+            // whatever the order rows arrive in.
             if let Some(c) = &cohort[i]
-                && entry.cohort.as_ref().is_none_or(|old| c < old)
+                && entry
+                    .cohort
+                    .as_ref()
+                    .is_none_or(|old| c < old || (c == old && artist_id[i] < entry.artist_id))
             {
                 entry.cohort = Some(c.clone());
+                entry.artist_id = artist_id[i];
             }
             entry.days.entry(region.clone()).or_default().push(day);
         }
@@ -295,6 +303,31 @@ impl ChartData {
         }
     }
 
+    /// The same chart without the given artists (registry ids): their
+    /// artist rows, and the tracks whose primary artist they are. Shares of
+    /// entries (the plots) are kept as they are.
+    pub fn without(&self, left_out: &BTreeSet<i64>) -> ChartData {
+        let keep = |id: Option<i64>| id.is_none_or(|id| !left_out.contains(&id));
+        let rows = |rows: &[ArtistRow]| -> Vec<ArtistRow> {
+            rows.iter().filter(|r| keep(r.artist_id)).cloned().collect()
+        };
+        ChartData {
+            tracks: self
+                .tracks
+                .iter()
+                .filter(|t| keep(t.artist_id))
+                .cloned()
+                .collect(),
+            artists: rows(&self.artists),
+            artists_by_year: self
+                .artists_by_year
+                .iter()
+                .map(|(y, r)| (*y, rows(r)))
+                .collect(),
+            ..self.clone()
+        }
+    }
+
     /// Entries per cohort name (`none` for entries of no cohort).
     pub fn entries_by_cohort(&self) -> BTreeMap<&str, i64> {
         let mut out = BTreeMap::new();
@@ -309,6 +342,9 @@ impl ChartData {
 #[derive(Debug, Clone)]
 pub struct VideoRow {
     pub platform: String,
+    /// The primary artist of the chart entry linked to it (registry name
+    /// or credited name).
+    pub artist: Option<String>,
     pub cohort: Option<String>,
     /// (likes + comments) / views; None when a count is hidden (or views 0).
     pub engagement_rate: Option<f64>,
@@ -322,11 +358,13 @@ pub async fn videos(ctx: &SessionContext) -> anyhow::Result<Vec<VideoRow>> {
     let mut out = Vec::new();
     for batch in &query(ctx, &sql).await? {
         let (platform, cohort) = (strings(batch, "platform")?, strings(batch, "cohort")?);
+        let artist = strings(batch, "artist")?;
         let rate = floats(batch, "engagement_rate")?;
         let fell = bools(batch, "views_fell")?;
         for i in 0..batch.num_rows() {
             out.push(VideoRow {
                 platform: platform[i].clone().unwrap_or_default(),
+                artist: artist[i].clone(),
                 cohort: cohort[i].clone(),
                 engagement_rate: rate[i],
                 views_fell: fell[i].unwrap_or(false),

@@ -3,34 +3,73 @@
 //! bootstrap intervals, and each claim's verdict by the rule in
 //! [`VERDICT_RULE`].
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chartlens_model::registry::AUDIO_FEATURES;
 use chartlens_model::stats::{self, Bootstrap, Interval, Spell};
 use chartlens_store::derived::Artists;
 use serde::Serialize;
 
+use super::claim::ClaimKind;
 use super::data::{ArtistRow, ChartData, Track, VideoRow};
+use super::robust::{Check, Robustness};
 
 /// How a claim's verdict follows from its interval.
 pub const VERDICT_RULE: &str = "A claim compares the first cohort with the second (claim 5: the \
     first cohort's collaborations with its other tracks). Supported: the 95% bootstrap interval \
     of the difference lies entirely above 0. Contradicted: entirely below 0. Inconclusive: the \
-    interval contains 0, or a group has fewer than 5 observations. Each claim is measured on \
-    every chart separately; the verdict shown first is that of the chart that answers it best: \
-    the one whose smaller group is largest (ties: more markets).";
+    interval contains 0. Unanswered, with the reason: the chart lacks the data the measure needs \
+    (a second market; the cohorts' home markets; 8 weeks of horizon; two full years), a group \
+    has fewer than 5 observations (claim 5: fewer than 5 collaborations or 5 other tracks), a \
+    Bass fit sits at a bound of its search range, or the interval has zero width (a degenerate \
+    sample). Each claim is measured on every chart separately. The headline verdict is that of \
+    the chart that answers it best, the one whose smaller group is largest (ties: more \
+    markets), or mixed when one chart supports the claim and another contradicts it; every \
+    chart's verdict is listed. Robustness: each verdict is recomputed without the artists the \
+    registry audit flags (and those whose home market has a chart here but who never chart \
+    there), without the 1, 3 and 5 artists of the two cohorts with the most entries on that \
+    chart, and with only artists placed by a registry row or a cohort rule naming them; robust \
+    when it holds in every check that can be computed, fragile (naming the checks that flip it) \
+    otherwise.";
 
-/// Fewer observations than this in a group make a claim inconclusive.
+/// Fewer observations than this in a group leave a claim unanswered.
 pub const MIN_GROUP: usize = 5;
+
+/// The collaboration difference needs at least this many collaborations and
+/// this many other tracks of the cohort.
+pub const MIN_COLLAB_TRACKS: usize = 5;
 
 /// A Bass fit needs a diffusion horizon of at least this many weeks.
 pub const MIN_BASS_WEEKS: usize = 8;
 
-/// Fits at the upper ends of the Bass search ranges (p 1, q 3 per week) mean
-/// a step-like curve, most markets entered in the first week, where p and q
-/// cannot be told apart.
-const P_BOUND: f64 = 0.99;
-const Q_BOUND: f64 = 2.99;
+/// How close to an end of its search range (`stats::fit_bass`) a Bass
+/// parameter counts as at the bound: relative for p (a log scale), absolute
+/// for q. At the upper ends the curve is a step (most markets in the first
+/// week) whose p and q cannot be told apart; at the lower ends the range, not
+/// the data, decides the value.
+const BOUND_TOLERANCE: f64 = 0.01;
+
+/// Which bound of its search range a Bass fit hits, if any (the ceiling m
+/// at 1: the curve has not bent within the horizon, so m is not identified).
+fn bass_bound(p: f64, q: f64, m: f64) -> Option<String> {
+    let tol = BOUND_TOLERANCE;
+    if m >= 1.0 - tol / 10.0 {
+        Some(format!("the ceiling m {m:.3} at its upper bound 1"))
+    } else if p >= stats::BASS_P_MAX * (1.0 - tol) {
+        Some(format!("p {p:.3} at the upper bound {}", stats::BASS_P_MAX))
+    } else if p <= stats::BASS_P_MIN * (1.0 + tol) {
+        Some(format!(
+            "p {p:.2e} at the lower bound {:.0e}",
+            stats::BASS_P_MIN
+        ))
+    } else if q >= stats::BASS_Q_MAX - tol {
+        Some(format!("q {q:.3} at the upper bound {}", stats::BASS_Q_MAX))
+    } else if q <= tol {
+        Some(format!("q {q:.3} at the lower bound 0"))
+    } else {
+        None
+    }
+}
 
 /// A bootstrap estimate of one group.
 #[derive(Debug, Clone, Serialize)]
@@ -59,8 +98,47 @@ pub enum Verdict {
     Supported,
     Contradicted,
     Inconclusive,
-    /// The data cannot answer it (no observations, or no such data yet).
+    /// The data cannot answer it; the note says why.
     Unanswered,
+}
+
+/// A claim's verdict over all charts: the best chart's, or mixed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Headline {
+    Supported,
+    Contradicted,
+    Inconclusive,
+    Unanswered,
+    /// One chart supports the claim, another contradicts it.
+    Mixed,
+}
+
+impl Headline {
+    /// Mixed when some result supports and another contradicts; else the
+    /// verdict of the best result (unanswered without one).
+    pub fn of(results: &[ClaimResult], best: Option<usize>) -> Headline {
+        let any = |v: Verdict| results.iter().any(|r| r.verdict == v);
+        if any(Verdict::Supported) && any(Verdict::Contradicted) {
+            return Headline::Mixed;
+        }
+        match best.map(|i| results[i].verdict) {
+            Some(Verdict::Supported) => Headline::Supported,
+            Some(Verdict::Contradicted) => Headline::Contradicted,
+            Some(Verdict::Inconclusive) => Headline::Inconclusive,
+            Some(Verdict::Unanswered) | None => Headline::Unanswered,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Headline::Supported => "supported",
+            Headline::Contradicted => "contradicted",
+            Headline::Inconclusive => "inconclusive",
+            Headline::Unanswered => "unanswered",
+            Headline::Mixed => "mixed",
+        }
+    }
 }
 
 impl Verdict {
@@ -77,28 +155,56 @@ impl Verdict {
 /// One claim on one chart.
 #[derive(Debug, Clone, Serialize)]
 pub struct ClaimResult {
+    #[serde(skip)]
+    pub kind: ClaimKind,
     pub chart: String,
     pub first: Option<Estimate>,
     pub second: Option<Estimate>,
+    /// None when the claim is unanswered here: no finding is shown then.
     pub difference: Option<Estimate>,
+    /// The sizes of the two groups the verdict compares (artists, tracks,
+    /// videos; claim 5: collaborations and other tracks; claim 6: the
+    /// smaller cohort in the first and in the last year), as used.
+    pub n: [usize; 2],
     pub verdict: Verdict,
     pub note: String,
+    pub robustness: Robustness,
+}
+
+impl ClaimResult {
+    /// The claim cannot be measured on this chart, for `reason`.
+    pub fn unanswered(kind: ClaimKind, chart: &str, reason: String) -> ClaimResult {
+        ClaimResult {
+            kind,
+            chart: chart.to_string(),
+            first: None,
+            second: None,
+            difference: None,
+            n: [0, 0],
+            verdict: Verdict::Unanswered,
+            note: format!("Unanswered, because {reason}"),
+            robustness: Robustness::not_assessed(),
+        }
+    }
 }
 
 /// A claim, measured on every chart.
 #[derive(Debug, Clone, Serialize)]
 pub struct Claim {
     pub number: u8,
+    pub kind: ClaimKind,
     pub claim: String,
     /// What the `first` and `second` estimates of its results are.
     pub columns: [String; 2],
     /// The statistic compared, and what the bootstrap resamples.
     pub statistic: String,
     pub metric: &'static str,
+    /// What a chart must hold to answer it.
+    pub needs: &'static str,
     pub results: Vec<ClaimResult>,
     pub best_chart: Option<String>,
     pub best_reason: String,
-    pub verdict: Verdict,
+    pub verdict: Headline,
     pub caveats: Vec<String>,
 }
 
@@ -149,6 +255,9 @@ pub struct BassSummary {
     pub q: Estimate,
     pub m: f64,
     pub r2: f64,
+    /// Set when p, q or m sits at a bound of its search range: then the fit is
+    /// no estimate of either, and claim 2 is unanswered.
+    pub at_bound: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -190,24 +299,51 @@ struct Groups<'a> {
     features: Vec<[f64; 7]>,
 }
 
-/// Measures one chart for the given cohorts.
+/// Measures one chart for the given cohorts (`homes`: each cohort's home
+/// market), with every claim's verdict and its robustness checks.
 pub fn chart(
     data: &ChartData,
     cohorts: &[String],
+    homes: &BTreeMap<String, String>,
     artists: &Artists,
     boot: &Bootstrap,
-) -> (ChartMeasures, Vec<Option<ClaimResult>>) {
-    let horizon = horizon_weeks(data);
-    let groups: Vec<Groups> = cohorts
-        .iter()
-        .enumerate()
-        .map(|(i, c)| groups(data, c, artists, horizon, boot, i as u64))
-        .collect();
-    let measures: Vec<CohortMeasures> = cohorts
-        .iter()
-        .zip(&groups)
-        .map(|(c, g)| cohort_measures(data, c, g, artists, boot))
-        .collect();
+) -> (ChartMeasures, Vec<ClaimResult>) {
+    let (measures, mut claims) = measure(data, cohorts, homes, artists, boot);
+    if claims.iter().any(|c| c.verdict != Verdict::Unanswered) {
+        let members: Vec<&ArtistRow> = data
+            .artists
+            .iter()
+            .filter(|a| a.cohort.as_ref().is_some_and(|c| cohorts.contains(c)))
+            .collect();
+        let rechecked: Vec<(Check, usize, Vec<ClaimResult>)> = Check::ALL
+            .iter()
+            .map(|&check| {
+                let left_out = check.left_out(&members, artists, home_absent);
+                let results = if left_out.is_empty() {
+                    claims
+                        .iter()
+                        .map(|c| ClaimResult {
+                            note: "No artist of the two cohorts to leave out here: the same \
+                                   verdict."
+                                .to_string(),
+                            ..c.clone()
+                        })
+                        .collect()
+                } else {
+                    measure(&data.without(&left_out), cohorts, homes, artists, boot).1
+                };
+                (check, left_out.len(), results)
+            })
+            .collect();
+        for (i, claim) in claims.iter_mut().enumerate() {
+            claim.robustness = Robustness::assess(
+                claim.verdict,
+                rechecked
+                    .iter()
+                    .map(|(check, n, r)| (*check, *n, r[i].verdict, r[i].note.clone())),
+            );
+        }
+    }
     let entries_by_cohort: BTreeMap<String, i64> = data
         .entries_by_cohort()
         .into_iter()
@@ -215,7 +351,6 @@ pub fn chart(
         .collect();
     let entries: i64 = entries_by_cohort.values().sum();
     let none = entries_by_cohort.get("none").copied().unwrap_or(0);
-    let claims = claims_on_chart(data, cohorts, &groups, &measures, boot);
     let out = ChartMeasures {
         chart: data.name.to_string(),
         markets: data.markets.iter().cloned().collect(),
@@ -223,7 +358,7 @@ pub fn chart(
         first_date: day_text(data.first_day),
         last_date: day_text(data.last_day),
         cadence_days: data.cadence_days,
-        horizon_weeks: horizon,
+        horizon_weeks: horizon_weeks(data),
         entries,
         classified_pct: if entries > 0 {
             100.0 * (entries - none) as f64 / entries as f64
@@ -235,6 +370,37 @@ pub fn chart(
         effective_cohorts: effective_cohorts(data),
     };
     (out, claims)
+}
+
+/// An artist whose origin market has a chart here but who has no entry in
+/// it ([`chartlens_model::audit::FlagKind::HomeAbsent`]): the audit flag that
+/// needs chart data, so the study computes it per chart.
+pub fn home_absent(row: &ArtistRow) -> bool {
+    row.home_in_data && row.home_base.is_some() && row.home_base == row.export_entries
+}
+
+/// The cohort measures and the claims of one chart (robustness not yet
+/// assessed).
+fn measure(
+    data: &ChartData,
+    cohorts: &[String],
+    homes: &BTreeMap<String, String>,
+    artists: &Artists,
+    boot: &Bootstrap,
+) -> (Vec<CohortMeasures>, Vec<ClaimResult>) {
+    let horizon = horizon_weeks(data);
+    let groups: Vec<Groups> = cohorts
+        .iter()
+        .enumerate()
+        .map(|(i, c)| groups(data, c, artists, horizon, boot, i as u64))
+        .collect();
+    let measures: Vec<CohortMeasures> = cohorts
+        .iter()
+        .zip(&groups)
+        .map(|(c, g)| cohort_measures(data, c, g, artists, boot))
+        .collect();
+    let claims = claims_on_chart(data, cohorts, homes, &groups, &measures, boot);
+    (measures, claims)
 }
 
 fn groups<'a>(
@@ -307,21 +473,24 @@ fn percentile(
     boot.from_draws(estimate, draws.flatten().collect())
 }
 
-/// The diffusion horizon: 26 weeks, or half the data's span when shorter
-/// (at least 1); see `metrics::DIFFUSION`.
+/// The diffusion horizon: 26 weeks, or a third of the data's span when
+/// shorter (at least 1); see `metrics::DIFFUSION`.
 fn horizon_weeks(data: &ChartData) -> usize {
     let span_weeks = ((data.last_day - data.first_day).max(0) / 7) as usize;
-    (span_weeks / 2).clamp(1, 26)
+    (span_weeks / 3).clamp(1, 26)
 }
 
 /// A track's share of the other markets entered within t weeks, t =
-/// 1..=horizon; `None` when the horizon is not wholly observed or the track is
-/// left-censored (see `metrics::DIFFUSION`).
+/// 1..=horizon; `None` when the horizon is not wholly observed or the track
+/// may be left-censored: first seen within the data's first `horizon` weeks,
+/// it may have been charting (elsewhere, or before a market's data began)
+/// for a while already (see `metrics::DIFFUSION`).
 fn curve(data: &ChartData, track: &Track, horizon: usize) -> Option<Vec<f64>> {
     let firsts = track.firsts();
     let first = firsts.first()?.0;
     let others = data.markets.len().checked_sub(1).filter(|&n| n > 0)? as f64;
-    if first <= data.first_day || first + 7 * horizon as i32 > data.last_day {
+    let window = 7 * horizon as i32;
+    if first < data.first_day + window || first + window > data.last_day {
         return None;
     }
     Some(
@@ -414,7 +583,14 @@ fn cohort_measures(
 ) -> CohortMeasures {
     let mut breadth: Vec<i64> = g.artists.iter().map(|a| a.markets).collect();
     breadth.sort_unstable();
-    let sorted: Vec<f64> = breadth.iter().map(|&m| m as f64).collect();
+    // Breadth and export share need a second market: on a GLOBAL-only or
+    // single-market chart they are no measure (not 0 or 1 for everyone).
+    let multi = data.markets.len() >= 2;
+    let sorted: Vec<f64> = if multi {
+        breadth.iter().map(|&m| m as f64).collect()
+    } else {
+        Vec::new()
+    };
     let pct = |part: usize, whole: usize| (whole > 0).then(|| 100.0 * part as f64 / whole as f64);
     let exports: Vec<f64> = g
         .exporters
@@ -441,12 +617,14 @@ fn cohort_measures(
             q: Estimate::new(q, curves.len()),
             m: f.m,
             r2: f.r2,
+            at_bound: bass_bound(f.p, f.q, f.m),
         })
     });
     let spells = spells(data, &g.tracks);
     let steps = stats::kaplan_meier(&spells);
     let entries: Vec<f64> = g.artists.iter().map(|a| a.entries as f64).collect();
     let collabs = g.tracks.iter().filter(|t| t.collaboration).count();
+    let enough_collabs = collabs.min(g.tracks.len() - collabs) >= MIN_COLLAB_TRACKS;
     CohortMeasures {
         cohort: cohort.to_string(),
         artists: g.artists.len(),
@@ -454,16 +632,18 @@ fn cohort_measures(
         median_markets: stats::quantile(&sorted, 0.5),
         q3_markets: stats::quantile(&sorted, 0.75),
         max_markets: sorted.last().copied(),
-        pct_10plus: pct(breadth.iter().filter(|&&m| m >= 10).count(), breadth.len()),
-        pct_30plus: pct(breadth.iter().filter(|&&m| m >= 30).count(), breadth.len()),
+        pct_10plus: pct(sorted.iter().filter(|&&m| m >= 10.0).count(), sorted.len()),
+        pct_30plus: pct(sorted.iter().filter(|&&m| m >= 30.0).count(), sorted.len()),
         mean_markets: boot
             .one(&g.artists, mean_markets)
+            .filter(|_| multi)
             .map(|i| Estimate::new(i, g.artists.len())),
         breadth,
         export_pct: boot
             .one(&g.exporters, export_pct)
+            .filter(|_| multi)
             .map(|i| Estimate::new(i, g.exporters.len())),
-        median_artist_export_pct: stats::median(&exports),
+        median_artist_export_pct: stats::median(&exports).filter(|_| multi),
         tracks: g.tracks.len(),
         median_t2_days: t_median(0),
         median_t5_days: t_median(1),
@@ -484,6 +664,7 @@ fn cohort_measures(
         collab_pct: pct(collabs, g.tracks.len()),
         collab_lift: boot
             .one(&g.tracks, collab_lift)
+            .filter(|_| enough_collabs)
             .map(|i| Estimate::new(i, g.tracks.len())),
         artists_with_features: g.features.len(),
         dispersion: boot
@@ -594,121 +775,219 @@ fn effective_cohorts(data: &ChartData) -> BTreeMap<String, f64> {
         .collect()
 }
 
-/// The claims 1 to 6 on one chart, in order (None when the chart cannot
-/// measure a claim at all). The per-cohort estimates are those of the
-/// cohort measures; the differences are stratified bootstraps.
+/// Why a chart cannot measure a claim at all, when it cannot: each measure
+/// declares the data it needs ([`ClaimKind::needs`]).
+fn unmet(
+    kind: ClaimKind,
+    data: &ChartData,
+    cohorts: &[String],
+    homes: &BTreeMap<String, String>,
+) -> Option<String> {
+    let single = match data.markets.len() {
+        0 => Some(
+            "the chart has no market of its own, only GLOBAL (GLOBAL is not a market)".to_string(),
+        ),
+        1 => Some(format!(
+            "the chart has a single market ({}): every artist and track reaches exactly one \
+             (GLOBAL is not a market)",
+            data.markets.iter().next().map_or("", String::as_str)
+        )),
+        _ => None,
+    };
+    match kind {
+        ClaimKind::Reach | ClaimKind::Collaboration | ClaimKind::ReachTrend => single,
+        ClaimKind::Spread => single.or_else(|| {
+            let horizon = horizon_weeks(data);
+            (horizon < MIN_BASS_WEEKS).then(|| {
+                format!(
+                    "the data spans too few weeks for a diffusion fit (horizon {horizon} \
+                     weeks, {MIN_BASS_WEEKS} needed)"
+                )
+            })
+        }),
+        ClaimKind::HomeDependence => single.or_else(|| {
+            let missing: Vec<String> = cohorts
+                .iter()
+                .filter_map(|c| match homes.get(c) {
+                    None => Some(format!("no home market is known for {c}")),
+                    Some(h) if !data.markets.contains(h) => Some(format!(
+                        "{h}, the home market of most {c} artists, has no chart here"
+                    )),
+                    Some(_) => None,
+                })
+                .collect();
+            (!missing.is_empty()).then(|| {
+                format!(
+                    "{}: without the home market every entry would look exported",
+                    missing.join("; ")
+                )
+            })
+        }),
+        ClaimKind::Sound => None,
+        ClaimKind::Engagement => Some("engagement is measured per video platform".to_string()),
+    }
+}
+
+/// The claims measured on charts ([`ClaimKind::ON_CHARTS`]) on one chart,
+/// in order. The per-cohort estimates are those of the cohort measures; the
+/// differences are stratified bootstraps.
 fn claims_on_chart(
     data: &ChartData,
     cohorts: &[String],
+    homes: &BTreeMap<String, String>,
     groups: &[Groups],
     measures: &[CohortMeasures],
     boot: &Bootstrap,
-) -> Vec<Option<ClaimResult>> {
-    let ([a, b], [ma, mb]) = (groups, measures) else {
-        return Vec::new();
-    };
+) -> Vec<ClaimResult> {
     let chart = data.name.to_string();
-    let result = |first: Option<Estimate>,
+    let ([a, b], [ma, mb]) = (groups, measures) else {
+        return ClaimKind::ON_CHARTS
+            .iter()
+            .map(|&k| ClaimResult::unanswered(k, &chart, "the study compares two cohorts".into()))
+            .collect();
+    };
+    let result = |kind: ClaimKind,
+                  first: Option<Estimate>,
                   second: Option<Estimate>,
                   diff: Option<Interval>,
-                  n: (usize, usize)| {
-        let difference = diff.map(|d| Estimate::new(d, n.0.min(n.1)));
-        let (verdict, note) = verdict(difference.as_ref(), n.0, n.1);
-        Some(ClaimResult {
+                  n: [usize; 2]| {
+        let difference = diff.map(|d| Estimate::new(d, n[0].min(n[1])));
+        let (verdict, note) = verdict(difference.as_ref(), n[0], n[1]);
+        ClaimResult {
+            kind,
             chart: chart.clone(),
             first,
             second,
-            difference,
+            difference: difference.filter(|_| verdict != Verdict::Unanswered),
+            n,
             verdict,
             note,
-        })
+            robustness: Robustness::not_assessed(),
+        }
     };
-    let reach = result(
-        ma.mean_markets.clone(),
-        mb.mean_markets.clone(),
-        boot.difference(&a.artists, &b.artists, mean_markets, mean_markets),
-        (a.artists.len(), b.artists.len()),
-    );
-    let spread = {
-        let q = |m: &CohortMeasures| m.bass.as_ref().map(|b| b.q.clone());
-        let diff = ma.bass.as_ref().zip(mb.bass.as_ref()).and_then(|(x, y)| {
-            let draws = a.bass_draws.iter().zip(&b.bass_draws);
-            percentile(
-                x.q.estimate - y.q.estimate,
-                draws.map(|(x, y)| Some(x.as_ref()?.1 - y.as_ref()?.1)),
-                boot,
-            )
-        });
-        let mut r = result(q(ma), q(mb), diff, (a.curves.len(), b.curves.len()));
-        if let Some(r) = r.as_mut() {
-            let horizon = horizon_weeks(data);
-            if horizon < MIN_BASS_WEEKS {
-                r.verdict = Verdict::Unanswered;
-                r.note = format!(
-                    "The data spans too few weeks for a diffusion fit (horizon {horizon} weeks, \
-                     {MIN_BASS_WEEKS} needed)."
-                );
-            } else if [ma, mb].iter().any(|m| {
-                m.bass
-                    .as_ref()
-                    .is_some_and(|b| b.p.estimate >= P_BOUND || b.q.estimate >= Q_BOUND)
-            }) {
-                r.verdict = Verdict::Inconclusive;
-                r.note = format!(
-                    "A fit reached the upper end of the p or q range (p {P_BOUND:.0}, q \
-                     {Q_BOUND:.0} per week): most markets are entered in the first week, a \
-                     step-like curve whose p and q this chart's time resolution cannot tell \
-                     apart. {}",
-                    r.note
+    ClaimKind::ON_CHARTS
+        .iter()
+        .map(|&kind| {
+            if let Some(reason) = unmet(kind, data, cohorts, homes) {
+                return ClaimResult::unanswered(kind, &chart, format!("{reason}."));
+            }
+            match kind {
+                ClaimKind::Reach => result(
+                    kind,
+                    ma.mean_markets.clone(),
+                    mb.mean_markets.clone(),
+                    boot.difference(&a.artists, &b.artists, mean_markets, mean_markets),
+                    [a.artists.len(), b.artists.len()],
+                ),
+                ClaimKind::Spread => spread(kind, &chart, [a, b], [ma, mb], boot, result),
+                ClaimKind::HomeDependence => result(
+                    kind,
+                    ma.export_pct.clone(),
+                    mb.export_pct.clone(),
+                    boot.difference(&a.exporters, &b.exporters, export_pct, export_pct),
+                    [a.exporters.len(), b.exporters.len()],
+                ),
+                ClaimKind::Sound => result(
+                    kind,
+                    ma.dispersion.clone(),
+                    mb.dispersion.clone(),
+                    boot.difference(&a.features, &b.features, dispersion, dispersion),
+                    [a.features.len(), b.features.len()],
+                ),
+                ClaimKind::Collaboration => {
+                    let collabs = a.tracks.iter().filter(|t| t.collaboration).count();
+                    let others = a.tracks.len() - collabs;
+                    if collabs.min(others) < MIN_COLLAB_TRACKS {
+                        return ClaimResult::unanswered(
+                            kind,
+                            &chart,
+                            format!(
+                                "{}'s difference would rest on {collabs} cross-cohort \
+                                 collaboration(s) and {others} other track(s); at least \
+                                 {MIN_COLLAB_TRACKS} of each are needed.",
+                                ma.cohort
+                            ),
+                        );
+                    }
+                    // The first cohort's difference; its interval is the claim's.
+                    let mut r = result(
+                        kind,
+                        ma.collab_lift.clone(),
+                        mb.collab_lift.clone(),
+                        ma.collab_lift.as_ref().map(|e| Interval {
+                            estimate: e.estimate,
+                            low: e.low,
+                            high: e.high,
+                        }),
+                        [collabs, others],
+                    );
+                    r.note.push_str(&format!(
+                        " n: {collabs} collaborations and {others} other tracks of {}.",
+                        ma.cohort
+                    ));
+                    r
+                }
+                ClaimKind::ReachTrend => trend(data, cohorts, boot),
+                ClaimKind::Engagement => unreachable!("not in ON_CHARTS"),
+            }
+        })
+        .collect()
+}
+
+/// Claim 2: the difference of the cohorts' Bass q, unanswered when a fit is
+/// missing or sits at a bound of its search range.
+fn spread(
+    kind: ClaimKind,
+    chart: &str,
+    [a, b]: [&Groups; 2],
+    [ma, mb]: [&CohortMeasures; 2],
+    boot: &Bootstrap,
+    result: impl Fn(
+        ClaimKind,
+        Option<Estimate>,
+        Option<Estimate>,
+        Option<Interval>,
+        [usize; 2],
+    ) -> ClaimResult,
+) -> ClaimResult {
+    for m in [ma, mb] {
+        match &m.bass {
+            None => {
+                return ClaimResult::unanswered(
+                    kind,
+                    chart,
+                    format!(
+                        "{} has no Bass fit ({} tracks with the whole horizon observed).",
+                        m.cohort, m.curve_tracks
+                    ),
                 );
             }
+            Some(bass) => {
+                if let Some(bound) = &bass.at_bound {
+                    return ClaimResult::unanswered(
+                        kind,
+                        chart,
+                        format!(
+                            "{}'s Bass fit has {bound} of its search range: the range, not the \
+                             data, sets it (a step-like curve, most markets entered in the \
+                             first week, whose p and q this chart cannot tell apart).",
+                            m.cohort
+                        ),
+                    );
+                }
+            }
         }
-        r
-    };
-    let export = result(
-        ma.export_pct.clone(),
-        mb.export_pct.clone(),
-        boot.difference(&a.exporters, &b.exporters, export_pct, export_pct),
-        (a.exporters.len(), b.exporters.len()),
-    );
-    let sound = result(
-        ma.dispersion.clone(),
-        mb.dispersion.clone(),
-        boot.difference(&a.features, &b.features, dispersion, dispersion),
-        (a.features.len(), b.features.len()),
-    );
-    let collab = {
-        // The first cohort's lift; its interval is the claim's difference.
-        let smaller = |g: &Groups| {
-            let n = g.tracks.iter().filter(|t| t.collaboration).count();
-            n.min(g.tracks.len() - n)
-        };
-        let n = smaller(a);
-        let mut r = result(
-            ma.collab_lift.clone(),
-            mb.collab_lift.clone(),
-            ma.collab_lift.as_ref().map(|e| Interval {
-                estimate: e.estimate,
-                low: e.low,
-                high: e.high,
-            }),
-            (n, n),
-        );
-        if let Some(r) = r.as_mut() {
-            r.note.push_str(
-                " n is the smaller of the first cohort's collaborations and its other tracks.",
-            );
-        }
-        r
-    };
-    vec![
-        reach,
-        spread,
-        export,
-        sound,
-        collab,
-        trend(data, cohorts, boot),
-    ]
+    }
+    let q = |m: &CohortMeasures| m.bass.as_ref().map(|b| b.q.clone());
+    let diff = ma.bass.as_ref().zip(mb.bass.as_ref()).and_then(|(x, y)| {
+        let draws = a.bass_draws.iter().zip(&b.bass_draws);
+        percentile(
+            x.q.estimate - y.q.estimate,
+            draws.map(|(x, y)| Some(x.as_ref()?.1 - y.as_ref()?.1)),
+            boot,
+        )
+    });
+    result(kind, q(ma), q(mb), diff, [a.curves.len(), b.curves.len()])
 }
 
 /// The markets of a cohort's artists in one year.
@@ -770,10 +1049,9 @@ pub fn yearly_gaps(data: &ChartData, cohorts: &[String]) -> Vec<YearGap> {
 
 /// Claim 6: the reach gap in the last year with both cohorts (and at least
 /// [`MIN_YEAR_DAYS`] days of data) minus the gap in the first, with a bootstrap stratified by year and cohort.
-fn trend(data: &ChartData, cohorts: &[String], boot: &Bootstrap) -> Option<ClaimResult> {
-    if cohorts.len() < 2 {
-        return None;
-    }
+fn trend(data: &ChartData, cohorts: &[String], boot: &Bootstrap) -> ClaimResult {
+    let kind = ClaimKind::ReachTrend;
+    let chart = data.name.to_string();
     let years: Vec<(i32, [Vec<f64>; 2])> = data
         .artists_by_year
         .iter()
@@ -790,18 +1068,20 @@ fn trend(data: &ChartData, cohorts: &[String], boot: &Bootstrap) -> Option<Claim
             !pair[0].is_empty() && !pair[1].is_empty() && days_covered(data, *y) >= MIN_YEAR_DAYS
         })
         .collect();
+    let need = format!("both cohorts and at least {MIN_YEAR_DAYS} days of data");
     let (Some((first_year, first)), Some((last_year, last))) = (years.first(), years.last()) else {
-        return Some(unanswered(data, "No calendar year"));
+        return ClaimResult::unanswered(kind, &chart, format!("no calendar year has {need}."));
     };
     if first_year == last_year {
-        return Some(unanswered(
-            data,
-            &format!("Only one calendar year ({first_year})"),
-        ));
+        return ClaimResult::unanswered(
+            kind,
+            &chart,
+            format!("only one calendar year ({first_year}) has {need}."),
+        );
     }
     let gap = |pair: &[Vec<f64>; 2]| {
         let est = boot.difference(&pair[0], &pair[1], stats::mean, stats::mean);
-        est.map(|i| Estimate::new(i, pair[0].len().min(pair[1].len())))
+        est.map(|i| Estimate::new(i, pair[0].len() + pair[1].len()))
     };
     let samples = [&first[0], &first[1], &last[0], &last[1]];
     let n = samples.iter().map(|s| s.len()).min().unwrap_or(0);
@@ -809,29 +1089,24 @@ fn trend(data: &ChartData, cohorts: &[String], boot: &Bootstrap) -> Option<Claim
         Some((stats::mean(s[2])? - stats::mean(s[3])?) - (stats::mean(s[0])? - stats::mean(s[1])?))
     };
     let difference = stratified4(samples, boot, change).map(|i| Estimate::new(i, n));
-    let (verdict, note) = verdict(difference.as_ref(), n, n);
-    Some(ClaimResult {
-        chart: data.name.to_string(),
+    let n_years = [
+        first[0].len().min(first[1].len()),
+        last[0].len().min(last[1].len()),
+    ];
+    let (verdict, note) = verdict(difference.as_ref(), n_years[0], n_years[1]);
+    ClaimResult {
+        kind,
+        chart,
         first: gap(first),
         second: gap(last),
-        difference,
+        difference: difference.filter(|_| verdict != Verdict::Unanswered),
+        n: n_years,
         verdict,
         note: format!(
             "{note} First: the gap in {first_year}; second: the gap in {last_year}; per-year \
              gaps in the trend table."
         ),
-    })
-}
-
-/// Claim 6 on a chart without two comparable years.
-fn unanswered(data: &ChartData, which: &str) -> ClaimResult {
-    ClaimResult {
-        chart: data.name.to_string(),
-        first: None,
-        second: None,
-        difference: None,
-        verdict: Verdict::Unanswered,
-        note: format!("{which} has both cohorts and at least {MIN_YEAR_DAYS} days of data."),
+        robustness: Robustness::not_assessed(),
     }
 }
 
@@ -854,6 +1129,78 @@ fn stratified4(
     });
     let draws: Vec<Option<f64>> = draws.collect();
     percentile(estimate, draws.into_iter(), boot)
+}
+
+/// Claim 7 per platform with its robustness checks: the videos of the
+/// artists each check leaves out are left out (the audit's home-market flag
+/// needs a chart, so for videos only the registry flags count). `ids` maps
+/// artist names to registry ids.
+pub fn engagement_checked(
+    videos: &[VideoRow],
+    cohorts: &[String],
+    artists: &Artists,
+    ids: &HashMap<String, i64>,
+    boot: &Bootstrap,
+) -> Vec<ClaimResult> {
+    let mut results = engagement(videos, cohorts, boot);
+    if results.iter().all(|r| r.verdict == Verdict::Unanswered) {
+        return results;
+    }
+    // Per artist of the two cohorts, its videos, as rows the checks rank.
+    let mut counts: BTreeMap<(&str, i64), i64> = BTreeMap::new();
+    for v in videos {
+        if let (Some(name), Some(c)) = (&v.artist, &v.cohort)
+            && cohorts.contains(c)
+            && let Some(&id) = ids.get(name)
+        {
+            *counts.entry((name.as_str(), id)).or_insert(0) += 1;
+        }
+    }
+    let rows: Vec<ArtistRow> = counts
+        .into_iter()
+        .map(|((name, id), n)| ArtistRow {
+            name: name.to_string(),
+            cohort: None,
+            origin: None,
+            artist_id: Some(id),
+            markets: 0,
+            entries: n,
+            export_entries: None,
+            home_base: None,
+            home_in_data: false,
+        })
+        .collect();
+    let refs: Vec<&ArtistRow> = rows.iter().collect();
+    let rechecked: Vec<(Check, usize, Vec<ClaimResult>)> = Check::ALL
+        .iter()
+        .map(|&check| {
+            let left_out: BTreeSet<i64> = check.left_out(&refs, artists, |_| false);
+            let kept: Vec<VideoRow> = videos
+                .iter()
+                .filter(|v| {
+                    let id = v.artist.as_ref().and_then(|a| ids.get(a));
+                    id.is_none_or(|id| !left_out.contains(id))
+                })
+                .cloned()
+                .collect();
+            (check, left_out.len(), engagement(&kept, cohorts, boot))
+        })
+        .collect();
+    for claim in &mut results {
+        let outcomes = rechecked.iter().map(|(check, n, rs)| {
+            match rs.iter().find(|r| r.chart == claim.chart) {
+                Some(r) => (*check, *n, r.verdict, r.note.clone()),
+                None => (
+                    *check,
+                    *n,
+                    Verdict::Unanswered,
+                    "no videos left.".to_string(),
+                ),
+            }
+        });
+        claim.robustness = Robustness::assess(claim.verdict, outcomes);
+    }
+    results
 }
 
 /// Claim 7 per platform: the median engagement rate of the first cohort's
@@ -889,11 +1236,14 @@ pub fn engagement(videos: &[VideoRow], cohorts: &[String], boot: &Bootstrap) -> 
             .map(|i| Estimate::new(i, a.len().min(b.len())));
         let (verdict, note) = verdict(diff.as_ref(), a.len(), b.len());
         out.push(ClaimResult {
+            kind: ClaimKind::Engagement,
             chart: format!("{platform} videos"),
             first: est(&a),
             second: est(&b),
-            difference: diff,
+            difference: diff.filter(|_| verdict != Verdict::Unanswered),
+            n: [a.len(), b.len()],
             verdict,
+            robustness: Robustness::not_assessed(),
             note: format!(
                 "{note} Left out: {hidden_a} and {hidden_b} videos with hidden counts or no \
                  views; {fell_a} and {fell_b} whose view count fell between snapshots (not \
@@ -910,16 +1260,32 @@ pub fn verdict(
     n_first: usize,
     n_second: usize,
 ) -> (Verdict, String) {
+    if n_first < MIN_GROUP || n_second < MIN_GROUP {
+        return (
+            Verdict::Unanswered,
+            format!(
+                "Unanswered, because a group is too small: n = {n_first} and {n_second}, at \
+                 least {MIN_GROUP} needed in each."
+            ),
+        );
+    }
     let Some(d) = difference else {
         return (
             Verdict::Unanswered,
-            format!("Not measurable here (n = {n_first} and {n_second})."),
+            format!(
+                "Unanswered, because the statistic cannot be computed on these groups (n = \
+                 {n_first} and {n_second})."
+            ),
         );
     };
-    if n_first < MIN_GROUP || n_second < MIN_GROUP {
+    if zero_width(d) {
         return (
-            Verdict::Inconclusive,
-            format!("Too few observations (n = {n_first} and {n_second}; {MIN_GROUP} needed)."),
+            Verdict::Unanswered,
+            format!(
+                "Unanswered, because the interval has zero width ({:.3} in every resample): a \
+                 degenerate sample, not a finding.",
+                d.estimate
+            ),
         );
     }
     if d.low > 0.0 {
@@ -931,15 +1297,20 @@ pub fn verdict(
     }
 }
 
-/// The chart that answers a claim best: the largest smaller group, then the
-/// most markets.
+/// An interval whose ends coincide: every resample gave the same value.
+pub fn zero_width(e: &Estimate) -> bool {
+    (e.high - e.low).abs() <= 1e-12 * e.estimate.abs().max(1.0)
+}
+
+/// The chart that answers a claim best: among the answered ones, the
+/// largest smaller group, then the most markets.
 pub fn best(results: &[ClaimResult], markets: &BTreeMap<String, usize>) -> Option<usize> {
     results
         .iter()
         .enumerate()
-        .filter(|(_, r)| r.difference.is_some())
+        .filter(|(_, r)| r.verdict != Verdict::Unanswered)
         .max_by_key(|(_, r)| {
-            let n = r.difference.as_ref().map_or(0, |d| d.n);
+            let n = r.n[0].min(r.n[1]);
             (n, markets.get(&r.chart).copied().unwrap_or(0))
         })
         .map(|(i, _)| i)
@@ -998,17 +1369,19 @@ mod tests {
 
     #[test]
     fn diffusion_curve_and_lead_markets_follow_the_documented_example() {
-        // metrics::DIFFUSION: A enters JP on day 7 and US on day 17; B only
-        // JP. Three markets, so two others.
-        let a = track("A", &[("JP", &[7]), ("US", &[17])]);
-        let b = track("B", &[("JP", &[7])]);
+        // metrics::DIFFUSION: A enters JP on day 14 and US on day 24; B only
+        // JP. Three markets, so two others; horizon 2 weeks.
+        let a = track("A", &[("JP", &[14]), ("US", &[24])]);
+        let b = track("B", &[("JP", &[14])]);
         let data = chart(&["JP", "KR", "US"], 70, vec![a.clone(), b.clone()]);
         let (ca, cb) = (curve(&data, &a, 2).unwrap(), curve(&data, &b, 2).unwrap());
         assert_eq!(ca, vec![0.0, 0.5]);
         assert_eq!(mean_curve(&[&ca, &cb]).unwrap(), vec![0.0, 0.25]);
-        // Left-censored (first entry on the data's first day) or not observed
-        // for the whole horizon: no curve.
+        // Possibly left-censored (first seen on the data's first day, or
+        // within its first horizon: it may have charted before the data) or
+        // not observed for the whole horizon: no curve.
         assert!(curve(&data, &track("C", &[("JP", &[0])]), 2).is_none());
+        assert!(curve(&data, &track("C", &[("JP", &[7])]), 2).is_none());
         assert!(curve(&data, &track("D", &[("JP", &[63])]), 2).is_none());
         let leads = lead_markets(&data, &[&a, &b]);
         assert_eq!(leads.len(), 1);
@@ -1100,9 +1473,44 @@ mod tests {
             verdict(Some(&e(-1.0, 1.0)), 10, 10).0,
             Verdict::Inconclusive
         );
-        // Too few observations in one group, however clear the interval.
-        assert_eq!(verdict(Some(&e(0.1, 2.0)), 4, 10).0, Verdict::Inconclusive);
-        assert_eq!(verdict(None, 0, 10).0, Verdict::Unanswered);
+        // Too few observations in one group, however clear the interval:
+        // unanswered, saying why.
+        let (v, note) = verdict(Some(&e(0.1, 2.0)), 4, 10);
+        assert_eq!(v, Verdict::Unanswered);
+        assert!(
+            note.contains("too small") && note.contains("n = 4"),
+            "{note}"
+        );
+        assert_eq!(verdict(None, 10, 10).0, Verdict::Unanswered);
+        // A zero-width interval is a degenerate sample, not a finding.
+        let (v, note) = verdict(Some(&e(0.0, 0.0)), 10, 10);
+        assert_eq!(v, Verdict::Unanswered);
+        assert!(note.contains("zero width"), "{note}");
+        // Notes agree with verdicts.
+        assert!(!verdict(Some(&e(-1.0, 1.0)), 10, 10).1.contains("above"));
+        assert!(verdict(Some(&e(0.1, 2.0)), 10, 10).1.contains("above"));
+    }
+
+    #[test]
+    fn bass_fits_at_a_bound_of_the_search_range_are_named() {
+        assert!(
+            bass_bound(1.0, 0.4, 0.5)
+                .unwrap()
+                .contains("p 1.000 at the upper bound")
+        );
+        assert!(bass_bound(1e-5, 0.4, 0.5).unwrap().contains("lower bound"));
+        assert!(
+            bass_bound(0.02, 3.0, 0.5)
+                .unwrap()
+                .contains("q 3.000 at the upper")
+        );
+        assert!(
+            bass_bound(0.02, 0.0, 0.5)
+                .unwrap()
+                .contains("q 0.000 at the lower")
+        );
+        assert_eq!(bass_bound(0.02, 0.45, 0.5), None);
+        assert!(bass_bound(0.02, 0.45, 1.0).unwrap().contains("ceiling m"));
     }
 
     #[test]

@@ -8,8 +8,10 @@
 //! only format what [`Report`] holds, so every number in a page is in the
 //! JSON too.
 
+pub mod claim;
 pub mod data;
 pub mod measure;
+pub mod robust;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -23,56 +25,8 @@ use chartlens_store::Store;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use measure::{ChartMeasures, Claim, ClaimResult, Verdict};
-
-/// The study's claims, with the statistic each compares and the metric that
-/// defines it. `{a}` and `{b}` are the two cohorts.
-const CLAIMS: [(&str, &str, &str); 7] = [
-    (
-        "{a} reaches more markets than {b}.",
-        "Mean markets per charting artist (breadth); bootstrap over artists.",
-        metrics::BREADTH.name,
-    ),
-    (
-        "{a} spreads faster by word of mouth (imitation) than {b}.",
-        "Bass imitation coefficient q of the cohort's diffusion curve (per week); bootstrap \
-         over tracks, the curve refitted on each resample: the rate at which markets follow \
-         markets already reached. T_N medians (uncensored tracks) are in the measures.",
-        metrics::BASS.name,
-    ),
-    (
-        "{a} depends less on its home market than {b}.",
-        "Export share: percent of the cohort's entries outside each artist's origin market, \
-         over artists whose origin market has a chart in the data; bootstrap over artists.",
-        metrics::HOME.name,
-    ),
-    (
-        "{a}'s sound is more diverse than {b}'s.",
-        "Dispersion of the seven 0-1 audio features of the cohort's charting artists; \
-         bootstrap over artists.",
-        metrics::SOUND.name,
-    ),
-    (
-        "Collaborations with artists of other cohorts widen {a}'s reach.",
-        "Lift: mean markets of the first cohort's cross-cohort collaborations minus that of its \
-         other tracks; bootstrap over tracks. The second cohort's lift is shown for comparison.",
-        metrics::COLLABORATION.name,
-    ),
-    (
-        "{a}'s reach advantage over {b} grew over the period covered.",
-        "Gap = mean markets per artist of the first cohort minus the second's, within a \
-         calendar year; the claim compares the last year with the first (both cohorts \
-         present); bootstrap over artists within each year and cohort.",
-        metrics::BREADTH.name,
-    ),
-    (
-        "{a}'s fans engage more per view than {b}'s.",
-        "Median engagement rate, (likes + comments) / views at each video's latest snapshot, \
-         per platform; bootstrap over videos. Videos with hidden counts, and videos whose view \
-         count fell between snapshots, are left out and counted.",
-        metrics::ENGAGEMENT.name,
-    ),
-];
+use claim::ClaimKind;
+use measure::{ChartMeasures, Claim, ClaimResult, Headline};
 
 /// What `chartlens study` was asked.
 #[derive(Debug, Clone)]
@@ -128,6 +82,10 @@ pub struct ShareSeries {
     pub cohort: String,
     /// (month or market, entry share in percent)
     pub points: Vec<(String, f64)>,
+    /// Months only partly covered by the chart's data (its first period
+    /// starts after the month's first day, or its last period ends before
+    /// the month's last day): plotted as partial, not as full months.
+    pub partial: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -168,7 +126,7 @@ const BOOTSTRAP_METHOD: &str = "Percentile bootstrap: each resample draws, with 
     many artists (tracks, videos) as the group has, and recomputes the statistic; the interval is \
     the 2.5% and 97.5% quantiles (type 7) of the resampled statistics. Differences between \
     cohorts resample each cohort independently (stratified); the trend resamples each year and \
-    cohort; the collaboration lift resamples the first cohort's tracks. The random stream is ChaCha8 seeded with the stated seed \
+    cohort; the collaboration difference resamples the first cohort's tracks. The random stream is ChaCha8 seeded with the stated seed \
     (the Bass fits of the second cohort with seed + 1), so a rerun gives the same intervals.";
 
 /// Reads the store, measures every chart, and assembles the report.
@@ -194,45 +152,64 @@ pub fn run(
     if charts.is_empty() {
         bail!("the store has no chart entries for this selection; ingest charts first");
     }
-    let measured: Vec<(ChartMeasures, Vec<Option<ClaimResult>>)> = charts
+    let home_markets = home_markets(&charts, &settings.cohorts);
+    let measured: Vec<(ChartMeasures, Vec<ClaimResult>)> = charts
         .par_iter()
-        .map(|c| measure::chart(c, &settings.cohorts, &artists, &settings.boot))
+        .map(|c| {
+            measure::chart(
+                c,
+                &settings.cohorts,
+                &home_markets,
+                &artists,
+                &settings.boot,
+            )
+        })
         .collect();
     let markets: BTreeMap<String, usize> = measured
         .iter()
         .map(|(m, _)| (m.chart.clone(), m.markets.len()))
         .collect();
-    let home_markets = home_markets(&charts, &settings.cohorts);
-    let claims = CLAIMS
+    // Registry ids by name, for the videos (linked to artists by name).
+    let ids: HashMap<String, i64> = charts
         .iter()
-        .enumerate()
-        .map(|(k, (claim, statistic, metric))| {
-            let results: Vec<ClaimResult> = if k == 6 {
-                measure::engagement(&videos, &settings.cohorts, &settings.boot)
-            } else {
-                measured
+        .flat_map(|c| &c.artists)
+        .filter_map(|a| Some((a.name.clone(), a.artist_id?)))
+        .collect();
+    let claims = ClaimKind::ALL
+        .iter()
+        .map(|&kind| {
+            let results: Vec<ClaimResult> = match kind {
+                ClaimKind::Engagement => measure::engagement_checked(
+                    &videos,
+                    &settings.cohorts,
+                    &artists,
+                    &ids,
+                    &settings.boot,
+                ),
+                ClaimKind::Reach
+                | ClaimKind::Spread
+                | ClaimKind::HomeDependence
+                | ClaimKind::Sound
+                | ClaimKind::Collaboration
+                | ClaimKind::ReachTrend => measured
                     .iter()
-                    .filter_map(|(_, claims)| claims.get(k).cloned().flatten())
-                    .collect()
+                    .flat_map(|(_, claims)| claims.iter().filter(|r| r.kind == kind).cloned())
+                    .collect(),
             };
             let best = measure::best(&results, &markets);
-            let caveats = caveats(k, &measured, &home_markets, &settings.cohorts);
-            let columns = match k {
-                4 => [format!("{first} lift"), format!("{second} lift")],
-                5 => ["Gap, first year".to_string(), "Gap, last year".to_string()],
-                _ => [first.clone(), second.clone()],
-            };
             Claim {
-                number: k as u8 + 1,
-                claim: claim.replace("{a}", first).replace("{b}", second),
-                columns,
-                statistic: statistic.to_string(),
-                metric,
+                number: kind.number(),
+                kind,
+                claim: kind.text().replace("{a}", first).replace("{b}", second),
+                columns: kind.columns(first, second),
+                statistic: kind.statistic().to_string(),
+                metric: kind.metric(),
+                needs: kind.needs(),
                 best_chart: best.map(|i| results[i].chart.clone()),
-                best_reason: best_reason(k, best.map(|i| &results[i]), !results.is_empty()),
-                verdict: best.map_or(Verdict::Unanswered, |i| results[i].verdict),
+                best_reason: best_reason(kind, &results, best),
+                verdict: Headline::of(&results, best),
+                caveats: caveats(kind, &measured, &home_markets, &settings.cohorts),
                 results,
-                caveats,
             }
         })
         .collect();
@@ -262,8 +239,8 @@ pub fn run(
         },
         verdict_rule: measure::VERDICT_RULE,
         claims,
-        share_by_month: share_series(&charts, |c| &c.share_by_month),
-        share_by_market: share_series(&charts, |c| &c.share_by_market),
+        share_by_month: share_series(&charts, |c| &c.share_by_month, true),
+        share_by_market: share_series(&charts, |c| &c.share_by_market, false),
         charts: measured.into_iter().map(|(m, _)| m).collect(),
         trend,
         methods: metrics::ALL.iter().map(Method::from).collect(),
@@ -292,9 +269,30 @@ fn home_markets(charts: &[data::ChartData], cohorts: &[String]) -> BTreeMap<Stri
         .collect()
 }
 
+/// Whether the month starting on `month` (`YYYY-MM-DD`) is only partly
+/// covered by a chart's periods, from its first period's start to its last
+/// period's end (start plus the cadence).
+fn partial_month(chart: &data::ChartData, month: &str) -> bool {
+    use chrono::{Datelike, Months, NaiveDate};
+    let (Ok(start), Some(epoch)) = (
+        NaiveDate::parse_from_str(month, "%Y-%m-%d"),
+        NaiveDate::from_ymd_opt(1970, 1, 1),
+    ) else {
+        return false;
+    };
+    let start = start.with_day(1).unwrap_or(start);
+    let Some(next) = start.checked_add_months(Months::new(1)) else {
+        return false;
+    };
+    let (first, last) = ((start - epoch).num_days(), (next - epoch).num_days() - 1);
+    let covered_to = i64::from(chart.last_day) + i64::from(chart.cadence_days) - 1;
+    first < i64::from(chart.first_day) || last > covered_to
+}
+
 fn share_series(
     charts: &[data::ChartData],
     rows: impl Fn(&data::ChartData) -> &Vec<data::ShareRow>,
+    months: bool,
 ) -> Vec<ShareSeries> {
     let mut out = Vec::new();
     for chart in charts {
@@ -307,25 +305,32 @@ fn share_series(
         }
         for (cohort, mut points) in by_cohort {
             points.sort_by(|a, b| a.0.cmp(&b.0));
+            let partial = points
+                .iter()
+                .filter(|(g, _)| months && partial_month(chart, g))
+                .map(|(g, _)| g.clone())
+                .collect();
             out.push(ShareSeries {
                 chart: chart.name.to_string(),
                 cohort: cohort.to_string(),
                 points,
+                partial,
             });
         }
     }
     out
 }
 
-/// Why the chosen chart answers a claim best.
-fn best_reason(claim: usize, best: Option<&ClaimResult>, measured: bool) -> String {
-    let Some(best) = best else {
+/// Why the chosen chart answers a claim best, and whether charts disagree.
+fn best_reason(kind: ClaimKind, results: &[ClaimResult], best: Option<usize>) -> String {
+    let measured = !results.is_empty();
+    let Some(best) = best.map(|i| &results[i]) else {
         return if measured {
             "No chart or platform gives both cohorts usable observations: see the notes in \
              the table (for videos: hidden counts, and view counts that fell between \
              snapshots)."
                 .to_string()
-        } else if claim == 6 {
+        } else if kind == ClaimKind::Engagement {
             "No engagement data links videos to both cohorts: ingesting YouTube Data API \
              videos.list snapshots (or TikTok Research API video queries) of videos that are \
              on a YouTube chart in the store would answer it."
@@ -334,23 +339,30 @@ fn best_reason(claim: usize, best: Option<&ClaimResult>, measured: bool) -> Stri
             "No chart in the selection could measure it.".to_string()
         };
     };
-    let n = best.difference.as_ref().map_or(0, |d| d.n);
-    format!(
-        "{} has the largest smaller group (n = {n}) among the charts that measure this claim.",
+    let n = best.n[0].min(best.n[1]);
+    let mut text = format!(
+        "{} has the largest smaller group (n = {n}) among the charts that answer this claim.",
         best.chart
-    )
+    );
+    if Headline::of(results, None) == Headline::Mixed {
+        text.push_str(
+            " The charts disagree: at least one supports the claim and another contradicts it, \
+             so the headline is mixed; every chart's verdict is in the table.",
+        );
+    }
+    text
 }
 
 /// What limits a claim: classification coverage, missing home markets, and
 /// the dates, per chart.
 fn caveats(
-    claim: usize,
-    measured: &[(ChartMeasures, Vec<Option<ClaimResult>>)],
+    kind: ClaimKind,
+    measured: &[(ChartMeasures, Vec<ClaimResult>)],
     homes: &BTreeMap<String, String>,
     cohorts: &[String],
 ) -> Vec<String> {
     let mut out = Vec::new();
-    if claim == 6 {
+    if kind == ClaimKind::Engagement {
         out.push(
             "Videos are linked to artists through the YouTube chart entries that point to them; \
              videos never on a chart in the store, and TikTok videos, have no cohort yet. Every \
@@ -384,31 +396,37 @@ fn caveats(
         }
         out.push(text);
     }
-    match claim {
-        1 => out.push(
+    match kind {
+        ClaimKind::Spread => out.push(
             "Bass fits use only tracks whose whole horizon is observed; see the diffusion \
              curve method."
                 .to_string(),
         ),
-        2 => out.push(
+        ClaimKind::HomeDependence => out.push(
             "Artists whose home market is not in a chart are left out of that chart's export \
-             share: without it, every entry would look exported."
+             share, and a chart without a cohort's home market leaves the claim unanswered: \
+             without it, every entry would look exported."
                 .to_string(),
         ),
-        3 => out.push(
+        ClaimKind::Sound => out.push(
             "Audio features come from imported Spotify artist-genre tables; artists without \
              them are left out."
                 .to_string(),
         ),
-        5 => out.push(format!(
+        ClaimKind::Collaboration => out.push(
+            "An association, not an effect: artists may collaborate on the tracks they expect \
+             to travel. Robustness checks leave out tracks by their primary artist; a \
+             collaboration keeps counting as one when only its featured artist is left out."
+                .to_string(),
+        ),
+        ClaimKind::ReachTrend => out.push(format!(
             "Breadth within a year grows with the days covered: only years with at least {} \
              days of data are compared, and levels of different charts are not comparable. \
-             The data's first year has no carry-over of earlier releases, which lowers every \
-             cohort's breadth there, and a cohort near its ceiling cannot gain as much: on \
-             simulated data with no trend at all this alone can move the gap.",
+             The data's first year may hold fewer tracks released before it than later years \
+             do, and a cohort near its ceiling cannot gain as much.",
             measure::MIN_YEAR_DAYS
         )),
-        _ => {}
+        ClaimKind::Reach | ClaimKind::Engagement => {}
     }
     out
 }

@@ -1,6 +1,8 @@
 //! `chartlens study` against answers worked out by hand on
 //! `tests/data/study/charts.csv`: three K-pop and two J-pop artists on one
-//! weekly chart, plus an act in no cohort.
+//! weekly chart, plus an act in no cohort; and on fixtures built to be
+//! unanswerable (`unanswered.csv`), to disagree between charts
+//! (`mixed.csv`) and to hang on one artist (`robust.csv`).
 
 use std::path::Path;
 
@@ -47,16 +49,19 @@ fn study_measures_each_claim_against_hand_computed_answers() {
 
     // Claim 1, breadth: BTS KR JP US (GLOBAL left out) = 3, BLACKPINK KR JP
     // US GB = 4, TWICE JP = 1: mean 8/3. Kenshi Yonezu JP = 1, YOASOBI JP US
-    // = 2: mean 1.5. Two and three artists are too few for a verdict.
+    // = 2: mean 1.5. Two and three artists are too few for a verdict:
+    // unanswered, saying so, and no difference shown as a finding.
     let reach = &claim(&report, 1)["results"][0];
     assert_eq!(reach["chart"], "spotify/viral50");
     close(&reach["first"]["estimate"], 8.0 / 3.0);
     assert_eq!(reach["first"]["n"], 3);
     close(&reach["second"]["estimate"], 1.5);
-    close(&reach["difference"]["estimate"], 8.0 / 3.0 - 1.5);
-    assert_eq!(reach["verdict"], "inconclusive");
-    assert!(reach["note"].as_str().unwrap().contains("Too few"));
-    assert_eq!(claim(&report, 1)["verdict"], "inconclusive");
+    assert_eq!(reach["n"], serde_json::json!([3, 2]));
+    assert!(reach["difference"].is_null());
+    assert_eq!(reach["verdict"], "unanswered");
+    assert!(reach["note"].as_str().unwrap().contains("too small"));
+    assert_eq!(claim(&report, 1)["verdict"], "unanswered");
+    assert_eq!(claim(&report, 1)["kind"], "reach");
 
     // Claim 3, export share (KR and JP are in the data): K-pop entries
     // outside KR: BTS 2 of 3, BLACKPINK 3 of 4, TWICE 1 of 1 = 6 of 8 (75%);
@@ -64,10 +69,15 @@ fn study_measures_each_claim_against_hand_computed_answers() {
     let export = &claim(&report, 3)["results"][0];
     close(&export["first"]["estimate"], 75.0);
     close(&export["second"]["estimate"], 25.0);
-    close(&export["difference"]["estimate"], 50.0);
-    // The interval brackets the estimate.
-    let d = &export["difference"];
-    assert!(d["low"].as_f64().unwrap() <= 50.0 && 50.0 <= d["high"].as_f64().unwrap());
+    // Three and two artists: too few for a verdict.
+    assert_eq!(export["n"], serde_json::json!([3, 2]));
+    assert_eq!(export["verdict"], "unanswered");
+
+    // Claim 5: no collaborations at all; unanswered, with the counts.
+    let collab = &claim(&report, 5)["results"][0];
+    assert_eq!(collab["verdict"], "unanswered");
+    let note = collab["note"].as_str().unwrap();
+    assert!(note.contains("0 cross-cohort collaboration(s)"), "{note}");
 
     // Claim 2 needs 8 weeks of horizon; three weeks of data give none.
     assert_eq!(claim(&report, 2)["results"][0]["verdict"], "unanswered");
@@ -175,4 +185,217 @@ fn a_cohort_without_tracks_leaves_its_claims_unanswered() {
         assert!(!out.stderr.is_empty(), "{bad}");
     }
     assert!(!dir.path().join("bad").exists());
+}
+
+fn ingest(dir: &Path, fixture: &str) -> std::path::PathBuf {
+    let store = dir.join("store");
+    chartlens(&store)
+        .arg("ingest")
+        .arg(data(fixture))
+        .expect_code(0);
+    store
+}
+
+fn result<'a>(report: &'a Value, number: u64, chart: &str) -> &'a Value {
+    claim(report, number)["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["chart"] == chart)
+        .unwrap_or_else(|| panic!("claim {number} has no result on {chart}"))
+}
+
+fn note(result: &Value) -> &str {
+    result["note"].as_str().unwrap()
+}
+
+#[test]
+fn charts_without_the_data_a_measure_needs_leave_it_unanswered_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = ingest(dir.path(), "study/unanswered.csv");
+    let report = study(&store, &dir.path().join("out"), "K-pop,J-pop");
+
+    // Breadth on a GLOBAL-only chart and on a single-market chart: no
+    // "0.000 [0.000, 0.000]", but unanswered and why.
+    for (chart, why) in [
+        ("spotify/global50", "only GLOBAL"),
+        ("spotify/jp50", "a single market (JP)"),
+    ] {
+        let reach = result(&report, 1, chart);
+        assert_eq!(reach["verdict"], "unanswered", "{chart}");
+        assert!(
+            reach["difference"].is_null() && reach["first"].is_null(),
+            "{chart}"
+        );
+        assert!(
+            note(reach).starts_with("Unanswered, because"),
+            "{}",
+            note(reach)
+        );
+        assert!(note(reach).contains(why), "{}", note(reach));
+    }
+    // Home dependence on a chart without the cohorts' home markets.
+    let home = result(&report, 3, "spotify/west50");
+    assert_eq!(home["verdict"], "unanswered");
+    assert!(home["difference"].is_null());
+    assert!(
+        note(home).contains("KR, the home market of most K-pop artists, has no chart here"),
+        "{}",
+        note(home)
+    );
+    // ... while the same chart answers breadth (12 artists in 1 or 2 markets).
+    assert_ne!(
+        result(&report, 1, "spotify/west50")["verdict"],
+        "unanswered"
+    );
+    // A diffusion whose every track enters all markets in its first week:
+    // the Bass fit runs to a bound of its range, which is no answer.
+    let spread = result(&report, 2, "spotify/steps");
+    assert_eq!(spread["verdict"], "unanswered");
+    assert!(spread["difference"].is_null());
+    assert!(note(spread).contains("bound"), "{}", note(spread));
+    let steps = report["charts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["chart"] == "spotify/steps")
+        .unwrap();
+    assert!(
+        steps["cohorts"][0]["bass"]["at_bound"].is_string(),
+        "{steps}"
+    );
+    // Too few collaborations (none here).
+    let collab = result(&report, 5, "spotify/steps");
+    assert_eq!(collab["verdict"], "unanswered");
+    assert!(
+        note(collab).contains("at least 5 of each"),
+        "{}",
+        note(collab)
+    );
+    // No zero-width interval is shown as a finding anywhere; notes agree
+    // with verdicts.
+    for c in report["claims"].as_array().unwrap() {
+        for r in c["results"].as_array().unwrap() {
+            if let Some(d) = r["difference"].as_object() {
+                assert_ne!(d["low"], d["high"], "{r}");
+            }
+            let text = note(r);
+            let verdict = r["verdict"].as_str().unwrap();
+            assert_eq!(text.contains("above 0"), verdict == "supported", "{r}");
+            assert_eq!(
+                text.starts_with("Unanswered"),
+                verdict == "unanswered",
+                "{r}"
+            );
+        }
+    }
+    // The page says it too.
+    let md = std::fs::read_to_string(dir.path().join("out/report.md")).unwrap();
+    assert!(md.contains("has no chart here"));
+    assert!(
+        !md.contains("0.000 [0.000, 0.000]"),
+        "zero-width interval in report.md"
+    );
+}
+
+#[test]
+fn charts_that_disagree_make_the_headline_mixed_and_every_chart_is_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = ingest(dir.path(), "study/mixed.csv");
+    let out = dir.path().join("out");
+    let report = study(&store, &out, "K-pop,J-pop");
+    // K-pop artists reach 3 or 4 markets on viral50 and 1 or 2 on top50;
+    // J-pop the reverse.
+    assert_eq!(
+        result(&report, 1, "spotify/viral50")["verdict"],
+        "supported"
+    );
+    assert_eq!(
+        result(&report, 1, "spotify/top50")["verdict"],
+        "contradicted"
+    );
+    assert_eq!(claim(&report, 1)["verdict"], "mixed");
+    assert!(
+        claim(&report, 1)["best_reason"]
+            .as_str()
+            .unwrap()
+            .contains("disagree")
+    );
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    let row = md
+        .lines()
+        .find(|l| l.starts_with("| 1 |"))
+        .expect("claim 1 in the verdicts table");
+    assert!(row.contains("**mixed**"), "{row}");
+    assert!(
+        row.contains("spotify/viral50: supported") && row.contains("spotify/top50: contradicted"),
+        "{row}"
+    );
+    let html = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(html.contains("<span class=\"badge mixed\">mixed</span>"));
+
+    // Figures that do not mislead. Shares are of one whole: per chart and
+    // market, the cohorts' shares (none included) sum to 100%.
+    let mut sums: std::collections::BTreeMap<(String, String), f64> = Default::default();
+    for series in report["share_by_market"].as_array().unwrap() {
+        for point in series["points"].as_array().unwrap() {
+            let key = (
+                series["chart"].as_str().unwrap().to_string(),
+                point[0].as_str().unwrap().to_string(),
+            );
+            *sums.entry(key).or_insert(0.0) += point[1].as_f64().unwrap();
+        }
+    }
+    assert!(!sums.is_empty());
+    for (key, sum) in &sums {
+        assert!((sum - 100.0).abs() < 0.05, "{key:?}: shares sum to {sum}");
+    }
+    // One unit per panel: each claim's differences on their own axis.
+    assert!(html.contains("Claim 1: difference per chart"));
+    assert!(html.contains("Difference, markets per artist"));
+    assert!(!html.contains("Units differ between claims"));
+    // The two cohorts' maps share one colour scale.
+    let scales: Vec<&str> = html
+        .match_indices("share one colour scale, 0 to ")
+        .map(|(i, m)| &html[i + m.len()..i + m.len() + 6])
+        .collect();
+    assert_eq!(scales.len(), 2, "{scales:?}");
+    assert_eq!(scales[0], scales[1]);
+    // The data starts on 7 January: January is a partial month.
+    assert!(
+        html.contains("Months only partly covered by the data (2021-01) are left out."),
+        "partial month not said"
+    );
+}
+
+#[test]
+fn a_verdict_that_hangs_on_the_top_artist_is_fragile() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = ingest(dir.path(), "study/robust.csv");
+    let out = dir.path().join("out");
+    let report = study(&store, &out, "K-pop,J-pop");
+    // Export share: BTS carries 40 of K-pop's 60 entries, all in KR; the
+    // other five K-pop artists have 3 of 4 entries abroad, J-pop artists 1
+    // or 2 of 4. With BTS the pooled K-pop share swings with each resample
+    // (inconclusive); without it K-pop is at 75% against J-pop's 25-50%.
+    let export = result(&report, 3, "spotify/viral50");
+    assert_eq!(export["verdict"], "inconclusive", "{export}");
+    let robustness = &export["robustness"];
+    assert_eq!(robustness["status"], "fragile", "{robustness}");
+    assert_eq!(robustness["flipped_by"][0], "without_top1", "{robustness}");
+    let checks = robustness["checks"].as_array().unwrap();
+    assert_eq!(checks.len(), 5);
+    let top1 = checks
+        .iter()
+        .find(|c| c["check"] == "without_top1")
+        .unwrap();
+    assert_eq!(top1["left_out"], 1);
+    assert_eq!(top1["verdict"], "supported");
+    assert_eq!(top1["holds"], false);
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        md.contains("fragile (flipped by: without the top artist"),
+        "report.md"
+    );
+    assert!(md.contains("Robustness checks:"));
 }
