@@ -8,6 +8,7 @@ use chartlens_store::Store;
 
 use crate::args::{MetricFilters, StudyArgs};
 use crate::exit;
+use crate::study::measure::Verdict;
 use crate::study::{self, StudySettings};
 
 pub fn run(store_dir: &Path, rules: Option<&Path>, args: &StudyArgs) -> anyhow::Result<u8> {
@@ -56,12 +57,31 @@ pub fn run(store_dir: &Path, rules: Option<&Path>, args: &StudyArgs) -> anyhow::
         started.elapsed().as_secs_f64()
     );
     for claim in &report.claims {
+        // Every chart that answers, with its robustness: a headline alone
+        // would hide disagreement.
+        let answered: Vec<String> = claim
+            .results
+            .iter()
+            .filter(|r| r.verdict != Verdict::Unanswered)
+            .map(|r| {
+                format!(
+                    "{} {}, {}",
+                    r.chart,
+                    r.verdict.as_str(),
+                    r.robustness.status.as_str()
+                )
+            })
+            .collect();
+        let charts = if answered.is_empty() {
+            "no chart answers it: see the report".to_string()
+        } else {
+            answered.join("; ")
+        };
         println!(
-            "{}. {:<13} {} ({})",
+            "{}. {:<13} {} ({charts})",
             claim.number,
             claim.verdict.as_str(),
             claim.claim,
-            claim.best_chart.as_deref().unwrap_or("no chart")
         );
     }
     println!(
