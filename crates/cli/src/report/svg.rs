@@ -303,8 +303,10 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
 }
 
 /// Month-aligned ticks inside `lo..=hi` (days since 1970-01-01), labelled
-/// YYYY-MM, or YYYY once ticks are a year or more apart. Spans too short for
-/// two month ticks get their two ends labelled YYYY-MM-DD.
+/// YYYY-MM, or YYYY once ticks are a year or more apart. A month-long span
+/// holding one month start (a single month's point, padded) keeps that one
+/// tick; shorter spans, and spans holding none, get their two ends labelled
+/// YYYY-MM-DD.
 pub fn date_ticks(lo: f64, hi: f64) -> Vec<(f64, String)> {
     let (lo, hi) = sane_range(lo.clamp(-1e7, 1e7), hi.clamp(-1e7, 1e7));
     let months = (hi - lo) / 30.44;
@@ -329,7 +331,7 @@ pub fn date_ticks(lo: f64, hi: f64) -> Vec<(f64, String)> {
         }
         (y, m) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
     }
-    if ticks.len() < 2 {
+    if ticks.is_empty() || (ticks.len() == 1 && hi - lo < 28.0) {
         let label = |d: f64| {
             let (y, m, d) = civil_from_days(d.round() as i64);
             format!("{y}-{m:02}-{d:02}")
@@ -1342,6 +1344,10 @@ mod tests {
         assert!(long.iter().all(|t| t.1.len() == 4) && long.iter().any(|t| t.1 == "2010"));
         let short = date_ticks(19_723.0, 19_730.0);
         assert_eq!(short[0].1, "2024-01-01");
+        // One month's point, padded by 15 days each side: its month alone.
+        let april = days_from_month(2021, 4) as f64;
+        let one = date_ticks(april - 15.0, april + 15.0);
+        assert_eq!(one, vec![(april, "2021-04".to_string())]);
         assert!(date_ticks(f64::NAN, f64::INFINITY).len() >= 2);
     }
 
