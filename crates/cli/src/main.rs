@@ -31,7 +31,18 @@ pub mod exit {
 
 fn main() -> ExitCode {
     let cli = args::Cli::parse();
-    match cmd::run(cli) {
+    // The process's one runtime: every query of every command runs on it.
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("chartlens: error: starting the query runtime: {err}");
+            return ExitCode::from(exit::ERROR);
+        }
+    };
+    match runtime.block_on(cmd::run(cli)) {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
             if is_broken_pipe(&err) {

@@ -92,20 +92,15 @@ pub async fn print_stream(
     out.flush().context("writing results")
 }
 
-/// Runs a query on a fresh runtime and prints its result.
-pub fn run_query(
+/// Runs a query and prints its result.
+pub async fn run_query(
     ctx: &datafusion::prelude::SessionContext,
     query: &str,
     format: Format,
     max_rows: usize,
 ) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    runtime.block_on(async {
-        let stream = ctx.sql(query).await?.execute_stream().await?;
-        print_stream(stream, format, max_rows).await
-    })
+    let stream = ctx.sql(query).await?.execute_stream().await?;
+    print_stream(stream, format, max_rows).await
 }
 
 #[cfg(test)]

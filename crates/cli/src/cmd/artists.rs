@@ -30,7 +30,7 @@ use crate::output::{self, thousands};
 /// The cohort file read when `--cohort-rules` is not given, inside the store.
 pub const STORE_COHORTS: &str = "cohorts.toml";
 
-pub fn run(
+pub async fn run(
     store_dir: &Path,
     cohorts: Option<&Path>,
     command: &ArtistsCommand,
@@ -38,12 +38,12 @@ pub fn run(
 ) -> anyhow::Result<u8> {
     match command {
         ArtistsCommand::Import(args) => import(store_dir, cohorts, args, write),
-        ArtistsCommand::Explain(args) => explain(store_dir, cohorts, args),
-        ArtistsCommand::List(args) => list(store_dir, cohorts, args),
-        ArtistsCommand::Coverage(args) => coverage(store_dir, cohorts, args),
+        ArtistsCommand::Explain(args) => explain(store_dir, cohorts, args).await,
+        ArtistsCommand::List(args) => list(store_dir, cohorts, args).await,
+        ArtistsCommand::Coverage(args) => coverage(store_dir, cohorts, args).await,
         ArtistsCommand::Audit(args) => {
             let (cohorts, _) = load_cohorts(store_dir, cohorts)?;
-            crate::cmd::audit::run(store_dir, cohorts, args)
+            crate::cmd::audit::run(store_dir, cohorts, args).await
         }
         ArtistsCommand::Cohorts => {
             let (cohorts, origin) = load_cohorts(store_dir, cohorts)?;
@@ -229,7 +229,11 @@ fn print_registry_summary(artists: &Artists) {
     );
 }
 
-fn explain(store_dir: &Path, cohorts: Option<&Path>, args: &ExplainArgs) -> anyhow::Result<u8> {
+async fn explain(
+    store_dir: &Path,
+    cohorts: Option<&Path>,
+    args: &ExplainArgs,
+) -> anyhow::Result<u8> {
     let (store, artists) = load_artists(store_dir, load_cohorts(store_dir, cohorts)?.0)?;
     let registry = &artists.registry;
     let (resolution, how) = registry.index.resolve_how(&args.name);
@@ -238,7 +242,7 @@ fn explain(store_dir: &Path, cohorts: Option<&Path>, args: &ExplainArgs) -> anyh
         Resolution::Ambiguous(ids) => ids.clone(),
         Resolution::Unknown => {
             let split = match &store {
-                Some(store) => credit_split(store, &artists, &args.name)?,
+                Some(store) => credit_split(store, &artists, &args.name).await?,
                 None => Vec::new(),
             };
             if args.format == ExplainFormat::Json {
@@ -279,7 +283,7 @@ fn explain(store_dir: &Path, cohorts: Option<&Path>, args: &ExplainArgs) -> anyh
         }
     };
     let presence = match &store {
-        Some(store) => chart_presence(store, &artists, &ids)?,
+        Some(store) => chart_presence(store, &artists, &ids).await?,
         None => BTreeMap::new(),
     };
     let how = match how {
@@ -319,7 +323,7 @@ fn explain(store_dir: &Path, cohorts: Option<&Path>, args: &ExplainArgs) -> anyh
 
 /// How the store's credits read a chart credit line spelled `name`: each
 /// credited name, its resolution and the artist it names.
-fn credit_split(
+async fn credit_split(
     store: &Store,
     artists: &Arc<Artists>,
     name: &str,
@@ -332,10 +336,7 @@ fn credit_split(
          ORDER BY position, c.credited_name",
         sql_text(name)
     );
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    let batches = runtime.block_on(async { ctx.sql(&query).await?.collect().await })?;
+    let batches = ctx.sql(&query).await?.collect().await?;
     let mut out = Vec::new();
     for batch in &batches {
         let text = |i: usize| -> anyhow::Result<arrow::array::StringArray> {
@@ -356,7 +357,7 @@ fn credit_split(
 }
 
 /// Chart entries per artist id: (entries as lead, as featured, markets).
-fn chart_presence(
+async fn chart_presence(
     store: &Store,
     artists: &Arc<Artists>,
     ids: &[usize],
@@ -371,10 +372,7 @@ fn chart_presence(
          WHERE c.artist_id IN ({}) GROUP BY c.artist_id",
         list.join(", ")
     );
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    let batches = runtime.block_on(async { ctx.sql(&query).await?.collect().await })?;
+    let batches = ctx.sql(&query).await?.collect().await?;
     let mut out = BTreeMap::new();
     for batch in &batches {
         let int = |col: usize| as_primitive_array::<Int64Type>(batch.column(col));
@@ -550,7 +548,11 @@ fn session(store_dir: &Path, cohorts: Cohorts) -> anyhow::Result<(Store, Session
     Ok((store, ctx))
 }
 
-fn list(store_dir: &Path, cohorts_flag: Option<&Path>, args: &ListArgs) -> anyhow::Result<u8> {
+async fn list(
+    store_dir: &Path,
+    cohorts_flag: Option<&Path>,
+    args: &ListArgs,
+) -> anyhow::Result<u8> {
     let (cohorts, _) = load_cohorts(store_dir, cohorts_flag)?;
     let filter = match args.cohort.as_deref() {
         None => String::new(),
@@ -571,7 +573,7 @@ fn list(store_dir: &Path, cohorts_flag: Option<&Path>, args: &ListArgs) -> anyho
         eprintln!("{query}\n");
     }
     let (_, ctx) = session(store_dir, cohorts)?;
-    output::run_query(&ctx, &query, args.format, args.max_rows)?;
+    output::run_query(&ctx, &query, args.format, args.max_rows).await?;
     Ok(exit::OK)
 }
 
@@ -626,12 +628,16 @@ fn coverage_sql(view: CoverageView, filters: &Filters, top: usize) -> String {
     }
 }
 
-fn coverage(store_dir: &Path, cohorts: Option<&Path>, args: &CoverageArgs) -> anyhow::Result<u8> {
+async fn coverage(
+    store_dir: &Path,
+    cohorts: Option<&Path>,
+    args: &CoverageArgs,
+) -> anyhow::Result<u8> {
     let rows = MetricFilters {
         rows: args.rows.clone(),
         cohort: None,
     };
-    let selection = super::selection::select(store_dir, cohorts, &rows, Default::default())?;
+    let selection = super::selection::select(store_dir, cohorts, &rows, Default::default()).await?;
     let views: Vec<CoverageView> = match (args.view, args.format) {
         (Some(view), _) => vec![view],
         (None, Format::Table | Format::Json) => {
@@ -652,7 +658,7 @@ fn coverage(store_dir: &Path, cohorts: Option<&Path>, args: &CoverageArgs) -> an
             if args.show_sql {
                 eprintln!("{query}\n");
             }
-            let batches = selection.collect(&query)?;
+            let batches = selection.collect(&query).await?;
             let mut writer = arrow::json::ArrayWriter::new(Vec::new());
             for batch in &batches {
                 writer.write(batch)?;
@@ -677,10 +683,8 @@ fn coverage(store_dir: &Path, cohorts: Option<&Path>, args: &CoverageArgs) -> an
         if args.format == Format::Table {
             println!("{}", view.title());
         }
-        selection.runtime.block_on(async {
-            let stream = selection.ctx.sql(&query).await?.execute_stream().await?;
-            output::print_stream(stream, args.format, args.max_rows).await
-        })?;
+        let stream = selection.ctx.sql(&query).await?.execute_stream().await?;
+        output::print_stream(stream, args.format, args.max_rows).await?;
     }
     Ok(exit::OK)
 }

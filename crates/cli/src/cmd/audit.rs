@@ -32,7 +32,7 @@ struct Row {
     fix: String,
 }
 
-pub fn run(store_dir: &Path, cohorts: Cohorts, args: &AuditArgs) -> anyhow::Result<u8> {
+pub async fn run(store_dir: &Path, cohorts: Cohorts, args: &AuditArgs) -> anyhow::Result<u8> {
     let only = match args.cohort.as_deref() {
         Some(name) => match cohort_name(&cohorts, name)? {
             Some(name) => Some(name),
@@ -45,7 +45,7 @@ pub fn run(store_dir: &Path, cohorts: Cohorts, args: &AuditArgs) -> anyhow::Resu
     if args.show_sql {
         eprintln!("{}\n", audit::PRESENCE_SQL);
     }
-    let presence = presence(&store, &artists)?;
+    let presence = presence(&store, &artists).await?;
     let rows = rows(
         &artists,
         &presence,
@@ -61,12 +61,9 @@ pub fn run(store_dir: &Path, cohorts: Cohorts, args: &AuditArgs) -> anyhow::Resu
     let (doubted, doubted_entries) =
         sum(&mut placed_rows().filter(|r| r.flags.iter().any(|f| f.kind.is_doubt())));
     let batch = to_batch(&rows)?;
-    let runtime = tokio::runtime::Builder::new_current_thread().build()?;
-    runtime.block_on(async {
-        let stream =
-            RecordBatchStreamAdapter::new(batch.schema(), futures::stream::iter([Ok(batch)]));
-        output::print_stream(Box::pin(stream), args.format, args.max_rows).await
-    })?;
+    let stream = RecordBatchStreamAdapter::new(batch.schema(), futures::stream::iter([Ok(batch)]));
+    output::print_stream(Box::pin(stream), args.format, args.max_rows).await?;
+
     let placed = artists
         .classification
         .cohort
@@ -97,16 +94,12 @@ pub fn run(store_dir: &Path, cohorts: Cohorts, args: &AuditArgs) -> anyhow::Resu
 }
 
 /// Chart presence per artist id, from [`audit::PRESENCE_SQL`].
-fn presence(
+async fn presence(
     store: &Store,
     artists: &Arc<Artists>,
 ) -> anyhow::Result<HashMap<usize, Vec<ChartPresence>>> {
     let ctx = store.session_with(artists.clone())?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    let batches =
-        runtime.block_on(async { ctx.sql(audit::PRESENCE_SQL).await?.collect().await })?;
+    let batches = ctx.sql(audit::PRESENCE_SQL).await?.collect().await?;
     let mut out: HashMap<usize, Vec<ChartPresence>> = HashMap::new();
     for batch in &batches {
         let int = |i: usize| -> anyhow::Result<Int64Array> {

@@ -16,7 +16,7 @@ use crate::args::{Cli, DemoArgs, SimulateArgs};
 use crate::exit;
 use crate::simulate::{self, Params};
 
-pub fn run(_store: &Path, args: &DemoArgs, _write: WriteOptions) -> anyhow::Result<u8> {
+pub async fn run(_store: &Path, args: &DemoArgs, _write: WriteOptions) -> anyhow::Result<u8> {
     let started = std::time::Instant::now();
     if args.dir.exists() {
         fs::remove_dir_all(&args.dir)
@@ -89,7 +89,7 @@ pub fn run(_store: &Path, args: &DemoArgs, _write: WriteOptions) -> anyhow::Resu
         let argv = ["chartlens".into(), "--store".into(), store.clone().into()]
             .into_iter()
             .chain(command);
-        let code = super::run(Cli::try_parse_from(argv)?)?;
+        let code = Box::pin(super::run(Cli::try_parse_from(argv)?)).await?;
         if code != exit::OK {
             anyhow::bail!("{label} failed (exit {code})");
         }

@@ -44,7 +44,7 @@ fn query(args: &ExportArgs) -> anyhow::Result<String> {
     ))
 }
 
-pub fn run(store_dir: &Path, args: &ExportArgs) -> anyhow::Result<u8> {
+pub async fn run(store_dir: &Path, args: &ExportArgs) -> anyhow::Result<u8> {
     let store = Store::open(store_dir)?;
     let sql = query(args)?;
     let extension = match args.format {
@@ -64,10 +64,7 @@ pub fn run(store_dir: &Path, args: &ExportArgs) -> anyhow::Result<u8> {
     // Written next to the target and renamed into place when complete.
     let partial = out.with_extension(format!("{extension}.partial"));
     let ctx = store.session()?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    let rows = runtime.block_on(async {
+    let rows = async {
         let mut stream = ctx.sql(&sql).await?.execute_stream().await?;
         let schema = stream.schema();
         let file =
@@ -100,7 +97,8 @@ pub fn run(store_dir: &Path, args: &ExportArgs) -> anyhow::Result<u8> {
             }
         }
         anyhow::Ok(rows)
-    });
+    }
+    .await;
     let rows = match rows {
         Ok(rows) => rows,
         Err(e) => {

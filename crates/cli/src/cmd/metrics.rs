@@ -16,7 +16,11 @@ use crate::cmd::selection::{self, Selection, Wanted};
 use crate::exit;
 use crate::output;
 
-pub fn reach(store_dir: &Path, cohorts: Option<&Path>, args: &ReachArgs) -> anyhow::Result<u8> {
+pub async fn reach(
+    store_dir: &Path,
+    cohorts: Option<&Path>,
+    args: &ReachArgs,
+) -> anyhow::Result<u8> {
     let sort = match (args.by, args.sort) {
         (ReachBy::Cohort, Some(_)) => {
             bail!("--sort applies to --by track and --by artist; cohorts are listed by size")
@@ -35,19 +39,23 @@ pub fn reach(store_dir: &Path, cohorts: Option<&Path>, args: &ReachArgs) -> anyh
         artist: args.artist.as_deref(),
         track: None,
     };
-    let selection = selection::select(store_dir, cohorts, &args.filters, wanted)?;
+    let selection = selection::select(store_dir, cohorts, &args.filters, wanted).await?;
     let filters = &selection.filters;
     let sql = match args.by {
         ReachBy::Track => metrics::breadth_by_track(filters, sort),
         ReachBy::Artist => metrics::breadth_by_artist_as(filters, false, NoCohortAs::Named, sort),
         ReachBy::Cohort => metrics::breadth_by_cohort(filters),
     };
-    run(&selection, &sql, &args.output)
+    run(&selection, &sql, &args.output).await
 }
 
 /// Spread: the first dates per market come from SQL, T_N from
 /// `chartlens_model::spread` (ordering each track's markets in Rust).
-pub fn spread(store_dir: &Path, cohorts: Option<&Path>, args: &SpreadArgs) -> anyhow::Result<u8> {
+pub async fn spread(
+    store_dir: &Path,
+    cohorts: Option<&Path>,
+    args: &SpreadArgs,
+) -> anyhow::Result<u8> {
     let markets = &args.filters.rows.market;
     if !markets.is_empty() && markets.iter().all(|m| m.eq_ignore_ascii_case("global")) {
         bail!(
@@ -59,7 +67,7 @@ pub fn spread(store_dir: &Path, cohorts: Option<&Path>, args: &SpreadArgs) -> an
         artist: args.artist.as_deref(),
         track: args.track.as_deref(),
     };
-    let selection = selection::select(store_dir, cohorts, &args.filters, wanted)?;
+    let selection = selection::select(store_dir, cohorts, &args.filters, wanted).await?;
     let firsts_sql = metrics::spread_firsts(&selection.filters);
     let starts_sql = metrics::data_starts(&selection.filters);
     if args.output.show_sql {
@@ -80,24 +88,26 @@ pub fn spread(store_dir: &Path, cohorts: Option<&Path>, args: &SpreadArgs) -> an
         args::SpreadSort::TrackName => SpreadSort::TrackName,
     };
     let ctx = &selection.ctx;
-    selection.runtime.block_on(async {
-        let (firsts, starts) = futures::try_join!(
-            async { ctx.sql(&firsts_sql).await?.collect().await },
-            async { ctx.sql(&starts_sql).await?.collect().await },
-        )?;
-        let table = chartlens_model::spread::table(&firsts, &starts, sort, args.output.limit)?;
-        let schema = table.schema();
-        let stream = RecordBatchStreamAdapter::new(schema, futures::stream::iter([Ok(table)]));
-        output::print_stream(Box::pin(stream), args.output.format, args.output.max_rows).await
-    })?;
+    let (firsts, starts) = futures::try_join!(
+        async { ctx.sql(&firsts_sql).await?.collect().await },
+        async { ctx.sql(&starts_sql).await?.collect().await },
+    )?;
+    let table = chartlens_model::spread::table(&firsts, &starts, sort, args.output.limit)?;
+    let schema = table.schema();
+    let stream = RecordBatchStreamAdapter::new(schema, futures::stream::iter([Ok(table)]));
+    output::print_stream(Box::pin(stream), args.output.format, args.output.max_rows).await?;
     Ok(exit::OK)
 }
 
-pub fn share(store_dir: &Path, cohorts: Option<&Path>, args: &ShareArgs) -> anyhow::Result<u8> {
+pub async fn share(
+    store_dir: &Path,
+    cohorts: Option<&Path>,
+    args: &ShareArgs,
+) -> anyhow::Result<u8> {
     if args.filters.cohort.is_some() {
         bail!("--cohort does not apply to shares: every cohort is shown");
     }
-    let selection = selection::select(store_dir, cohorts, &args.filters, Wanted::default())?;
+    let selection = selection::select(store_dir, cohorts, &args.filters, Wanted::default()).await?;
     let by = match args.by {
         ShareBy::Market => metrics::ShareBy::Market,
         ShareBy::Month => metrics::ShareBy::Month,
@@ -108,10 +118,11 @@ pub fn share(store_dir: &Path, cohorts: Option<&Path>, args: &ShareArgs) -> anyh
         &metrics::cohort_share(&selection.filters, by),
         &args.output,
     )
+    .await
 }
 
-pub fn home(store_dir: &Path, cohorts: Option<&Path>, args: &HomeArgs) -> anyhow::Result<u8> {
-    let selection = selection::select(store_dir, cohorts, &args.filters, Wanted::default())?;
+pub async fn home(store_dir: &Path, cohorts: Option<&Path>, args: &HomeArgs) -> anyhow::Result<u8> {
+    let selection = selection::select(store_dir, cohorts, &args.filters, Wanted::default()).await?;
     let by = match args.by {
         HomeBy::Artist => metrics::HomeBy::Artist,
         HomeBy::Cohort => metrics::HomeBy::Cohort,
@@ -122,9 +133,10 @@ pub fn home(store_dir: &Path, cohorts: Option<&Path>, args: &HomeArgs) -> anyhow
         &metrics::home_share(&selection.filters, by),
         &args.output,
     )
+    .await
 }
 
-pub fn engagement(
+pub async fn engagement(
     store_dir: &Path,
     cohorts: Option<&Path>,
     args: &EngagementArgs,
@@ -141,8 +153,9 @@ pub fn engagement(
         },
         cohort: args.cohort.clone(),
     };
-    let mut selection = selection::select(store_dir, cohorts, &cohort_only, Wanted::default())?;
-    selection::check_platforms(&selection, &platforms)?;
+    let mut selection =
+        selection::select(store_dir, cohorts, &cohort_only, Wanted::default()).await?;
+    selection::check_platforms(&selection, &platforms).await?;
     let period = args.period.as_deref().map(args::parse_period).transpose()?;
     selection.filters.sources = platforms;
     selection.filters.from = period.map(|p| p.0.to_string());
@@ -157,6 +170,7 @@ pub fn engagement(
         &metrics::engagement_as(&selection.filters, by, NoCohortAs::Named),
         &args.output,
     )
+    .await
 }
 
 pub fn docs() -> anyhow::Result<u8> {
@@ -166,7 +180,7 @@ pub fn docs() -> anyhow::Result<u8> {
     Ok(exit::OK)
 }
 
-fn run(selection: &Selection, sql: &str, out: &MetricOutput) -> anyhow::Result<u8> {
+async fn run(selection: &Selection, sql: &str, out: &MetricOutput) -> anyhow::Result<u8> {
     let sql = match out.limit {
         Some(n) => format!("{sql} LIMIT {n}"),
         None => sql.to_string(),
@@ -174,9 +188,7 @@ fn run(selection: &Selection, sql: &str, out: &MetricOutput) -> anyhow::Result<u
     if out.show_sql {
         eprintln!("{sql}\n");
     }
-    selection.runtime.block_on(async {
-        let stream = selection.ctx.sql(&sql).await?.execute_stream().await?;
-        output::print_stream(stream, out.format, out.max_rows).await
-    })?;
+    let stream = selection.ctx.sql(&sql).await?.execute_stream().await?;
+    output::print_stream(stream, out.format, out.max_rows).await?;
     Ok(exit::OK)
 }

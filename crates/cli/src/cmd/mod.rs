@@ -17,31 +17,39 @@ use chartlens_store::WriteOptions;
 
 use crate::args::{Cli, Command};
 
-/// Runs the chosen subcommand and returns the process exit code.
-pub fn run(cli: Cli) -> anyhow::Result<u8> {
+/// Runs the chosen subcommand and returns the process exit code. Commands
+/// that query the store are async and run on the caller's runtime (the one
+/// `main` owns); ingest, compaction and simulation are plain blocking work.
+pub async fn run(cli: Cli) -> anyhow::Result<u8> {
     let write = WriteOptions {
         retire_grace_secs: cli.retire_grace_secs,
         ..WriteOptions::default()
     };
     match cli.command {
         Command::Ingest(args) => ingest::run(&cli.store, &args.validate()?, write),
-        Command::Sql(args) => sql::run(&cli.store, cli.cohort_rules.as_deref(), &args),
+        Command::Sql(args) => sql::run(&cli.store, cli.cohort_rules.as_deref(), &args).await,
         Command::Artists(command) => {
-            artists::run(&cli.store, cli.cohort_rules.as_deref(), &command, write)
+            artists::run(&cli.store, cli.cohort_rules.as_deref(), &command, write).await
         }
-        Command::Export(args) => export::run(&cli.store, &args),
-        Command::Reach(args) => metrics::reach(&cli.store, cli.cohort_rules.as_deref(), &args),
-        Command::Spread(args) => metrics::spread(&cli.store, cli.cohort_rules.as_deref(), &args),
-        Command::Share(args) => metrics::share(&cli.store, cli.cohort_rules.as_deref(), &args),
-        Command::Home(args) => metrics::home(&cli.store, cli.cohort_rules.as_deref(), &args),
+        Command::Export(args) => export::run(&cli.store, &args).await,
+        Command::Reach(args) => {
+            metrics::reach(&cli.store, cli.cohort_rules.as_deref(), &args).await
+        }
+        Command::Spread(args) => {
+            metrics::spread(&cli.store, cli.cohort_rules.as_deref(), &args).await
+        }
+        Command::Share(args) => {
+            metrics::share(&cli.store, cli.cohort_rules.as_deref(), &args).await
+        }
+        Command::Home(args) => metrics::home(&cli.store, cli.cohort_rules.as_deref(), &args).await,
         Command::Engagement(args) => {
-            metrics::engagement(&cli.store, cli.cohort_rules.as_deref(), &args)
+            metrics::engagement(&cli.store, cli.cohort_rules.as_deref(), &args).await
         }
         Command::Metrics => metrics::docs(),
-        Command::Study(args) => study::run(&cli.store, cli.cohort_rules.as_deref(), &args),
+        Command::Study(args) => study::run(&cli.store, cli.cohort_rules.as_deref(), &args).await,
         Command::Tables => tables::run(&cli.store),
         Command::Compact => compact::run(&cli.store, write),
-        Command::Demo(args) => demo::run(&cli.store, &args, write),
+        Command::Demo(args) => demo::run(&cli.store, &args, write).await,
         Command::Simulate(args) => simulate::run(&args),
     }
 }

@@ -15,23 +15,19 @@ use chartlens_model::metrics::{self, CreditMatch, Filters, TrackMatch};
 use chartlens_model::registry::Resolution;
 use chartlens_store::Store;
 use datafusion::prelude::SessionContext;
-use tokio::runtime::Runtime;
 
 use crate::args::MetricFilters;
 
-/// A session on the store, the runtime to run it on, and the checked filters.
+/// A session on the store and the checked filters.
 pub struct Selection {
     pub filters: Filters,
     pub ctx: SessionContext,
-    pub runtime: Runtime,
 }
 
 impl Selection {
     /// Runs a query to its batches.
-    pub fn collect(&self, sql: &str) -> anyhow::Result<Vec<RecordBatch>> {
-        Ok(self
-            .runtime
-            .block_on(async { self.ctx.sql(sql).await?.collect().await })?)
+    pub async fn collect(&self, sql: &str) -> anyhow::Result<Vec<RecordBatch>> {
+        Ok(self.ctx.sql(sql).await?.collect().await?)
     }
 }
 
@@ -45,11 +41,11 @@ pub struct Wanted<'a> {
 /// Validates `args`, opens the store, refuses a source or chart it does not
 /// hold, notes on standard error why the selection (or a named chart) is
 /// empty, and resolves `wanted`.
-pub fn select(
+pub async fn select(
     store_dir: &Path,
     cohorts_flag: Option<&Path>,
     args: &MetricFilters,
-    wanted: Wanted,
+    wanted: Wanted<'_>,
 ) -> anyhow::Result<Selection> {
     let mut filters = args.validate()?;
     let (cohorts, _) = super::artists::load_cohorts(store_dir, cohorts_flag)?;
@@ -69,20 +65,13 @@ pub fn select(
         }
         None => (store.session_with_artists(cohorts)?, None),
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    let mut selection = Selection {
-        filters,
-        ctx,
-        runtime,
-    };
-    let scope = read_scope(&selection)?;
+    let mut selection = Selection { filters, ctx };
+    let scope = read_scope(&selection).await?;
     for note in check_scope(&selection.filters, &scope)? {
         eprintln!("note: {note}");
     }
     if let (Some(name), Some(artists)) = (wanted.artist, &artists) {
-        let unresolved = selection.collect(metrics::UNRESOLVED_CREDITS)?;
+        let unresolved = selection.collect(metrics::UNRESOLVED_CREDITS).await?;
         let credited = texts(&unresolved, "credited_name")?;
         let found = find_artist(artists, name, credited.iter().flatten().map(String::as_str));
         if found.ids.is_empty() && found.names.is_empty() {
@@ -110,7 +99,9 @@ pub fn select(
         selection.filters.artist = Some(found);
     }
     if let Some(text) = wanted.track {
-        let batches = selection.collect(&metrics::track_names(&selection.filters))?;
+        let batches = selection
+            .collect(&metrics::track_names(&selection.filters))
+            .await?;
         let (ids, names) = (texts(&batches, "track_id")?, texts(&batches, "track_name")?);
         let pairs = ids
             .iter()
@@ -202,8 +193,10 @@ pub struct ScopeRow {
     pub in_period: i64,
 }
 
-fn read_scope(selection: &Selection) -> anyhow::Result<Vec<ScopeRow>> {
-    let batches = selection.collect(&metrics::chart_scope(&selection.filters))?;
+async fn read_scope(selection: &Selection) -> anyhow::Result<Vec<ScopeRow>> {
+    let batches = selection
+        .collect(&metrics::chart_scope(&selection.filters))
+        .await?;
     let mut rows = Vec::new();
     let text = |v: &Option<String>| v.clone().unwrap_or_default();
     for batch in &batches {
@@ -388,11 +381,13 @@ pub fn texts(batches: &[RecordBatch], column: &str) -> anyhow::Result<Vec<Option
 }
 
 /// The distinct platforms of `video_snapshots`, to refuse one it lacks.
-pub fn check_platforms(selection: &Selection, platforms: &[String]) -> anyhow::Result<()> {
+pub async fn check_platforms(selection: &Selection, platforms: &[String]) -> anyhow::Result<()> {
     if platforms.is_empty() {
         return Ok(());
     }
-    let batches = selection.collect("SELECT DISTINCT platform FROM video_snapshots")?;
+    let batches = selection
+        .collect("SELECT DISTINCT platform FROM video_snapshots")
+        .await?;
     let known: BTreeMap<String, ()> = texts(&batches, "platform")?
         .into_iter()
         .flatten()

@@ -10,7 +10,7 @@ use chartlens_store::Store;
 use crate::args::SqlArgs;
 use crate::{exit, output};
 
-pub fn run(store_dir: &Path, cohorts: Option<&Path>, args: &SqlArgs) -> anyhow::Result<u8> {
+pub async fn run(store_dir: &Path, cohorts: Option<&Path>, args: &SqlArgs) -> anyhow::Result<u8> {
     let query = if args.query == "-" {
         let mut text = String::new();
         std::io::stdin()
@@ -23,13 +23,8 @@ pub fn run(store_dir: &Path, cohorts: Option<&Path>, args: &SqlArgs) -> anyhow::
     let store = Store::open(store_dir)?;
     let (cohorts, _) = super::artists::load_cohorts(store_dir, cohorts)?;
     let ctx = store.session_with_artists(cohorts)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    runtime.block_on(async {
-        let frame = ctx.sql(&query).await?;
-        let stream = frame.execute_stream().await?;
-        output::print_stream(stream, args.format, args.max_rows).await
-    })?;
+    let frame = ctx.sql(&query).await?;
+    let stream = frame.execute_stream().await?;
+    output::print_stream(stream, args.format, args.max_rows).await?;
     Ok(exit::OK)
 }

@@ -129,8 +129,11 @@ const BOOTSTRAP_METHOD: &str = "Percentile bootstrap: each resample draws, with 
     cohort; the collaboration difference resamples the first cohort's tracks. The random stream is ChaCha8 seeded with the stated seed \
     (the Bass fits of the second cohort with seed + 1), so a rerun gives the same intervals.";
 
-/// Reads the store, measures every chart, and assembles the report.
-pub fn run(
+/// Reads the store, measures every chart, and assembles the report. The
+/// queries run on the caller's runtime; the measures and bootstraps run on
+/// rayon's pool meanwhile, blocking the calling task (a server calls it from
+/// a blocking task).
+pub async fn run(
     store: &Store,
     cohorts: chartlens_model::cohort::Cohorts,
     settings: &StudySettings,
@@ -140,14 +143,11 @@ pub fn run(
     };
     let artists = Arc::new(store.artists(cohorts)?);
     let ctx = store.session_with(artists.clone())?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    let charts = runtime
-        .block_on(data::load(&ctx, &settings.filters))
+    let charts = data::load(&ctx, &settings.filters)
+        .await
         .context("reading the store")?;
-    let videos = runtime
-        .block_on(data::videos(&ctx))
+    let videos = data::videos(&ctx)
+        .await
         .context("reading video engagement")?;
     if charts.is_empty() {
         bail!("the store has no chart entries for this selection; ingest charts first");
