@@ -226,7 +226,9 @@ pub fn row_filters(
 pub struct MetricOutput {
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
-    /// At most this many rows (csv and json print every row otherwise).
+    /// At most this many rows of each source and chart (of the whole result
+    /// where rows have no chart, as for engagement); csv and json print
+    /// every row otherwise.
     #[arg(long)]
     pub limit: Option<usize>,
     /// Rows shown by --format table before it truncates.

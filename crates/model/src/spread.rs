@@ -88,7 +88,7 @@ struct Track<'a> {
 /// The spread table from the rows of [`crate::metrics::spread_firsts`] and
 /// [`crate::metrics::data_starts`], ordered by source, chart, then `sort`
 /// (by default markets, most first), first date and track id, at most
-/// `limit` rows.
+/// `limit` rows per source and chart.
 pub fn table(
     firsts: &[RecordBatch],
     starts: &[RecordBatch],
@@ -166,7 +166,19 @@ pub fn table(
             .then(ta.firsts[0].0.cmp(&tb.firsts[0].0))
             .then(a.2.cmp(b.2))
     });
-    rows.truncate(limit.unwrap_or(usize::MAX));
+    // The limit applies within each source and chart, never across them.
+    if let Some(limit) = limit {
+        let mut kept: Option<((&str, &str), usize)> = None;
+        rows.retain(|(key, _, _)| {
+            let chart = (key.0, key.1);
+            let n = match kept {
+                Some((c, n)) if c == chart => n + 1,
+                _ => 1,
+            };
+            kept = Some((chart, n));
+            n <= limit
+        });
+    }
 
     let t: Vec<[Option<i64>; 4]> = rows.iter().map(|r| r.2).collect();
     let rows: Vec<((&str, &str, &str), Track)> =

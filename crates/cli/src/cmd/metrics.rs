@@ -1,7 +1,11 @@
 //! `chartlens reach`, `spread` and `metrics`: the metrics of
 //! `chartlens_model::metrics`, run on the store and printed.
 
+use std::collections::HashMap;
 use std::path::Path;
+
+use arrow::array::{AsArray, BooleanArray, RecordBatch, StringArray};
+use arrow::datatypes::DataType;
 
 use anyhow::bail;
 use chartlens_model::metrics::{self, NoCohortAs};
@@ -38,6 +42,7 @@ pub async fn reach(
     let wanted = Wanted {
         artist: args.artist.as_deref(),
         track: None,
+        markets_only: false,
     };
     let selection = selection::select(store_dir, cohorts, &args.filters, wanted).await?;
     let filters = &selection.filters;
@@ -66,6 +71,7 @@ pub async fn spread(
     let wanted = Wanted {
         artist: args.artist.as_deref(),
         track: args.track.as_deref(),
+        markets_only: true,
     };
     let selection = selection::select(store_dir, cohorts, &args.filters, wanted).await?;
     let firsts_sql = metrics::spread_firsts(&selection.filters);
@@ -181,14 +187,58 @@ pub fn docs() -> anyhow::Result<u8> {
 }
 
 async fn run(selection: &Selection, sql: &str, out: &MetricOutput) -> anyhow::Result<u8> {
-    let sql = match out.limit {
-        Some(n) => format!("{sql} LIMIT {n}"),
-        None => sql.to_string(),
-    };
     if out.show_sql {
         eprintln!("{sql}\n");
     }
-    let stream = selection.ctx.sql(&sql).await?.execute_stream().await?;
+    let frame = selection.ctx.sql(sql).await?;
+    let schema = frame.schema().clone();
+    let per_chart = ["source", "chart"]
+        .iter()
+        .all(|c| schema.has_column_with_unqualified_name(c));
+    let stream = match out.limit {
+        // Every chart keeps its first rows: a limit never cuts charts away.
+        Some(n) if per_chart => {
+            let batches = limit_per_chart(frame.collect().await?, n)?;
+            let schema = match batches.first() {
+                Some(batch) => batch.schema(),
+                None => std::sync::Arc::new(schema.as_arrow().clone()),
+            };
+            let stream = RecordBatchStreamAdapter::new(
+                schema,
+                futures::stream::iter(batches.into_iter().map(Ok)),
+            );
+            Box::pin(stream) as datafusion::execution::SendableRecordBatchStream
+        }
+        Some(n) => frame.limit(0, Some(n))?.execute_stream().await?,
+        None => frame.execute_stream().await?,
+    };
     output::print_stream(stream, out.format, out.max_rows).await?;
     Ok(exit::OK)
+}
+
+/// The first `n` rows of each (source, chart), in the order given.
+fn limit_per_chart(batches: Vec<RecordBatch>, n: usize) -> anyhow::Result<Vec<RecordBatch>> {
+    let mut seen: HashMap<(String, String), usize> = HashMap::new();
+    let mut out = Vec::with_capacity(batches.len());
+    for batch in batches {
+        let text = |name: &str| -> anyhow::Result<StringArray> {
+            let column = batch
+                .column_by_name(name)
+                .ok_or_else(|| anyhow::anyhow!("the result has no {name} column"))?;
+            let cast = arrow::compute::cast(column, &DataType::Utf8)?;
+            Ok(cast.as_string::<i32>().clone())
+        };
+        let (source, chart) = (text("source")?, text("chart")?);
+        let keep: BooleanArray = (0..batch.num_rows())
+            .map(|i| {
+                let count = seen
+                    .entry((source.value(i).to_string(), chart.value(i).to_string()))
+                    .or_insert(0);
+                *count += 1;
+                Some(*count <= n)
+            })
+            .collect();
+        out.push(arrow::compute::filter_record_batch(&batch, &keep)?);
+    }
+    Ok(out)
 }

@@ -31,11 +31,14 @@ impl Selection {
     }
 }
 
-/// Names of artists and tracks to find, besides the row filters.
+/// Names of artists and tracks to find, besides the row filters, and
+/// whether the command counts markets only (so that a GLOBAL-only chart
+/// gives it no rows, which is then said).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Wanted<'a> {
     pub artist: Option<&'a str>,
     pub track: Option<&'a str>,
+    pub markets_only: bool,
 }
 
 /// Validates `args`, opens the store, refuses a source or chart it does not
@@ -67,7 +70,7 @@ pub async fn select(
     };
     let mut selection = Selection { filters, ctx };
     let scope = read_scope(&selection).await?;
-    for note in check_scope(&selection.filters, &scope)? {
+    for note in check_scope(&selection.filters, &scope, wanted.markets_only)? {
         eprintln!("note: {note}");
     }
     if let (Some(name), Some(artists)) = (wanted.artist, &artists) {
@@ -236,7 +239,11 @@ async fn read_scope(selection: &Selection) -> anyhow::Result<Vec<ScopeRow>> {
 /// `--market`s (and which charts have them), or no date in `--period` (and
 /// the chart's dates). A chart's emptiness is told when charts were named,
 /// or when no selected chart gives rows at all.
-pub fn check_scope(filters: &Filters, scope: &[ScopeRow]) -> anyhow::Result<Vec<String>> {
+pub fn check_scope(
+    filters: &Filters,
+    scope: &[ScopeRow],
+    markets_only: bool,
+) -> anyhow::Result<Vec<String>> {
     let charts: BTreeSet<(&str, &str)> = scope
         .iter()
         .map(|r| (r.source.as_str(), r.chart.as_str()))
@@ -319,8 +326,15 @@ pub fn check_scope(filters: &Filters, scope: &[ScopeRow]) -> anyhow::Result<Vec<
                 format!(" in {}", filters.regions.join(", "))
             };
             empty.push(format!(
-                "{} has no chart starting in --period {period}{of}: its charts{of} start from \
-                 {first} to {last}",
+                "{} has no chart period starting within --period {period}{of} (--period selects \
+                 chart periods by the day they start; its periods{of} start between {first} and \
+                 {last})",
+                name(chart)
+            ));
+        } else if markets_only && rows.iter().all(|r| r.region == "GLOBAL") {
+            empty.push(format!(
+                "{} has only GLOBAL, which is not a market: this command counts markets, so it \
+                 has no rows for it",
                 name(chart)
             ));
         } else {
@@ -450,7 +464,7 @@ mod tests {
             regions: vec!["KR".into()],
             ..Filters::default()
         };
-        let notes = check_scope(&filters, &scope).unwrap();
+        let notes = check_scope(&filters, &scope, false).unwrap();
         assert!(
             notes[0].contains("spotify/viral50 has no chart for --market KR"),
             "{notes:?}"
@@ -465,7 +479,9 @@ mod tests {
             charts: vec!["viral52".into()],
             ..Filters::default()
         };
-        let err = check_scope(&unknown, &scope).unwrap_err().to_string();
+        let err = check_scope(&unknown, &scope, false)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("spotify/top50, spotify/viral50"), "{err}");
     }
 }

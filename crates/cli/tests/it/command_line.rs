@@ -226,8 +226,9 @@ fn an_unknown_chart_is_an_error_listing_the_charts_and_empty_results_say_why() {
         0,
     );
     assert!(
-        err.contains("spotify/top50 has no chart starting in --period 2020-01-01..2020-12-31")
-            && err.contains("from 2021-01-07 to 2021-01-14"),
+        err.contains(
+            "spotify/top50 has no chart period starting within --period 2020-01-01..2020-12-31"
+        ) && err.contains("start between 2021-01-07 and 2021-01-14"),
         "{err}"
     );
     // GLOBAL is never a market of spread: said, not an empty table.
@@ -286,4 +287,23 @@ fn the_bucket_of_artists_in_no_cohort_is_none_everywhere() {
     );
     // `artists list --cohort none`: see artists.rs (this store's registry
     // places every artist it knows).
+}
+
+#[test]
+fn a_limit_applies_within_each_chart_and_never_cuts_a_chart_away() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path());
+    for command in ["reach", "spread"] {
+        let out = csv(&store, &[command, "--limit", "1"]);
+        assert_eq!(
+            column(&out, "chart"),
+            ["top50", "viral50"],
+            "{command}: one row of each chart\n{out}"
+        );
+    }
+    let two = csv(&store, &["reach", "--limit", "2"]);
+    assert_eq!(
+        column(&two, "chart"),
+        ["top50", "top50", "viral50", "viral50"]
+    );
 }
