@@ -372,11 +372,16 @@ pub fn chart(
     (out, claims)
 }
 
-/// An artist whose origin market has a chart here but who has no entry in
-/// it ([`chartlens_model::audit::FlagKind::HomeAbsent`]): the audit flag that
-/// needs chart data, so the study computes it per chart.
+/// An artist whose origin market has a chart here, who has at least
+/// [`chartlens_model::audit::HOME_ABSENT_MIN_ENTRIES`] entries on it but none
+/// in that market ([`chartlens_model::audit::FlagKind::HomeAbsent`]): the
+/// audit flag that needs chart data, so the study computes it per chart.
 pub fn home_absent(row: &ArtistRow) -> bool {
-    row.home_in_data && row.home_base.is_some() && row.home_base == row.export_entries
+    row.home_in_data
+        && row.home_base.is_some()
+        && row.home_base == row.export_entries
+        && u64::try_from(row.entries).unwrap_or(0)
+            >= chartlens_model::audit::HOME_ABSENT_MIN_ENTRIES
 }
 
 /// The cohort measures and the claims of one chart (robustness not yet

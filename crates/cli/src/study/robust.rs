@@ -76,7 +76,12 @@ impl Check {
             .filter(|row| {
                 let Some(i) = index(row) else { return false };
                 match self {
-                    Check::WithoutAudited => artists.is_flagged(i) || home_absent(row),
+                    // The audit's home-market flag, on this chart: list
+                    // placements only (`chartlens_model::audit::home_absent`).
+                    Check::WithoutAudited => {
+                        artists.is_flagged(i)
+                            || (home_absent(row) && !artists.placed_by_registry(i))
+                    }
                     Check::RegistryOnly => !artists.placed_by_registry(i),
                     Check::WithoutTop1 | Check::WithoutTop3 | Check::WithoutTop5 => false,
                 }
