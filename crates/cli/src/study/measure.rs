@@ -25,9 +25,10 @@ pub const VERDICT_RULE: &str = "A claim compares the first cohort with the secon
     sample). Each claim is measured on every chart separately. The headline verdict is that of \
     the chart that answers it best, the one whose smaller group is largest (ties: more \
     markets), or mixed when one chart supports the claim and another contradicts it; every \
-    chart's verdict is listed. Robustness: each verdict is recomputed without the artists the \
-    registry audit flags (and those whose home market has a chart here but who never chart \
-    there), without the 1, 3 and 5 artists of the two cohorts with the most entries on that \
+    chart's verdict is listed. Robustness: each verdict is recomputed without the artists \
+    `chartlens artists audit --doubtful` lists (a reason to doubt their placement: \
+    contradicting tag, origin conflict, origin from a country list only, home market absent; \
+    resting on one file alone is no reason, the registry-only check covers that), without the 1, 3 and 5 artists of the two cohorts with the most entries on that \
     chart, and with only artists placed by a registry row or a cohort rule naming them; robust \
     when it holds in every check that can be computed, fragile (naming the checks that flip it) \
     otherwise.";
