@@ -1028,8 +1028,13 @@ pub struct YearGap {
     pub second_artists: usize,
 }
 
-/// Per year: the reach gap and the two cohorts' numbers of artists.
+/// Per year: the reach gap and the two cohorts' numbers of artists. A chart
+/// with fewer than 2 markets (GLOBAL is not one) has no breadth to compare,
+/// so it gives no rows.
 pub fn yearly_gaps(data: &ChartData, cohorts: &[String]) -> Vec<YearGap> {
+    if data.markets.len() < 2 {
+        return Vec::new();
+    }
     data.artists_by_year
         .iter()
         .map(|(year, rows)| {
@@ -1512,6 +1517,36 @@ mod tests {
         );
         assert_eq!(bass_bound(0.02, 0.45, 0.5), None);
         assert!(bass_bound(0.02, 0.45, 1.0).unwrap().contains("ceiling m"));
+    }
+
+    #[test]
+    fn charts_with_fewer_than_two_markets_give_no_trend_rows() {
+        let row = |cohort: &str, markets: i64| ArtistRow {
+            name: format!("{cohort}{markets}"),
+            cohort: Some(cohort.into()),
+            origin: None,
+            artist_id: None,
+            markets,
+            entries: 1,
+            export_entries: None,
+            home_base: None,
+            home_in_data: false,
+        };
+        let cohorts = ["K-pop".to_string(), "J-pop".to_string()];
+        let with = |markets: &[&str]| {
+            let mut data = chart(markets, 374, Vec::new());
+            data.artists_by_year
+                .insert(1970, vec![row("K-pop", 2), row("J-pop", 1)]);
+            data
+        };
+        // GLOBAL only (no market of its own), and a single market.
+        let mut global = with(&[]);
+        global.has_global = true;
+        assert!(yearly_gaps(&global, &cohorts).is_empty());
+        assert!(yearly_gaps(&with(&["JP"]), &cohorts).is_empty());
+        let rows = yearly_gaps(&with(&["JP", "KR"]), &cohorts);
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].gap, Some(1.0));
     }
 
     #[test]
