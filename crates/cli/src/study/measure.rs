@@ -25,9 +25,10 @@ pub const VERDICT_RULE: &str = "A claim compares the first cohort with the secon
     sample). Each claim is measured on every chart separately. The headline verdict is that of \
     the chart that answers it best, the one whose smaller group is largest (ties: more \
     markets), or mixed when one chart supports the claim and another contradicts it; every \
-    chart's verdict is listed. Robustness: each verdict is recomputed without the artists the \
-    registry audit flags (and those whose home market has a chart here but who never chart \
-    there), without the 1, 3 and 5 artists of the two cohorts with the most entries on that \
+    chart's verdict is listed. Robustness: each verdict is recomputed without the artists \
+    `chartlens artists audit --doubtful` lists (a reason to doubt their placement: \
+    contradicting tag, origin conflict, origin from a country list only, home market absent; \
+    resting on one file alone is no reason, the registry-only check covers that), without the 1, 3 and 5 artists of the two cohorts with the most entries on that \
     chart, and with only artists placed by a registry row or a cohort rule naming them; robust \
     when it holds in every check that can be computed, fragile (naming the checks that flip it) \
     otherwise.";
@@ -1032,8 +1033,13 @@ pub struct YearGap {
     pub second_artists: usize,
 }
 
-/// Per year: the reach gap and the two cohorts' numbers of artists.
+/// Per year: the reach gap and the two cohorts' numbers of artists. A chart
+/// with fewer than 2 markets (GLOBAL is not one) has no breadth to compare,
+/// so it gives no rows.
 pub fn yearly_gaps(data: &ChartData, cohorts: &[String]) -> Vec<YearGap> {
+    if data.markets.len() < 2 {
+        return Vec::new();
+    }
     data.artists_by_year
         .iter()
         .map(|(year, rows)| {
@@ -1516,6 +1522,36 @@ mod tests {
         );
         assert_eq!(bass_bound(0.02, 0.45, 0.5), None);
         assert!(bass_bound(0.02, 0.45, 1.0).unwrap().contains("ceiling m"));
+    }
+
+    #[test]
+    fn charts_with_fewer_than_two_markets_give_no_trend_rows() {
+        let row = |cohort: &str, markets: i64| ArtistRow {
+            name: format!("{cohort}{markets}"),
+            cohort: Some(cohort.into()),
+            origin: None,
+            artist_id: None,
+            markets,
+            entries: 1,
+            export_entries: None,
+            home_base: None,
+            home_in_data: false,
+        };
+        let cohorts = ["K-pop".to_string(), "J-pop".to_string()];
+        let with = |markets: &[&str]| {
+            let mut data = chart(markets, 374, Vec::new());
+            data.artists_by_year
+                .insert(1970, vec![row("K-pop", 2), row("J-pop", 1)]);
+            data
+        };
+        // GLOBAL only (no market of its own), and a single market.
+        let mut global = with(&[]);
+        global.has_global = true;
+        assert!(yearly_gaps(&global, &cohorts).is_empty());
+        assert!(yearly_gaps(&with(&["JP"]), &cohorts).is_empty());
+        let rows = yearly_gaps(&with(&["JP", "KR"]), &cohorts);
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].gap, Some(1.0));
     }
 
     #[test]

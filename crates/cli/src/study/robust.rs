@@ -1,6 +1,6 @@
 //! Robustness checks: each claim's verdict recomputed on the same chart with
-//! some artists left out (those the audit flags, the ones with the most
-//! entries, those not placed by the registry). A verdict that holds in every
+//! some artists left out (those whose placement the audit doubts, the ones
+//! with the most entries, those not placed by the registry). A verdict that holds in every
 //! check that could be computed is robust; otherwise it is fragile, and the
 //! checks that flip it are named.
 
@@ -16,9 +16,13 @@ use super::measure::Verdict;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Check {
-    /// Without the artists `chartlens artists audit` flags (thin or
-    /// conflicting evidence), and without those whose origin market has a
-    /// chart here but who never chart there.
+    /// Without the artists `chartlens artists audit --doubtful` lists: those
+    /// with a reason to doubt their placement (contradicting tag, origin
+    /// conflict, origin from a country list only, home market absent: whose
+    /// origin market has a chart here but who never chart there). The
+    /// `single-source` flag alone does not count ([`Artists::is_flagged`]
+    /// ignores it: most list placements rest on one file); check (c),
+    /// [`Check::RegistryOnly`], covers those.
     WithoutAudited,
     WithoutTop1,
     WithoutTop3,
@@ -39,7 +43,7 @@ impl Check {
 
     pub fn label(self) -> &'static str {
         match self {
-            Check::WithoutAudited => "without audited artists",
+            Check::WithoutAudited => "without doubtful placements",
             Check::WithoutTop1 => "without the top artist",
             Check::WithoutTop3 => "without the top 3 artists",
             Check::WithoutTop5 => "without the top 5 artists",
@@ -232,5 +236,21 @@ mod tests {
         assert_eq!(r.status, Stability::NotAssessed);
         let r = Robustness::assess(Verdict::Unanswered, std::iter::empty());
         assert_eq!(r.status, Stability::NotAssessed);
+    }
+
+    #[test]
+    fn the_audit_check_says_it_leaves_out_doubtful_placements_only() {
+        // `Artists::is_flagged` ignores `single-source`: no text may promise
+        // every flagged artist is left out.
+        assert_eq!(Check::WithoutAudited.label(), "without doubtful placements");
+        let rule = crate::study::measure::VERDICT_RULE;
+        assert!(
+            rule.contains("`chartlens artists audit --doubtful`"),
+            "{rule}"
+        );
+        assert!(!rule.contains("audit flags"), "{rule}");
+        for check in Check::ALL {
+            assert!(!check.label().contains("audited"), "{}", check.label());
+        }
     }
 }
