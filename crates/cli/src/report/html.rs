@@ -8,8 +8,8 @@ use chrono::NaiveDate;
 
 use super::svg::{self, LineChart, Series, Style, XAxis, escape};
 use super::{
-    best_result, best_robustness, check_cell, estimate, leads, measure_rows, most_diverse, n_of,
-    n_used, number,
+    RobustnessTable, best_result, best_robustness, estimate, leads, measure_rows, most_diverse,
+    n_of, n_used, number, robustness_table,
 };
 use crate::study::Report;
 use crate::study::claim::ClaimKind;
@@ -564,21 +564,16 @@ fn claims(w: &mut String, report: &Report) {
                 );
             }
             let _ = writeln!(w, "</table>");
-            let checked: Vec<_> = claim
-                .results
-                .iter()
-                .filter(|r| !r.robustness.checks.is_empty())
-                .collect();
-            if let Some(first) = checked.first() {
+            if let Some(RobustnessTable { labels, rows }) = robustness_table(claim) {
                 let _ = write!(w, "<table class=\"checks\"><tr><th>Robustness check</th>");
-                for c in &first.robustness.checks {
-                    let _ = write!(w, "<th>{}</th>", escape(c.label));
+                for label in labels {
+                    let _ = write!(w, "<th>{}</th>", escape(label));
                 }
                 let _ = writeln!(w, "</tr>");
-                for r in checked {
-                    let _ = write!(w, "<tr><td>{}</td>", escape(&r.chart));
-                    for c in &r.robustness.checks {
-                        let _ = write!(w, "<td>{}</td>", escape(&check_cell(c)));
+                for (chart, cells) in rows {
+                    let _ = write!(w, "<tr><td>{}</td>", escape(chart));
+                    for cell in cells {
+                        let _ = write!(w, "<td>{}</td>", escape(&cell));
                     }
                     let _ = writeln!(w, "</tr>");
                 }

@@ -4,8 +4,8 @@
 use std::fmt::Write;
 
 use super::{
-    best_result, best_robustness, check_cell, estimate, leads, measure_rows, most_diverse, n_of,
-    n_used, number, per_chart,
+    RobustnessTable, best_result, best_robustness, estimate, leads, measure_rows, most_diverse,
+    n_of, n_used, number, per_chart, robustness_table,
 };
 use crate::study::Report;
 
@@ -92,22 +92,15 @@ pub fn render(report: &Report) -> String {
                 );
             }
             let _ = writeln!(w);
-            let checked: Vec<_> = claim
-                .results
-                .iter()
-                .filter(|r| !r.robustness.checks.is_empty())
-                .collect();
-            if let Some(first) = checked.first() {
-                let labels: Vec<&str> = first.robustness.checks.iter().map(|c| c.label).collect();
+            if let Some(RobustnessTable { labels, rows }) = robustness_table(claim) {
                 let _ = writeln!(
                     w,
                     "Robustness checks:\n\n| Chart | {} |\n|---|{}",
                     labels.join(" | "),
                     "---|".repeat(labels.len())
                 );
-                for r in checked {
-                    let cells: Vec<String> = r.robustness.checks.iter().map(check_cell).collect();
-                    let _ = writeln!(w, "| {} | {} |", r.chart, cells.join(" | "));
+                for (chart, cells) in rows {
+                    let _ = writeln!(w, "| {chart} | {} |", cells.join(" | "));
                 }
                 let _ = writeln!(w);
             }

@@ -41,6 +41,40 @@ pub fn best_robustness(claim: &Claim) -> String {
     best_result(claim).map_or("–".to_string(), |r| r.robustness.summary())
 }
 
+/// A claim's robustness checks as a table, for either renderer.
+pub struct RobustnessTable<'a> {
+    /// The checks' labels, one column each.
+    pub labels: Vec<&'static str>,
+    /// Per chart whose verdict was checked: its name and one cell per check
+    /// ([`check_cell`]).
+    pub rows: Vec<(&'a str, Vec<String>)>,
+}
+
+/// The robustness table of a claim; `None` when no chart's verdict could be
+/// checked.
+pub fn robustness_table(claim: &Claim) -> Option<RobustnessTable<'_>> {
+    let checked: Vec<&ClaimResult> = claim
+        .results
+        .iter()
+        .filter(|r| !r.robustness.checks.is_empty())
+        .collect();
+    let labels = checked
+        .first()?
+        .robustness
+        .checks
+        .iter()
+        .map(|c| c.label)
+        .collect();
+    let rows = checked
+        .into_iter()
+        .map(|r| {
+            let cells = r.robustness.checks.iter().map(check_cell).collect();
+            (r.chart.as_str(), cells)
+        })
+        .collect();
+    Some(RobustnessTable { labels, rows })
+}
+
 /// One check's outcome: `holds`, `flips to inconclusive`, or why it
 /// cannot be computed; with the number of artists left out.
 pub fn check_cell(c: &CheckResult) -> String {
