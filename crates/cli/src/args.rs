@@ -162,7 +162,7 @@ pub struct RowFilters {
 }
 
 impl RowFilters {
-    pub fn validate(&self) -> anyhow::Result<chartlens_model::metrics::Filters> {
+    pub fn validate(&self) -> anyhow::Result<chartlens_metrics::Filters> {
         row_filters(
             &self.source,
             &self.chart,
@@ -174,7 +174,7 @@ impl RowFilters {
 }
 
 impl MetricFilters {
-    pub fn validate(&self) -> anyhow::Result<chartlens_model::metrics::Filters> {
+    pub fn validate(&self) -> anyhow::Result<chartlens_metrics::Filters> {
         let mut filters = self.rows.validate()?;
         filters.cohort = self.cohort.clone();
         Ok(filters)
@@ -190,7 +190,7 @@ pub fn row_filters(
     flag: &str,
     markets: &[String],
     period: Option<&str>,
-) -> anyhow::Result<chartlens_model::metrics::Filters> {
+) -> anyhow::Result<chartlens_metrics::Filters> {
     let regions = markets
         .iter()
         .map(|m| {
@@ -208,7 +208,7 @@ pub fn row_filters(
             (Some(start.to_string()), Some(end.to_string()))
         }
     };
-    Ok(chartlens_model::metrics::Filters {
+    Ok(chartlens_metrics::Filters {
         sources: sources.to_vec(),
         charts: charts
             .iter()

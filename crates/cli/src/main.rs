@@ -5,9 +5,6 @@
 mod args;
 mod cmd;
 mod output;
-mod report;
-mod simulate;
-mod study;
 
 use std::process::ExitCode;
 

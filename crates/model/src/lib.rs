@@ -6,12 +6,9 @@ pub mod audit;
 pub mod chart;
 pub mod cohort;
 pub mod credits;
-pub mod metrics;
 pub mod region;
 pub mod registry;
 pub mod scene;
-pub mod spread;
-pub mod stats;
 pub mod table;
 
 pub use chart::{ChartEntriesBuilder, ChartKey, Frequency, Position};

@@ -1,5 +1,5 @@
 //! `chartlens demo`: the whole product on a simulated world. It simulates a
-//! world ([`crate::simulate`], built-in parameters), then runs the same
+//! world ([`chartlens_sim`], built-in parameters), then runs the same
 //! commands a user would: ingest the files, import the registry, run the
 //! study. Every page of the report says the data is simulated, with the
 //! parameters used.
@@ -14,7 +14,7 @@ use clap::Parser;
 
 use crate::args::{Cli, DemoArgs, SimulateArgs};
 use crate::exit;
-use crate::simulate::{self, Params};
+use chartlens_sim::{self as simulate, Params};
 
 pub async fn run(_store: &Path, args: &DemoArgs, _write: WriteOptions) -> anyhow::Result<u8> {
     let started = std::time::Instant::now();

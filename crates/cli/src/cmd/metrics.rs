@@ -1,5 +1,5 @@
 //! `chartlens reach`, `spread` and `metrics`: the metrics of
-//! `chartlens_model::metrics`, run on the store and printed.
+//! `chartlens_metrics`, run on the store and printed.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -8,8 +8,8 @@ use arrow::array::{AsArray, BooleanArray, RecordBatch, StringArray};
 use arrow::datatypes::DataType;
 
 use anyhow::bail;
-use chartlens_model::metrics::{self, NoCohortAs};
-use chartlens_model::spread::SpreadSort;
+use chartlens_metrics::spread::SpreadSort;
+use chartlens_metrics::{self as metrics, NoCohortAs};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 
 use crate::args::{
@@ -55,7 +55,7 @@ pub async fn reach(
 }
 
 /// Spread: the first dates per market come from SQL, T_N from
-/// `chartlens_model::spread` (ordering each track's markets in Rust).
+/// `chartlens_metrics::spread` (ordering each track's markets in Rust).
 pub async fn spread(
     store_dir: &Path,
     cohorts: Option<&Path>,
@@ -80,7 +80,7 @@ pub async fn spread(
         eprintln!(
             "{firsts_sql}\n\n{starts_sql}\n\n(T_N: the days from a track's first to its Nth \
              market, markets ordered by day then code; first_markets: every market of the \
-             first day: chartlens_model::spread)\n"
+             first day: chartlens_metrics::spread)\n"
         );
     }
     let sort = match args.sort {
@@ -98,7 +98,7 @@ pub async fn spread(
         async { ctx.sql(&firsts_sql).await?.collect().await },
         async { ctx.sql(&starts_sql).await?.collect().await },
     )?;
-    let table = chartlens_model::spread::table(&firsts, &starts, sort, args.output.limit)?;
+    let table = chartlens_metrics::spread::table(&firsts, &starts, sort, args.output.limit)?;
     let schema = table.schema();
     let stream = RecordBatchStreamAdapter::new(schema, futures::stream::iter([Ok(table)]));
     output::print_stream(Box::pin(stream), args.output.format, args.output.max_rows).await?;

@@ -1,11 +1,11 @@
 //! `chartlens simulate`: writes a simulated chart world; see
-//! [`crate::simulate`].
+//! [`chartlens_sim`].
 
 use anyhow::{Context, bail};
 
 use crate::args::SimulateArgs;
 use crate::exit;
-use crate::simulate::{self, Params};
+use chartlens_sim::{self as simulate, Params};
 
 /// The parameters a simulate or demo run uses: the file's or the built-in
 /// ones, with the seed and size overrides.

@@ -1,23 +1,23 @@
-//! `chartlens study`: runs [`crate::study`] on the store and writes the report.
+//! `chartlens study`: runs [`chartlens_study`] on the store and writes the report.
 
 use std::path::Path;
 
 use anyhow::bail;
 use chartlens_model::cohort::Cohorts;
-use chartlens_model::stats::Bootstrap;
+use chartlens_stats::Bootstrap;
 use chartlens_store::Store;
 
 use crate::args::{MetricFilters, StudyArgs};
 use crate::exit;
-use crate::study::measure::Verdict;
-use crate::study::{self, StudySettings};
+use chartlens_study::measure::Verdict;
+use chartlens_study::{self as study, StudySettings};
 
 pub async fn run(store_dir: &Path, rules: Option<&Path>, args: &StudyArgs) -> anyhow::Result<u8> {
     let (cohorts, settings) = settings(store_dir, rules, args).await?;
     let started = std::time::Instant::now();
     let store = Store::open(store_dir)?;
     let report = study::run(&store, cohorts, &settings).await?;
-    study::write(&report, &args.out)?;
+    chartlens_report::write(&report, &args.out)?;
     eprintln!(
         "study: {} charts, {} claims in {:.1} s",
         report.charts.len(),
@@ -162,7 +162,7 @@ mod tests {
         };
         let (cohorts, settings) = super::settings(&store, None, &study_args).await.unwrap();
         let opened = chartlens_store::Store::open(&store).unwrap();
-        let report = crate::study::run(&opened, cohorts, &settings)
+        let report = chartlens_study::run(&opened, cohorts, &settings)
             .await
             .unwrap();
         // Compared as text: `report.json` is what `study::write` prints.

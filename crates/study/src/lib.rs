@@ -4,7 +4,7 @@
 //! `index.html`.
 //!
 //! The study reads the store through the metrics' SQL ([`data`]), measures
-//! each chart on its own ([`measure`]), and the renderers in `crate::report`
+//! each chart on its own ([`measure`]), and the renderers in the `chartlens-report` crate
 //! only format what [`Report`] holds, so every number in a page is in the
 //! JSON too.
 
@@ -14,13 +14,12 @@ pub mod measure;
 pub mod robust;
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
+use chartlens_metrics::{self as metrics, Filters, MetricDoc};
 use chartlens_model::Region;
-use chartlens_model::metrics::{self, Filters, MetricDoc};
-use chartlens_model::stats::Bootstrap;
+use chartlens_stats::Bootstrap;
 use chartlens_store::Store;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -429,21 +428,4 @@ fn caveats(
         ClaimKind::Reach | ClaimKind::Engagement => {}
     }
     out
-}
-
-/// Writes `report.json`, `report.md` and `index.html` into `out`.
-pub fn write(report: &Report, out: &Path) -> anyhow::Result<()> {
-    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
-    let files = [
-        ("report.json", serde_json::to_string_pretty(report)? + "\n"),
-        ("report.md", crate::report::markdown::render(report)),
-        ("index.html", crate::report::html::render(report)),
-    ];
-    for (name, text) in files {
-        let path = out.join(name);
-        let tmp = out.join(format!(".{name}.tmp"));
-        std::fs::write(&tmp, text).with_context(|| format!("writing {}", tmp.display()))?;
-        std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
-    }
-    Ok(())
 }

@@ -1,12 +1,12 @@
 //! The study's measures: per chart and cohort, the metrics of
-//! `chartlens_model::metrics` computed on the rows of [`super::data`], with
+//! `chartlens_metrics` computed on the rows of [`super::data`], with
 //! bootstrap intervals, and each claim's verdict by the rule in
 //! [`VERDICT_RULE`].
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chartlens_model::registry::AUDIO_FEATURES;
-use chartlens_model::stats::{self, Bootstrap, Interval, Spell};
+use chartlens_stats::{self as stats, Bootstrap, Interval, Spell};
 use chartlens_store::derived::Artists;
 use serde::Serialize;
 
@@ -1336,7 +1336,7 @@ mod tests {
     use std::collections::{BTreeMap, BTreeSet};
 
     use super::*;
-    use crate::study::data::ChartName;
+    use crate::data::ChartName;
 
     /// A chart over `markets` with weekly periods from day 0 to `last_day`.
     fn chart(markets: &[&str], last_day: i32, tracks: Vec<Track>) -> ChartData {

@@ -6,6 +6,8 @@
 //! Every metric reads `chart_entries` through [`Filters`], and leaves the
 //! `GLOBAL` chart out of market counts: it is not a market.
 
+pub mod spread;
+
 use std::fmt::Write;
 
 /// The documentation of one metric.

@@ -1,5 +1,5 @@
 //! What the study reads from the store: the metrics' SQL (breadth, home
-//! share, cohort share, engagement from `chartlens_model::metrics`) run once
+//! share, cohort share, engagement from `chartlens_metrics`) run once
 //! over every chart, plus two reading queries of its own (each track's chart
 //! days per market with its primary artist's cohort, and the cohorts of each
 //! track's credits), turned into plain per-chart structures. The measures on
@@ -12,7 +12,7 @@ use anyhow::Context;
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Float64Type, Int64Type};
-use chartlens_model::metrics::{self, Filters, TRACK_KEY};
+use chartlens_metrics::{self as metrics, Filters, TRACK_KEY};
 use chrono::NaiveDate;
 use datafusion::prelude::SessionContext;
 
@@ -40,7 +40,7 @@ pub struct Track {
     /// Per market (GLOBAL left out), the days (since 1970-01-01) of the
     /// periods it charted in, ascending and distinct.
     pub days: BTreeMap<String, Vec<i32>>,
-    /// T_N for N = 2, 5, 10, 20 (`chartlens_model::spread`).
+    /// T_N for N = 2, 5, 10, 20 (`chartlens_metrics::spread`).
     pub t_days: [Option<i64>; 4],
     /// Another credited artist resolves to a different cohort.
     pub collaboration: bool,
@@ -227,7 +227,7 @@ pub async fn load(ctx: &SessionContext, filters: &Filters) -> anyhow::Result<Vec
             days.dedup();
         }
         let id = (name, key);
-        track.t_days = chartlens_model::spread::days_to_nth(&track.firsts());
+        track.t_days = chartlens_metrics::spread::days_to_nth(&track.firsts());
         if let (Some(own), Some(cohorts)) = (&track.cohort, credit_cohorts.get(&id)) {
             track.collaboration = cohorts.iter().any(|c| c != own);
         }

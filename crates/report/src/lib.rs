@@ -1,4 +1,4 @@
-//! Renderers of a [`crate::study::Report`]: Markdown and a self-contained
+//! Renderers of a [`chartlens_study::Report`]: Markdown and a self-contained
 //! HTML page with inline SVG plots. They format; they compute nothing that
 //! is not in the report (and so in `report.json`).
 
@@ -6,8 +6,12 @@ pub mod html;
 pub mod markdown;
 pub mod svg;
 
-use crate::study::measure::{ChartMeasures, Claim, ClaimResult, CohortMeasures, Estimate};
-use crate::study::robust::{CheckResult, Stability};
+use std::path::Path;
+
+use anyhow::Context;
+use chartlens_study::Report;
+use chartlens_study::measure::{ChartMeasures, Claim, ClaimResult, CohortMeasures, Estimate};
+use chartlens_study::robust::{CheckResult, Stability};
 
 /// The result of a claim on the chart that answers it best.
 pub fn best_result(claim: &Claim) -> Option<&ClaimResult> {
@@ -128,7 +132,7 @@ pub fn most_diverse(c: &ChartMeasures) -> String {
 /// said, not shown as an interval.
 pub fn estimate(e: Option<&Estimate>, decimals: usize) -> String {
     match e {
-        Some(e) if crate::study::measure::zero_width(e) => format!(
+        Some(e) if chartlens_study::measure::zero_width(e) => format!(
             "{:.d$} (no interval: every resample gives it)",
             e.estimate,
             d = decimals
@@ -240,4 +244,21 @@ pub fn measure_rows(cohorts: &[CohortMeasures]) -> Vec<(&'static str, Vec<String
     rows.into_iter()
         .map(|(label, cell)| (label, cohorts.iter().map(cell).collect()))
         .collect()
+}
+
+/// Writes `report.json`, `report.md` and `index.html` into `out`.
+pub fn write(report: &Report, out: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let files = [
+        ("report.json", serde_json::to_string_pretty(report)? + "\n"),
+        ("report.md", markdown::render(report)),
+        ("index.html", html::render(report)),
+    ];
+    for (name, text) in files {
+        let path = out.join(name);
+        let tmp = out.join(format!(".{name}.tmp"));
+        std::fs::write(&tmp, text).with_context(|| format!("writing {}", tmp.display()))?;
+        std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
 }

@@ -15,7 +15,7 @@ use std::path::Path;
 
 use anyhow::{Context, bail};
 use chartlens_model::Region;
-use chartlens_model::stats::Rng;
+use chartlens_stats::Rng;
 use chrono::{Datelike, Duration, NaiveDate};
 use serde::Deserialize;
 

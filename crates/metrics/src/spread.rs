@@ -1,6 +1,6 @@
-//! Spread per track ([`crate::metrics::SPREAD`]): from each track's first
+//! Spread per track ([`crate::SPREAD`]): from each track's first
 //! date in each market to T_N, the days to its Nth market. The rows come from
-//! [`crate::metrics::spread_firsts`]; ordering a track's markets is done here,
+//! [`crate::spread_firsts`]; ordering a track's markets is done here,
 //! per track, rather than by SQL window functions over every row (about three
 //! times faster on the Viral 50 archive).
 
@@ -85,8 +85,8 @@ struct Track<'a> {
     firsts: Vec<(i32, &'a str)>,
 }
 
-/// The spread table from the rows of [`crate::metrics::spread_firsts`] and
-/// [`crate::metrics::data_starts`], ordered by source, chart, then `sort`
+/// The spread table from the rows of [`crate::spread_firsts`] and
+/// [`crate::data_starts`], ordered by source, chart, then `sort`
 /// (by default markets, most first), first date and track id, at most
 /// `limit` rows per source and chart.
 pub fn table(

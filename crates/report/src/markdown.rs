@@ -7,7 +7,7 @@ use super::{
     RobustnessTable, best_result, best_robustness, estimate, leads, measure_rows, most_diverse,
     n_of, n_used, number, per_chart, robustness_table,
 };
-use crate::study::Report;
+use chartlens_study::Report;
 
 /// Renders the whole report.
 pub fn render(report: &Report) -> String {

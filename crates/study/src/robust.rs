@@ -243,7 +243,7 @@ mod tests {
         // `Artists::is_flagged` ignores `single-source`: no text may promise
         // every flagged artist is left out.
         assert_eq!(Check::WithoutAudited.label(), "without doubtful placements");
-        let rule = crate::study::measure::VERDICT_RULE;
+        let rule = crate::measure::VERDICT_RULE;
         assert!(
             rule.contains("`chartlens artists audit --doubtful`"),
             "{rule}"

@@ -2,7 +2,7 @@
 //! compares, the metric that defines it and the data it needs. Adding a claim
 //! fails to compile until every `match` below (and in the measures) knows it.
 
-use chartlens_model::metrics;
+use chartlens_metrics as metrics;
 use serde::Serialize;
 
 /// One claim of the study. `{a}` and `{b}` in its texts are the two cohorts.

@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use chartlens_model::stats::bass_cdf;
+use chartlens_stats::bass_cdf;
 use chrono::NaiveDate;
 
 use super::svg::{self, LineChart, Series, Style, XAxis, escape};
@@ -11,10 +11,10 @@ use super::{
     RobustnessTable, best_result, best_robustness, estimate, leads, measure_rows, most_diverse,
     n_of, n_used, number, robustness_table,
 };
-use crate::study::Report;
-use crate::study::claim::ClaimKind;
-use crate::study::measure::{ChartMeasures, Headline, Verdict};
-use crate::study::robust::Stability;
+use chartlens_study::Report;
+use chartlens_study::claim::ClaimKind;
+use chartlens_study::measure::{ChartMeasures, Headline, Verdict};
+use chartlens_study::robust::Stability;
 
 const STYLE: &str = "
 body{font-family:system-ui,sans-serif;margin:0 auto;max-width:960px;padding:1.5rem;color:#1a1a1a;line-height:1.45}
@@ -78,7 +78,7 @@ fn headline_badge(verdict: Headline) -> String {
 }
 
 /// A verdict's robustness: a badge, and for fragile ones the flipping checks.
-fn robustness_badge(r: &crate::study::robust::Robustness) -> String {
+fn robustness_badge(r: &chartlens_study::robust::Robustness) -> String {
     let class = match r.status {
         Stability::Robust => "robust",
         Stability::Fragile => "fragile",
@@ -400,7 +400,7 @@ fn figures(w: &mut String, report: &Report) {
     // Every cohort's share of every market, as stacked bars.
     if let Some(chart) = report.charts.iter().max_by_key(|c| c.markets.len()) {
         // The compared cohorts first, so they keep their colours.
-        let mut series: Vec<&crate::study::ShareSeries> = report
+        let mut series: Vec<&chartlens_study::ShareSeries> = report
             .share_by_market
             .iter()
             .filter(|s| s.chart == chart.chart)
@@ -410,7 +410,7 @@ fn figures(w: &mut String, report: &Report) {
             (rank.unwrap_or(cohorts.len()), s.cohort == "none")
         });
         let categories: Vec<String> = series.iter().map(|s| s.cohort.clone()).collect();
-        let share = |s: &crate::study::ShareSeries, market: &str| {
+        let share = |s: &chartlens_study::ShareSeries, market: &str| {
             s.points
                 .iter()
                 .find(|(m, _)| m == market)
