@@ -5,12 +5,19 @@
 //! either the old store or the new one, never a mix.
 //!
 //! The index of source files (which file provides which chart), needed only by
-//! the writer and large for big archives, sits in a file of its own
-//! (`sources-<version>.json`) that the manifest names: queries never parse it.
+//! the writer and large for big archives, sits in a file of its own that the
+//! manifest names: queries never parse it. It is an append-only log
+//! (`sources-<version>.jsonl`, one record per line): a commit appends the
+//! records it added or changed and the manifest records how many bytes of the
+//! log are committed, so a commit costs what it changed, not the whole index.
+//! A later line for the same source id replaces an earlier one. Bytes past the
+//! committed length (a commit interrupted before its manifest landed) are
+//! ignored and cut off by the next commit. When superseded lines outnumber
+//! live ones, the next commit writes the log afresh under a new name.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs::{self, File};
-use std::io::Write;
+use std::io::{Seek, Write};
 use std::path::Path;
 
 use chrono::NaiveDate;
@@ -19,7 +26,8 @@ use serde::{Deserialize, Serialize};
 use crate::error::StoreError;
 
 pub const MANIFEST_FILE: &str = "manifest.json";
-/// Source index files are named `sources-<version>.json`.
+/// Source index files are named `sources-<version>.jsonl` (`.json`: a whole
+/// JSON array, as stores before the append-only log wrote it; still read).
 pub const SOURCES_PREFIX: &str = "sources-";
 /// Bumped when the manifest or the table layout changes incompatibly.
 pub const FORMAT: u32 = 1;
@@ -41,6 +49,12 @@ pub struct Manifest {
     /// The file, relative to the store root, that holds `sources`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sources_file: Option<String>,
+    /// Bytes of the `sources_file` log that are committed; the rest is ignored.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub sources_len: u64,
+    /// What the writer has to append at the next save.
+    #[serde(skip)]
+    log_state: LogState,
     /// Parts dropped from the tables but kept on disk for a while, so queries
     /// that started on an older version can finish reading them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -49,6 +63,21 @@ pub struct Manifest {
     /// playlist snapshots (`playlist_snapshots`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub lists: Vec<ListRecord>,
+}
+
+/// Which source records the log on disk already holds, as the writer tracks it.
+#[derive(Debug, Clone, Default)]
+struct LogState {
+    /// Records `[..logged]` of `sources` have a line in the log.
+    logged: usize,
+    /// Records below `logged` changed since their line was written.
+    changed: std::collections::BTreeSet<usize>,
+    /// Lines in the committed log, superseded ones included.
+    lines: usize,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// A file stored whole as one part of a table.
@@ -141,15 +170,53 @@ impl Manifest {
     /// Reads the manifest and the source index, as the writer needs them.
     pub fn load_with_sources(root: &Path) -> Result<Manifest, StoreError> {
         let mut manifest = Manifest::load(root)?;
-        if let Some(rel) = &manifest.sources_file {
-            let path = root.join(rel);
-            let text = fs::read(&path).map_err(|e| StoreError::io(&path, e))?;
-            manifest.sources = serde_json::from_slice(&text).map_err(|e| StoreError::Manifest {
-                path,
-                message: e.to_string(),
-            })?;
+        let Some(rel) = manifest.sources_file.clone() else {
+            return Ok(manifest);
+        };
+        let path = root.join(&rel);
+        let bad = |message: String| StoreError::Manifest {
+            path: path.clone(),
+            message,
+        };
+        let text = fs::read(&path).map_err(|e| StoreError::io(&path, e))?;
+        if !rel.ends_with(".jsonl") {
+            manifest.sources = serde_json::from_slice(&text).map_err(|e| bad(e.to_string()))?;
+            // Rewritten as a log at the next save.
+            manifest.log_state.lines = usize::MAX;
+            return Ok(manifest);
         }
+        let committed = usize::try_from(manifest.sources_len).unwrap_or(usize::MAX);
+        let Some(text) = text.get(..committed) else {
+            return Err(bad(format!(
+                "the source index holds {} bytes, the manifest says {committed} are committed",
+                text.len()
+            )));
+        };
+        let mut at: HashMap<u64, usize> = HashMap::new();
+        for (n, line) in text.split(|&b| b == b'\n').enumerate() {
+            if line.is_empty() {
+                continue;
+            }
+            let record: SourceRecord =
+                serde_json::from_slice(line).map_err(|e| bad(format!("line {}: {e}", n + 1)))?;
+            manifest.log_state.lines += 1;
+            match at.get(&record.id) {
+                Some(&i) => manifest.sources[i] = record,
+                None => {
+                    at.insert(record.id, manifest.sources.len());
+                    manifest.sources.push(record);
+                }
+            }
+        }
+        manifest.log_state.logged = manifest.sources.len();
         Ok(manifest)
+    }
+
+    /// Notes that `sources[index]` changed, so the next save logs it again.
+    pub fn source_changed(&mut self, index: usize) {
+        if index < self.log_state.logged {
+            self.log_state.changed.insert(index);
+        }
     }
 
     /// Reads the manifest of the store at `root`, without the source index; a
@@ -178,17 +245,15 @@ impl Manifest {
         Ok(manifest)
     }
 
-    /// Writes the source index under a new name, then the manifest naming it,
+    /// Brings the source index up to date, then writes the manifest naming it,
     /// atomically: a temporary file is written and synced, then renamed over
-    /// the old one, and the directory is synced. The old index is deleted last.
+    /// the old one, and the directory is synced. A replaced index is deleted
+    /// last.
     pub fn save(&mut self, root: &Path) -> Result<(), StoreError> {
         let path = root.join(MANIFEST_FILE);
-        let previous = self.sources_file.take();
+        let previous = self.sources_file.clone();
         if !self.sources.is_empty() {
-            let rel = format!("{SOURCES_PREFIX}{:08}.json", self.version);
-            let index = root.join(&rel);
-            write_synced(&index, &to_json(&self.sources, &index)?)?;
-            self.sources_file = Some(rel);
+            self.save_sources(root)?;
         }
         let tmp = root.join(format!("{MANIFEST_FILE}.{}.tmp", std::process::id()));
         write_synced(&tmp, &to_json(&*self, &path)?)?;
@@ -198,6 +263,58 @@ impl Manifest {
             // Nothing names it any more; a failed delete leaves only a leftover.
             let _ = fs::remove_file(root.join(old));
         }
+        Ok(())
+    }
+
+    /// Appends the new and changed source records to the log, or writes the
+    /// log afresh when it has none yet, is of the older whole-array kind, or
+    /// holds more superseded lines than live ones.
+    fn save_sources(&mut self, root: &Path) -> Result<(), StoreError> {
+        let state = &self.log_state;
+        let appended = self.sources.len() - state.logged + state.changed.len();
+        let fresh = self
+            .sources_file
+            .as_ref()
+            .is_none_or(|f| !f.ends_with(".jsonl"))
+            || state.lines.saturating_add(appended) > 2 * self.sources.len() + 64;
+        let (rel, records, offset): (String, Vec<usize>, u64) = if fresh {
+            let rel = format!("{SOURCES_PREFIX}{:08}.jsonl", self.version);
+            (rel, (0..self.sources.len()).collect(), 0)
+        } else {
+            let rel = self.sources_file.clone().unwrap_or_default();
+            let records = state
+                .changed
+                .iter()
+                .copied()
+                .chain(state.logged..self.sources.len());
+            (rel, records.collect(), self.sources_len)
+        };
+        let path = root.join(&rel);
+        let mut bytes = Vec::new();
+        for &i in &records {
+            bytes.extend(to_json(&self.sources[i], &path)?);
+            bytes.push(b'\n');
+        }
+        let mut file = fs::OpenOptions::new()
+            .create(true)
+            .write(true)
+            .truncate(fresh)
+            .open(&path)
+            .map_err(|e| StoreError::io(&path, e))?;
+        // Cuts off what an interrupted commit appended past the committed end.
+        file.set_len(offset).map_err(|e| StoreError::io(&path, e))?;
+        file.seek(std::io::SeekFrom::Start(offset))
+            .map_err(|e| StoreError::io(&path, e))?;
+        file.write_all(&bytes)
+            .map_err(|e| StoreError::io(&path, e))?;
+        file.sync_all().map_err(|e| StoreError::io(&path, e))?;
+        self.sources_len = offset + bytes.len() as u64;
+        self.log_state = LogState {
+            logged: self.sources.len(),
+            changed: Default::default(),
+            lines: if fresh { 0 } else { self.log_state.lines } + records.len(),
+        };
+        self.sources_file = Some(rel);
         Ok(())
     }
 
@@ -296,22 +413,125 @@ mod tests {
             m.sources
         );
 
-        // A new version writes a new index and deletes the old one; no
-        // temporary file is left behind.
+        // A commit that changed no source appends nothing; one that did
+        // appends only its records, and a later line for an id wins.
+        let log = dir.path().join("sources-00000003.jsonl");
+        let len = fs::metadata(&log).unwrap().len();
         m.version = 4;
         m.save(dir.path()).unwrap();
+        assert_eq!(fs::metadata(&log).unwrap().len(), len);
+        let mut m = Manifest::load_with_sources(dir.path()).unwrap();
+        m.sources[0].path = "renamed.csv".into();
+        m.source_changed(0);
+        let mut second = m.sources[0].clone();
+        second.id = 2;
+        m.sources.push(second);
+        m.version = 5;
+        m.save(dir.path()).unwrap();
+        let text = fs::read_to_string(&log).unwrap();
+        assert_eq!(text.lines().count(), 3, "{text}");
+        let back = Manifest::load_with_sources(dir.path()).unwrap();
+        assert_eq!(back.sources.len(), 2);
+        assert_eq!(back.sources[0].path, "renamed.csv");
+        assert_eq!(back.sources, m.sources);
+
+        // Bytes an interrupted commit appended past the committed end are
+        // ignored, then cut off by the next commit.
+        fs::OpenOptions::new()
+            .append(true)
+            .open(&log)
+            .unwrap()
+            .write_all(b"{torn")
+            .unwrap();
+        let mut m = Manifest::load_with_sources(dir.path()).unwrap();
+        assert_eq!(m.sources, back.sources);
+        m.sources[1].layout = "other".into();
+        m.source_changed(1);
+        m.version = 6;
+        m.save(dir.path()).unwrap();
+        let back = Manifest::load_with_sources(dir.path()).unwrap();
+        assert_eq!(back.sources[1].layout, "other");
         let mut names: Vec<_> = fs::read_dir(dir.path())
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
         names.sort();
-        assert_eq!(names, [MANIFEST_FILE, "sources-00000004.json"]);
+        assert_eq!(names, [MANIFEST_FILE, "sources-00000003.jsonl"]);
+    }
+
+    #[test]
+    fn an_index_of_mostly_superseded_lines_is_written_afresh() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut m = Manifest::empty();
+        m.sources.push(SourceRecord {
+            id: 1,
+            hash: "h".into(),
+            identity: "i".into(),
+            path: "a.csv".into(),
+            layout: "l".into(),
+            charts: Vec::new(),
+        });
+        for version in 1..=100 {
+            m.version = version;
+            m.source_changed(0);
+            m.save(dir.path()).unwrap();
+        }
+        let file = m.sources_file.clone().unwrap();
+        let lines = fs::read_to_string(dir.path().join(&file))
+            .unwrap()
+            .lines()
+            .count();
+        assert!(lines <= 66, "{lines} lines for one source");
         assert_eq!(
-            Manifest::load_with_sources(dir.path())
-                .unwrap()
-                .sources
-                .len(),
-            1
+            Manifest::load_with_sources(dir.path()).unwrap().sources,
+            m.sources
+        );
+        let indexes = fs::read_dir(dir.path())
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with(SOURCES_PREFIX)
+            })
+            .count();
+        assert_eq!(indexes, 1, "a replaced index is deleted");
+    }
+
+    #[test]
+    fn an_index_written_as_one_json_array_is_still_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let record = SourceRecord {
+            id: 1,
+            hash: "h".into(),
+            identity: "i".into(),
+            path: "a.csv".into(),
+            layout: "l".into(),
+            charts: Vec::new(),
+        };
+        fs::write(
+            dir.path().join("sources-00000001.json"),
+            serde_json::to_vec(&[&record]).unwrap(),
+        )
+        .unwrap();
+        let mut m = Manifest::empty();
+        m.version = 1;
+        m.sources_file = Some("sources-00000001.json".into());
+        fs::write(
+            dir.path().join(MANIFEST_FILE),
+            serde_json::to_vec(&m).unwrap(),
+        )
+        .unwrap();
+        let mut m = Manifest::load_with_sources(dir.path()).unwrap();
+        assert_eq!(m.sources, [record]);
+        m.version = 2;
+        m.save(dir.path()).unwrap();
+        assert_eq!(m.sources_file.as_deref(), Some("sources-00000002.jsonl"));
+        assert!(!dir.path().join("sources-00000001.json").exists());
+        assert_eq!(
+            Manifest::load_with_sources(dir.path()).unwrap().sources,
+            m.sources
         );
     }
 

@@ -444,6 +444,7 @@ impl Writer {
         let mut by_hash: HashMap<String, HashSet<ChartId>> = HashMap::new();
         let mut owners = HashSet::new();
         for (owner, ids) in doomed {
+            self.manifest.source_changed(owner);
             let source = &mut self.manifest.sources[owner];
             source.charts.retain(|c| {
                 let gone = ids.contains(&c.key());
