@@ -379,6 +379,17 @@ pub(crate) fn sync_dir(dir: &Path) {
 mod tests {
     use super::*;
 
+    fn record(id: u64) -> SourceRecord {
+        SourceRecord {
+            id,
+            hash: "h".into(),
+            identity: "i".into(),
+            path: "a.csv".into(),
+            layout: "l".into(),
+            charts: Vec::new(),
+        }
+    }
+
     #[test]
     fn save_then_load_round_trips() {
         let dir = tempfile::tempdir().unwrap();
@@ -393,14 +404,7 @@ mod tests {
                 sources: vec![1],
             }],
         );
-        m.sources.push(SourceRecord {
-            id: 1,
-            hash: "h".into(),
-            identity: "i".into(),
-            path: "a.csv".into(),
-            layout: "l".into(),
-            charts: Vec::new(),
-        });
+        m.sources.push(record(1));
         m.save(dir.path()).unwrap();
         let back = Manifest::load(dir.path()).unwrap();
         assert_eq!(back.version, 3);
@@ -463,14 +467,7 @@ mod tests {
     fn an_index_of_mostly_superseded_lines_is_written_afresh() {
         let dir = tempfile::tempdir().unwrap();
         let mut m = Manifest::empty();
-        m.sources.push(SourceRecord {
-            id: 1,
-            hash: "h".into(),
-            identity: "i".into(),
-            path: "a.csv".into(),
-            layout: "l".into(),
-            charts: Vec::new(),
-        });
+        m.sources.push(record(1));
         for version in 1..=100 {
             m.version = version;
             m.source_changed(0);
@@ -502,14 +499,7 @@ mod tests {
     #[test]
     fn an_index_written_as_one_json_array_is_still_read() {
         let dir = tempfile::tempdir().unwrap();
-        let record = SourceRecord {
-            id: 1,
-            hash: "h".into(),
-            identity: "i".into(),
-            path: "a.csv".into(),
-            layout: "l".into(),
-            charts: Vec::new(),
-        };
+        let record = record(1);
         fs::write(
             dir.path().join("sources-00000001.json"),
             serde_json::to_vec(&[&record]).unwrap(),
