@@ -51,6 +51,8 @@ pub const ARTISTS: &str = "artists";
 pub const CREDITS: &str = "credits";
 pub const PLAYLIST_SNAPSHOTS: &str = "playlist_snapshots";
 pub const VIDEO_SNAPSHOTS: &str = "video_snapshots";
+pub const TRACK_MARKETS: &str = "track_markets";
+pub const CHART_PERIODS: &str = "chart_periods";
 
 /// `chart_entries`: one row per position of one published chart.
 pub fn chart_entries() -> Table {
@@ -567,6 +569,125 @@ pub fn video_snapshots() -> Table {
             ),
         ],
     }
+}
+
+/// `track_markets`: one row per credit line of a track in a market of a
+/// chart, summarising its `chart_entries` rows; kept in step with them.
+pub fn track_markets() -> Table {
+    use DataType::{Boolean, Date32, Int32, Int64, Utf8};
+    Table {
+        name: TRACK_MARKETS,
+        doc: "Kept in step with `chart_entries` (rebuilt by every ingest and compaction that \
+              changes it): one row per source, chart, market, track and credit line, summarising \
+              that line's entries. Metrics and the study read it instead of every entry.",
+        columns: vec![
+            col("source", Utf8, false, "As in `chart_entries`."),
+            col("chart", Utf8, false, "As in `chart_entries`."),
+            col(
+                "region",
+                Utf8,
+                false,
+                "As in `chart_entries` (`GLOBAL` included).",
+            ),
+            col(
+                "track_key",
+                Utf8,
+                false,
+                "The track: its `track_id`, or `artist_names - track_name` where the chart gives \
+                 no id.",
+            ),
+            col("artist_names", Utf8, false, "As in `chart_entries`."),
+            col("track_name", Utf8, false, "As in `chart_entries`."),
+            col(
+                "entries",
+                Int64,
+                false,
+                "Rows of `chart_entries` of this line in this market.",
+            ),
+            col(
+                "first_date",
+                Date32,
+                false,
+                "Earliest `period_start` of those rows.",
+            ),
+            col(
+                "last_date",
+                Date32,
+                false,
+                "Latest `period_start` of those rows.",
+            ),
+            col(
+                "best_rank",
+                Int32,
+                false,
+                "Highest position (smallest rank) reached.",
+            ),
+            col(
+                "periods",
+                Int32,
+                false,
+                "Of the track in this market (all its lines): distinct published periods it \
+                 charted in.",
+            ),
+            col(
+                "runs",
+                Int32,
+                false,
+                "Of the track in this market: separate runs, a run being consecutive published \
+                 periods of the market (a period the market has no chart for breaks nothing).",
+            ),
+            col(
+                "first_run",
+                Int32,
+                false,
+                "Of the track in this market: length of its first run, in periods.",
+            ),
+            col(
+                "run_from_start",
+                Boolean,
+                false,
+                "The first run starts on the market's first published period: it may have begun \
+                 before the data (left-censored).",
+            ),
+            col(
+                "run_open",
+                Boolean,
+                false,
+                "The first run reaches the market's last published period: still running when \
+                 the data ends (right-censored).",
+            ),
+        ],
+    }
+}
+
+/// `chart_periods`: one row per published chart (source, chart, market,
+/// period), from the source index.
+pub fn chart_periods() -> Table {
+    use DataType::{Date32, Int64, Utf8};
+    Table {
+        name: CHART_PERIODS,
+        doc: "Kept in step with `chart_entries`: one row per published chart (source, chart, \
+              market and period) the store holds, with its row count.",
+        columns: vec![
+            col("source", Utf8, false, "As in `chart_entries`."),
+            col("chart", Utf8, false, "As in `chart_entries`."),
+            col("region", Utf8, false, "As in `chart_entries`."),
+            col("period_start", Date32, false, "As in `chart_entries`."),
+            col("period_end", Date32, false, "As in `chart_entries`."),
+            col(
+                "entries",
+                Int64,
+                false,
+                "Rows of `chart_entries` of this chart.",
+            ),
+        ],
+    }
+}
+
+/// Tables kept in step with `chart_entries` by the writer: stored as Parquet,
+/// rebuilt when the entries change, never read stale.
+pub fn summary_tables() -> Vec<Table> {
+    vec![track_markets(), chart_periods()]
 }
 
 /// Tables computed from the stored ones when a query reads them.

@@ -535,7 +535,10 @@ fn schema_error(name: &str) -> StoreError {
     arrow::error::ArrowError::SchemaError(format!("no column {name}")).into()
 }
 
-fn text_column<'a>(batch: &'a RecordBatch, name: &str) -> Result<&'a StringArray, StoreError> {
+pub(crate) fn text_column<'a>(
+    batch: &'a RecordBatch,
+    name: &str,
+) -> Result<&'a StringArray, StoreError> {
     batch
         .column_by_name(name)
         .and_then(|c| c.as_any().downcast_ref::<StringArray>())
@@ -543,7 +546,7 @@ fn text_column<'a>(batch: &'a RecordBatch, name: &str) -> Result<&'a StringArray
 }
 
 /// Reads some columns of a part.
-fn read_columns(
+pub(crate) fn read_columns(
     root: &Path,
     part: &Part,
     columns: &[&str],

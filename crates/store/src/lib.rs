@@ -9,6 +9,7 @@ pub mod derived;
 pub mod error;
 pub mod manifest;
 pub mod parts;
+pub mod summary;
 pub mod writer;
 
 use std::path::{Path, PathBuf};
@@ -24,6 +25,7 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 
 pub use error::StoreError;
 pub use manifest::Manifest;
+pub use summary::Summaries;
 pub use writer::{FileRows, LogEntry, Status, WriteOptions, Writer};
 
 /// A store opened for reading at one committed version.
@@ -78,7 +80,38 @@ impl Store {
         for table in table::all_tables() {
             self.register(&ctx, &table)?;
         }
+        self.register_summaries(&ctx)?;
         Ok(ctx)
+    }
+
+    /// Registers the summary tables: their stored parts when they summarise
+    /// this version's entries, else (an ingest interrupted before it rebuilt
+    /// them) tables built in memory now, so they are never read stale.
+    fn register_summaries(&self, ctx: &SessionContext) -> Result<(), StoreError> {
+        let entries = self.manifest.parts(table::CHART_ENTRIES);
+        if entries.is_empty() || summary::is_current(&self.manifest) {
+            for table in table::summary_tables() {
+                self.register(ctx, &table)?;
+            }
+            return Ok(());
+        }
+        let manifest = Manifest::load_with_sources(&self.root)?;
+        let manifest = if summary::entry_parts(&manifest) == summary::entry_parts(&self.manifest) {
+            manifest
+        } else {
+            // A commit landed since this store was opened: number the
+            // periods from the entries of the version this store reads.
+            self.manifest.clone()
+        };
+        let built = summary::build(&self.root, &manifest, &mut |_, _| {})?;
+        for (table, batches) in [
+            (table::track_markets(), built.track_markets),
+            (table::chart_periods(), built.chart_periods),
+        ] {
+            let memory = MemTable::try_new(table.schema(), vec![batches])?;
+            ctx.register_table(table.name, Arc::new(memory))?;
+        }
+        Ok(())
     }
 
     fn register(&self, ctx: &SessionContext, table: &Table) -> Result<(), StoreError> {

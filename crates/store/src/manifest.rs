@@ -59,6 +59,11 @@ pub struct Manifest {
     /// that started on an older version can finish reading them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub retired: Vec<RetiredPart>,
+    /// The `chart_entries` parts (by file) that the summary tables
+    /// (`track_markets`, `chart_periods`) were built from; see
+    /// [`crate::summary`]. Summaries of other parts are stale.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summaries_from: Option<Vec<String>>,
     /// Files stored whole, one part each: artist lists (`artist_facts`) and
     /// playlist snapshots (`playlist_snapshots`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -12,11 +12,12 @@ use std::sync::Arc;
 use arrow::array::{Int64Builder, RecordBatch, StringBuilder, TimestampMicrosecondBuilder};
 use arrow::datatypes::SchemaRef;
 use chartlens_model::ChartKey;
-use chartlens_model::table::{self, CHART_ENTRIES, INGEST_LOG};
+use chartlens_model::table::{self, CHART_ENTRIES, CHART_PERIODS, INGEST_LOG, TRACK_MARKETS};
 
 use crate::error::StoreError;
 use crate::manifest::{ChartRecord, ListRecord, Manifest, Part, RetiredPart, SourceRecord};
 use crate::parts::{self, ChartId};
+use crate::summary;
 
 /// Tuning of the writer.
 #[derive(Debug, Clone, Copy)]
@@ -743,11 +744,68 @@ impl Writer {
         Ok(merged)
     }
 
-    /// Commits, then compacts if enough small parts have piled up.
-    pub fn finish(mut self) -> Result<Manifest, StoreError> {
+    /// Commits, compacts if enough small parts have piled up, and rebuilds
+    /// the summary tables if the entries changed.
+    pub fn finish(self) -> Result<Manifest, StoreError> {
+        self.finish_with(&mut |_, _| {})
+    }
+
+    /// [`Writer::finish`], telling `progress` how many entry parts the
+    /// summaries have read (of how many) while rebuilding them.
+    pub fn finish_with(
+        mut self,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<Manifest, StoreError> {
         self.commit()?;
         self.compact(false)?;
+        self.refresh_summaries(progress)?;
         Ok(self.manifest)
+    }
+
+    /// Rebuilds `track_markets` and `chart_periods` from the committed
+    /// entries unless they already summarise them, and commits.
+    fn refresh_summaries(
+        &mut self,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<(), StoreError> {
+        if summary::is_current(&self.manifest) {
+            return Ok(());
+        }
+        let built = summary::build(&self.root, &self.manifest, progress)?;
+        for (name, batches) in [
+            (TRACK_MARKETS, built.track_markets),
+            (CHART_PERIODS, built.chart_periods),
+        ] {
+            let mut new_parts = Vec::new();
+            if batches.iter().any(|b| b.num_rows() > 0) {
+                let schema = batches[0].schema();
+                // Parts of about `part_rows` rows, so readers split the work.
+                let mut start = 0;
+                while start < batches.len() {
+                    let mut rows = 0;
+                    let mut end = start;
+                    while end < batches.len() && (end == start || rows < self.options.part_rows) {
+                        rows += batches[end].num_rows();
+                        end += 1;
+                    }
+                    let rel = self.part_name(name);
+                    new_parts.push(parts::write_part(
+                        &self.root,
+                        &rel,
+                        &schema,
+                        &batches[start..end],
+                        Vec::new(),
+                    )?);
+                    start = end;
+                }
+            }
+            let old = self.manifest.tables.insert(name.to_string(), new_parts);
+            self.retired
+                .extend(old.unwrap_or_default().into_iter().map(|p| p.file));
+        }
+        self.manifest.summaries_from = Some(summary::entry_parts(&self.manifest));
+        self.dirty = true;
+        self.commit()
     }
 }
 

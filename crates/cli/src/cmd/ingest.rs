@@ -137,7 +137,16 @@ pub fn run(store_dir: &Path, config: &IngestConfig, write: WriteOptions) -> anyh
         report(stream_in(&mut writer, path, read)?, &mut tally);
     }
     let run_id = writer.run_id().to_string();
-    let manifest = writer.finish()?;
+    // The summary tables are rebuilt from every entry part: the bar counts
+    // parts now.
+    progress.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} parts summarised  eta {eta}")
+            .expect("valid template"),
+    );
+    let manifest = writer.finish_with(&mut |done, parts| {
+        progress.set_length(parts as u64);
+        progress.set_position(done as u64);
+    })?;
     progress.finish_and_clear();
 
     let rejected = tally.count(Status::Rejected);

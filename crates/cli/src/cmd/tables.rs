@@ -2,25 +2,49 @@
 
 use std::path::Path;
 
-use chartlens_store::Store;
+use chartlens_model::table;
+use chartlens_store::{Store, summary};
 
 use crate::exit;
 use crate::output::thousands;
 
+/// How a table comes to be.
+enum Kind {
+    /// Written by ingest.
+    Stored,
+    /// Kept in step with `chart_entries` by the writer.
+    Summary,
+    /// Computed when a query reads it.
+    Derived,
+}
+
 pub fn run(store_dir: &Path) -> anyhow::Result<u8> {
     let store = Store::open(store_dir).ok();
-    let stored = chartlens_model::table::all_tables()
+    let stored = table::all_tables().into_iter().map(|t| (t, Kind::Stored));
+    let kept = table::summary_tables()
         .into_iter()
-        .map(|t| (t, true));
-    let derived = chartlens_model::table::derived_tables()
+        .map(|t| (t, Kind::Summary));
+    let derived = table::derived_tables()
         .into_iter()
-        .map(|t| (t, false));
-    for (table, is_stored) in stored.chain(derived) {
-        if is_stored {
-            let rows = store.as_ref().map_or(0, |s| s.manifest().rows(table.name));
-            println!("{} ({} rows): {}", table.name, thousands(rows), table.doc);
-        } else {
-            println!("{} (derived): {}", table.name, table.doc);
+        .map(|t| (t, Kind::Derived));
+    for (table, kind) in stored.chain(kept).chain(derived) {
+        let rows = store.as_ref().map_or(0, |s| s.manifest().rows(table.name));
+        match kind {
+            Kind::Stored => println!("{} ({} rows): {}", table.name, thousands(rows), table.doc),
+            Kind::Summary => {
+                let current = store.as_ref().is_none_or(|s| {
+                    s.manifest().rows(table::CHART_ENTRIES) == 0
+                        || summary::is_current(s.manifest())
+                });
+                let state = if current {
+                    format!("{} rows", thousands(rows))
+                } else {
+                    "stale: built in memory by each query until the next ingest or compact"
+                        .to_string()
+                };
+                println!("{} ({state}): {}", table.name, table.doc);
+            }
+            Kind::Derived => println!("{} (derived): {}", table.name, table.doc),
         }
         let width = table
             .columns
