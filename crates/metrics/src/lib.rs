@@ -426,24 +426,25 @@ pub fn home_share(filters: &Filters, by: HomeBy) -> String {
     };
     let cohort_filter = cohort.map_or(String::new(), |c| format!(" AND {}", artist_in(c)));
     let none = cohort_or_none("cohort");
+    let grain = Grain::of(&base);
+    let (table, entries) = (grain.table(), grain.entries());
+    let cond = base.condition_on(grain);
     let markets = format!(
-        "markets AS (SELECT DISTINCT e.source, e.chart, e.region FROM chart_entries e WHERE {})",
-        base.condition()
+        "markets AS (SELECT DISTINCT e.source, e.chart, e.region FROM {table} WHERE {cond})"
     );
+    let home_entries = grain.entries_where("e.region = a.origin_country");
     let by_artist = format!(
         "per_artist AS (\
            SELECT e.source, e.chart, a.artist_id, a.name AS artist, a.cohort, \
                   a.origin_country AS origin, \
-                  count(*) AS entries, \
-                  count(*) FILTER (WHERE e.region = a.origin_country) AS home_entries, \
+                  {entries} AS entries, {home_entries} AS home_entries, \
                   sum(e.streams) AS streams, \
                   sum(e.streams) FILTER (WHERE e.region <> a.origin_country) AS export_streams \
-           FROM chart_entries e \
+           FROM {table} \
            JOIN credits c ON c.artist_names = e.artist_names AND c.track_name = e.track_name \
            JOIN artists a ON a.artist_id = c.artist_id \
-           WHERE e.region <> 'GLOBAL' AND a.origin_country IS NOT NULL AND {}{cohort_filter} \
-           GROUP BY e.source, e.chart, a.artist_id, a.name, a.cohort, a.origin_country)",
-        base.condition()
+           WHERE e.region <> 'GLOBAL' AND a.origin_country IS NOT NULL AND {cond}{cohort_filter} \
+           GROUP BY e.source, e.chart, a.artist_id, a.name, a.cohort, a.origin_country)"
     );
     let home = "LEFT JOIN markets m ON m.source = p.source AND m.chart = p.chart \
                 AND m.region = p.origin";
@@ -468,18 +469,17 @@ pub fn home_share(filters: &Filters, by: HomeBy) -> String {
              ORDER BY p.source, p.chart, entries DESC, cohort"
         ),
         HomeBy::Market => format!(
-            "SELECT e.source, e.chart, e.region AS market, count(*) AS entries, \
-                    round(100.0 * count(*) FILTER (WHERE a.origin_country = e.region) / count(*), 2) \
-                      AS domestic_pct, \
-                    round(100.0 * count(*) FILTER (WHERE a.origin_country IS NULL) / count(*), 2) \
-                      AS unknown_pct \
-             FROM chart_entries e \
+            "SELECT e.source, e.chart, e.region AS market, {entries} AS entries, \
+                    round(100.0 * {} / {entries}, 2) AS domestic_pct, \
+                    round(100.0 * {} / {entries}, 2) AS unknown_pct \
+             FROM {table} \
              LEFT JOIN credits c ON c.artist_names = e.artist_names AND c.track_name = e.track_name \
                   AND c.position = 1 \
              LEFT JOIN artists a ON a.artist_id = c.artist_id \
-             WHERE e.region <> 'GLOBAL' AND {} \
+             WHERE e.region <> 'GLOBAL' AND {cond} \
              GROUP BY e.source, e.chart, e.region ORDER BY e.source, e.chart, e.region",
-            base.condition()
+            grain.entries_where("a.origin_country = e.region"),
+            grain.entries_where("a.origin_country IS NULL"),
         ),
     }
 }
@@ -521,17 +521,27 @@ pub fn cohort_share(filters: &Filters, by: ShareBy) -> String {
         .map(str::to_string)
         .chain(groups.iter().map(|(_, name)| name.to_string()))
         .collect();
+    // The chart's size (its largest rank among the rows kept) is a grouped
+    // query joined back, not a window over every entry: a window sorts all
+    // of them in memory. The sizes come first so the join builds its hash
+    // table on them and streams the entries.
+    let cond = filters.condition();
     format!(
-        "WITH entry AS (\
+        "WITH size AS (\
+           SELECT e.source, e.chart, e.region, e.period_start, e.period_end, max(e.rank) AS size \
+           FROM chart_entries e WHERE {cond} \
+           GROUP BY e.source, e.chart, e.region, e.period_start, e.period_end), \
+         entry AS (\
            SELECT e.source, e.chart, e.region, e.period_start, e.streams, \
-                  max(e.rank) OVER (PARTITION BY e.source, e.chart, e.region, e.period_start, e.period_end) \
-                    + 1 - e.rank AS weight, \
-                  {} AS cohort \
-           FROM chart_entries e \
+                  s.size + 1 - e.rank AS weight, {} AS cohort \
+           FROM size s \
+           JOIN chart_entries e ON s.source = e.source AND s.chart = e.chart \
+                AND s.region = e.region AND s.period_start = e.period_start \
+                AND s.period_end = e.period_end \
            LEFT JOIN credits c ON c.artist_names = e.artist_names AND c.track_name = e.track_name \
                 AND c.position = 1 \
            LEFT JOIN artists a ON a.artist_id = c.artist_id \
-           WHERE {}) \
+           WHERE {cond}) \
          SELECT {}, cohort, count(*) AS entries, \
                 round(100.0 * count(*) / sum(count(*)) OVER (PARTITION BY {within}), 2) AS entry_pct, \
                 round(100.0 * sum(weight) / sum(sum(weight)) OVER (PARTITION BY {within}), 2) AS weighted_pct, \
@@ -539,7 +549,6 @@ pub fn cohort_share(filters: &Filters, by: ShareBy) -> String {
                 round(100.0 * sum(streams) / sum(sum(streams)) OVER (PARTITION BY {within}), 2) AS stream_pct \
          FROM entry GROUP BY {within}, cohort ORDER BY {}, entries DESC, cohort",
         cohort_or_none("a.cohort"),
-        filters.condition(),
         select.join(", "),
         order.join(", ")
     )
@@ -682,6 +691,11 @@ impl Filters {
 
     /// The `WHERE` conditions on `chart_entries` (aliased `e`), or `TRUE`.
     pub fn condition(&self) -> String {
+        self.condition_on(Grain::Entries)
+    }
+
+    /// The `WHERE` conditions on the rows of `grain` (aliased `e`), or `TRUE`.
+    pub fn condition_on(&self, grain: Grain) -> String {
         let list =
             |column: &str, values: &[String]| format!("e.{column} IN ({})", text_list(values));
         let mut parts = Vec::new();
@@ -718,7 +732,7 @@ impl Filters {
         if let Some(track) = &self.track {
             let mut any = Vec::new();
             if !track.keys.is_empty() {
-                any.push(format!("{TRACK_KEY} IN ({})", text_list(&track.keys)));
+                any.push(format!("{} IN ({})", grain.key(), text_list(&track.keys)));
             }
             if !track.names.is_empty() {
                 any.push(format!("e.track_name IN ({})", text_list(&track.names)));
@@ -739,6 +753,67 @@ impl Filters {
 
 /// The key of a track: its id, or its credits and title where charts give no id.
 pub const TRACK_KEY: &str = "coalesce(e.track_id, e.artist_names || ' - ' || e.track_name)";
+
+/// The rows a query reads, aliased `e`: every chart entry, or the summary
+/// `track_markets` (one row per chart, market, track and credit line, with
+/// its entries counted), which is far smaller and gives the same answer to
+/// every query that does not cut the chart's weeks by a period filter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grain {
+    Entries,
+    TrackMarkets,
+}
+
+impl Grain {
+    /// The summary where `filters` allow it (no period filter), else entries.
+    pub fn of(filters: &Filters) -> Grain {
+        if filters.from.is_none() && filters.to.is_none() {
+            Grain::TrackMarkets
+        } else {
+            Grain::Entries
+        }
+    }
+
+    /// The table, aliased `e`.
+    pub fn table(self) -> &'static str {
+        match self {
+            Grain::Entries => "chart_entries e",
+            Grain::TrackMarkets => "track_markets e",
+        }
+    }
+
+    /// The track key ([`TRACK_KEY`]).
+    pub fn key(self) -> &'static str {
+        match self {
+            Grain::Entries => TRACK_KEY,
+            Grain::TrackMarkets => "e.track_key",
+        }
+    }
+
+    /// The number of entries of a group of rows.
+    pub fn entries(self) -> &'static str {
+        match self {
+            Grain::Entries => "count(*)",
+            Grain::TrackMarkets => "sum(e.entries)",
+        }
+    }
+
+    /// The number of entries of a group of rows that pass `test`.
+    pub fn entries_where(self, test: &str) -> String {
+        match self {
+            Grain::Entries => format!("count(*) FILTER (WHERE {test})"),
+            Grain::TrackMarkets => format!("coalesce(sum(e.entries) FILTER (WHERE {test}), 0)"),
+        }
+    }
+
+    /// The earliest and latest period start of a group of rows.
+    pub fn first_last(self) -> (&'static str, &'static str) {
+        match self {
+            Grain::Entries => ("min(e.period_start)", "max(e.period_start)"),
+            Grain::TrackMarkets => ("min(e.first_date)", "max(e.last_date)"),
+        }
+    }
+}
 
 /// The order of breadth rows within each source and chart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -764,13 +839,15 @@ pub fn breadth_by_track(filters: &Filters, sort: ReachSort) -> String {
     };
     // Per track and market first, then per track: cheaper than counting
     // distinct markets over every row.
+    let grain = Grain::of(filters);
+    let (key, table, entries) = (grain.key(), grain.table(), grain.entries());
+    let (first, last) = grain.first_last();
     format!(
         "WITH per_market AS (\
-           SELECT e.source, e.chart, {TRACK_KEY} AS track_id, e.region, \
+           SELECT e.source, e.chart, {key} AS track_id, e.region, \
                   min(e.track_name) AS track_name, min(e.artist_names) AS artist_names, \
-                  count(*) AS entries, min(e.period_start) AS first_date, \
-                  max(e.period_start) AS last_date \
-           FROM chart_entries e WHERE {} GROUP BY e.source, e.chart, {TRACK_KEY}, e.region) \
+                  {entries} AS entries, {first} AS first_date, {last} AS last_date \
+           FROM {table} WHERE {} GROUP BY e.source, e.chart, {key}, e.region) \
          SELECT source, chart, track_id, min(track_name) AS track_name, \
                 min(artist_names) AS artist_names, \
                 count(*) FILTER (WHERE region <> 'GLOBAL') AS markets, \
@@ -778,7 +855,7 @@ pub fn breadth_by_track(filters: &Filters, sort: ReachSort) -> String {
                 min(first_date) AS first_date, max(last_date) AS last_date \
          FROM per_market GROUP BY source, chart, track_id \
          ORDER BY source, chart, {order}, track_id",
-        filters.condition()
+        filters.condition_on(grain)
     )
 }
 
@@ -834,13 +911,19 @@ pub fn breadth_by_artist_as(
     // Entries are first counted per credit line, track and market, so the
     // join to `credits` and the counts of distinct markets and tracks run on
     // far fewer rows than the chart has (DataFusion's DISTINCT aggregates
-    // are slow with many groups).
+    // are slow with many groups). Years need every entry's date.
+    let grain = if per_year {
+        Grain::Entries
+    } else {
+        Grain::of(&filters)
+    };
+    let (key, table, entries) = (grain.key(), grain.table(), grain.entries());
     format!(
         "WITH lines AS (\
-           SELECT e.source, e.chart, {year}e.artist_names, e.track_name, {TRACK_KEY} AS track, \
-                  e.region, count(*) AS entries \
-           FROM chart_entries e WHERE {} \
-           GROUP BY e.source, e.chart, {year_key}e.artist_names, e.track_name, {TRACK_KEY}, \
+           SELECT e.source, e.chart, {year}e.artist_names, e.track_name, {key} AS track, \
+                  e.region, {entries} AS entries \
+           FROM {table} WHERE {} \
+           GROUP BY e.source, e.chart, {year_key}e.artist_names, e.track_name, {key}, \
                     e.region), \
          credited AS (\
            SELECT l.source, l.chart, {year_key}\
@@ -869,7 +952,7 @@ pub fn breadth_by_artist_as(
               AND {} t.who = p.who \
          GROUP BY p.source, p.chart, {year_out}p.who \
          ORDER BY p.source, p.chart, {year_order}{order}, artist",
-        filters.condition(),
+        filters.condition_on(grain),
         if per_year { "t.year = p.year AND" } else { "" },
     )
 }
@@ -899,13 +982,16 @@ pub fn breadth_by_cohort(filters: &Filters) -> String {
 /// artist_names, region, day` (days since 1970-01-01), the input of
 /// [`crate::spread`].
 pub fn spread_firsts(filters: &Filters) -> String {
+    let grain = Grain::of(filters);
+    let (key, table) = (grain.key(), grain.table());
     format!(
-        "SELECT e.source, e.chart, {TRACK_KEY} AS track_id, min(e.track_name) AS track_name, \
+        "SELECT e.source, e.chart, {key} AS track_id, min(e.track_name) AS track_name, \
                 min(e.artist_names) AS artist_names, \
-                e.region, CAST(min(e.period_start) AS INT) AS day \
-         FROM chart_entries e WHERE e.region <> 'GLOBAL' AND {} \
-         GROUP BY e.source, e.chart, {TRACK_KEY}, e.region",
-        filters.condition()
+                e.region, CAST({} AS INT) AS day \
+         FROM {table} WHERE e.region <> 'GLOBAL' AND {} \
+         GROUP BY e.source, e.chart, {key}, e.region",
+        grain.first_last().0,
+        filters.condition_on(grain)
     )
 }
 
@@ -916,7 +1002,7 @@ pub fn spread_firsts(filters: &Filters) -> String {
 pub fn data_starts(filters: &Filters) -> String {
     format!(
         "SELECT e.source, e.chart, CAST(min(e.period_start) AS INT) AS day \
-         FROM chart_entries e WHERE {} GROUP BY e.source, e.chart",
+         FROM chart_periods e WHERE {} GROUP BY e.source, e.chart",
         filters.chart_rows().condition()
     )
 }
@@ -929,8 +1015,8 @@ pub fn chart_scope(filters: &Filters) -> String {
     format!(
         "SELECT e.source, e.chart, e.region, CAST(min(e.period_start) AS VARCHAR) AS first_date, \
                 CAST(max(e.period_start) AS VARCHAR) AS last_date, \
-                count(*) FILTER (WHERE {}) AS in_period \
-         FROM chart_entries e GROUP BY e.source, e.chart, e.region",
+                coalesce(sum(e.entries) FILTER (WHERE {}), 0) AS in_period \
+         FROM chart_periods e GROUP BY e.source, e.chart, e.region",
         filters.period_condition()
     )
 }
@@ -938,9 +1024,13 @@ pub fn chart_scope(filters: &Filters) -> String {
 /// The distinct tracks of the selected chart rows, to find one by id or
 /// name: `track_id` (as [`TRACK_KEY`]), `track_name`.
 pub fn track_names(filters: &Filters) -> String {
+    let rows = filters.chart_rows();
+    let grain = Grain::of(&rows);
     format!(
-        "SELECT DISTINCT {TRACK_KEY} AS track_id, e.track_name FROM chart_entries e WHERE {}",
-        filters.chart_rows().condition()
+        "SELECT DISTINCT {} AS track_id, e.track_name FROM {} WHERE {}",
+        grain.key(),
+        grain.table(),
+        rows.condition_on(grain)
     )
 }
 

@@ -623,6 +623,12 @@ pub fn track_markets() -> Table {
                 "Highest position (smallest rank) reached.",
             ),
             col(
+                "streams",
+                Int64,
+                true,
+                "Sum of those rows' `streams`, null when none of them has any.",
+            ),
+            col(
                 "periods",
                 Int32,
                 false,

@@ -95,20 +95,33 @@ impl Store {
             }
             return Ok(());
         }
+        self.register_summaries_within(ctx, summary::Window::ALL)
+    }
+
+    /// Replaces the summary tables of `ctx` (a session of this store) by
+    /// summaries of the charts of `window` only, built in memory: what a
+    /// study of one period reads.
+    pub fn register_summaries_within(
+        &self,
+        ctx: &SessionContext,
+        window: summary::Window,
+    ) -> Result<(), StoreError> {
         let manifest = Manifest::load_with_sources(&self.root)?;
         let manifest = if summary::entry_parts(&manifest) == summary::entry_parts(&self.manifest) {
             manifest
         } else {
-            // A commit landed since this store was opened: number the
-            // periods from the entries of the version this store reads.
             self.manifest.clone()
         };
-        let built = summary::build(&self.root, &manifest, &mut |_, _| {})?;
+        // If a commit landed since this store was opened, the index read now
+        // is of another version: the periods are numbered from the entries
+        // of this one instead.
+        let built = summary::build_within(&self.root, &manifest, window, &mut |_, _| {})?;
         for (table, batches) in [
             (table::track_markets(), built.track_markets),
             (table::chart_periods(), built.chart_periods),
         ] {
             let memory = MemTable::try_new(table.schema(), vec![batches])?;
+            ctx.deregister_table(table.name)?;
             ctx.register_table(table.name, Arc::new(memory))?;
         }
         Ok(())

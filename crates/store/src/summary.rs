@@ -25,7 +25,7 @@ use std::sync::Arc;
 
 use arrow::array::{
     Array, ArrayRef, BooleanBuilder, Date32Array, Date32Builder, Int32Array, Int32Builder,
-    Int64Builder, RecordBatch, StringBuilder,
+    Int64Array, Int64Builder, RecordBatch, StringBuilder,
 };
 use arrow::datatypes::SchemaRef;
 use chartlens_model::table::{self, CHART_ENTRIES};
@@ -91,10 +91,11 @@ impl Periods {
     }
 
     /// The periods the source index lists.
-    fn from_index(manifest: &Manifest) -> Periods {
+    fn from_index(manifest: &Manifest, window: Window) -> Periods {
         let mut out = Periods::default();
         for source in &manifest.sources {
-            for chart in &source.charts {
+            let charts = source.charts.iter();
+            for chart in charts.filter(|c| c.rows > 0 && window.holds(day(c.start))) {
                 out.add(
                     (
                         chart.source.clone(),
@@ -112,7 +113,11 @@ impl Periods {
 
     /// The periods the entries themselves show, for a store whose index does
     /// not cover them.
-    fn from_entries(root: &Path, manifest: &Manifest) -> Result<Periods, StoreError> {
+    fn from_entries(
+        root: &Path,
+        manifest: &Manifest,
+        window: Window,
+    ) -> Result<Periods, StoreError> {
         let mut counts: BTreeMap<(Market, i32, i32), u64> = BTreeMap::new();
         let columns = ["source", "chart", "region", "period_start", "period_end"];
         for part in manifest.parts(CHART_ENTRIES) {
@@ -123,7 +128,7 @@ impl Periods {
                     text_column(&batch, "region")?,
                 );
                 let (start, end) = (dates(&batch, "period_start")?, dates(&batch, "period_end")?);
-                for i in 0..batch.num_rows() {
+                for i in (0..batch.num_rows()).filter(|&i| window.holds(start.value(i))) {
                     let market = (
                         source.value(i).to_string(),
                         chart.value(i).to_string(),
@@ -176,6 +181,8 @@ struct Line {
     first: i32,
     last: i32,
     best_rank: i32,
+    /// Sum of the rows' streams, when any row has them.
+    streams: Option<i64>,
 }
 
 /// A track in a market: its lines and the periods it charted in, as
@@ -223,7 +230,7 @@ impl Pair {
 /// Strings seen, each stored once, numbered in order of appearance.
 #[derive(Debug, Default)]
 struct Interner {
-    ids: HashMap<Box<str>, u32>,
+    ids: HashMap<Box<str>, u32, foldhash::fast::FixedState>,
 }
 
 impl Interner {
@@ -260,14 +267,53 @@ pub fn build(
     manifest: &Manifest,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Summaries, StoreError> {
-    let periods = Periods::from_index(manifest);
-    match summarise(root, manifest, &periods, progress)? {
+    build_within(root, manifest, Window::ALL, progress)
+}
+
+/// The charts whose period starts between two days (since 1970-01-01),
+/// both included.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub first: i32,
+    pub last: i32,
+}
+
+impl Window {
+    /// Every chart.
+    pub const ALL: Window = Window {
+        first: i32::MIN,
+        last: i32::MAX,
+    };
+
+    /// The charts starting between two dates, either open.
+    pub fn between(first: Option<NaiveDate>, last: Option<NaiveDate>) -> Window {
+        Window {
+            first: first.map_or(i32::MIN, day),
+            last: last.map_or(i32::MAX, day),
+        }
+    }
+
+    fn holds(self, day: i32) -> bool {
+        (self.first..=self.last).contains(&day)
+    }
+}
+
+/// [`build`] over the charts of a window only, as if the store held
+/// nothing else: runs start and end within it.
+pub fn build_within(
+    root: &Path,
+    manifest: &Manifest,
+    window: Window,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Summaries, StoreError> {
+    let periods = Periods::from_index(manifest, window);
+    match summarise(root, manifest, &periods, window, progress)? {
         Some(built) => Ok(built),
         // An entry of a chart the index does not list: number the periods
         // the entries show instead.
         None => {
-            let periods = Periods::from_entries(root, manifest)?;
-            summarise(root, manifest, &periods, progress)?.ok_or_else(|| {
+            let periods = Periods::from_entries(root, manifest, window)?;
+            summarise(root, manifest, &periods, window, progress)?.ok_or_else(|| {
                 arrow::error::ArrowError::InvalidArgumentError(
                     "chart_entries changed while being summarised".into(),
                 )
@@ -282,11 +328,12 @@ fn summarise(
     root: &Path,
     manifest: &Manifest,
     periods: &Periods,
+    window: Window,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Option<Summaries>, StoreError> {
     let mut keys = Interner::default();
     let mut texts = Interner::default();
-    let mut pair_ids: HashMap<(u32, u32), u32> = HashMap::new();
+    let mut pair_ids: HashMap<(u32, u32), u32, foldhash::fast::FixedState> = HashMap::default();
     let mut pairs: Vec<Pair> = Vec::new();
     let hasher = foldhash::fast::FixedState::default();
     let columns = [
@@ -298,6 +345,7 @@ fn summarise(
         "track_id",
         "track_name",
         "artist_names",
+        "streams",
     ];
     let parts = manifest.parts(CHART_ENTRIES);
     let mut key_buf = String::new();
@@ -318,8 +366,12 @@ fn summarise(
                 .column_by_name("rank")
                 .and_then(|c| c.as_any().downcast_ref::<Int32Array>())
                 .ok_or_else(|| column_error("rank"))?;
+            let streams = batch
+                .column_by_name("streams")
+                .and_then(|c| c.as_any().downcast_ref::<Int64Array>())
+                .ok_or_else(|| column_error("streams"))?;
             let mut last_market: Option<(usize, u32)> = None;
-            for i in 0..batch.num_rows() {
+            for i in (0..batch.num_rows()).filter(|&i| window.holds(start.value(i))) {
                 // Rows of one file share their market: look it up on change.
                 let market = match last_market {
                     Some((row, id))
@@ -362,6 +414,7 @@ fn summarise(
                 let pair = &mut pairs[id as usize];
                 pair.add_period(period);
                 let r = rank.value(i);
+                let played = streams.is_valid(i).then(|| streams.value(i));
                 let hash = hasher.hash_one((artists, title));
                 match pair.lines.iter_mut().find(|l| l.hash == hash) {
                     Some(line) => {
@@ -369,6 +422,9 @@ fn summarise(
                         line.first = line.first.min(day);
                         line.last = line.last.max(day);
                         line.best_rank = line.best_rank.min(r);
+                        if let Some(n) = played {
+                            line.streams = Some(line.streams.unwrap_or(0).saturating_add(n));
+                        }
                     }
                     None => {
                         let line = Line {
@@ -379,6 +435,7 @@ fn summarise(
                             first: day,
                             last: day,
                             best_rank: r,
+                            streams: played,
                         };
                         pair.lines.push(line);
                     }
@@ -437,6 +494,7 @@ fn track_markets(
             rows.first_date.append_value(line.first);
             rows.last_date.append_value(line.last);
             rows.best_rank.append_value(line.best_rank);
+            rows.streams.append_option(line.streams);
             rows.periods.append_value(charted as i32);
             rows.runs.append_value(pair.runs.len() as i32);
             rows.first_run
@@ -469,6 +527,7 @@ struct Rows {
     first_date: Date32Builder,
     last_date: Date32Builder,
     best_rank: Int32Builder,
+    streams: Int64Builder,
     periods: Int32Builder,
     runs: Int32Builder,
     first_run: Int32Builder,
@@ -489,6 +548,7 @@ impl Rows {
             Arc::new(self.first_date.finish()),
             Arc::new(self.last_date.finish()),
             Arc::new(self.best_rank.finish()),
+            Arc::new(self.streams.finish()),
             Arc::new(self.periods.finish()),
             Arc::new(self.runs.finish()),
             Arc::new(self.first_run.finish()),

@@ -12,7 +12,7 @@ use anyhow::Context;
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Float64Type, Int64Type};
-use chartlens_metrics::{self as metrics, Filters, TRACK_KEY};
+use chartlens_metrics::{self as metrics, Filters, Grain, TRACK_KEY};
 use chrono::NaiveDate;
 use datafusion::prelude::SessionContext;
 
@@ -37,26 +37,39 @@ pub struct Track {
     pub cohort: Option<String>,
     /// Its primary artist (registry id), when resolved.
     pub artist_id: Option<i64>,
-    /// Per market (GLOBAL left out), the days (since 1970-01-01) of the
-    /// periods it charted in, ascending and distinct.
-    pub days: BTreeMap<String, Vec<i32>>,
+    /// Per market it charted in (GLOBAL left out), by market code.
+    pub markets: Vec<TrackMarket>,
     /// T_N for N = 2, 5, 10, 20 (`chartlens_metrics::spread`).
     pub t_days: [Option<i64>; 4],
     /// Another credited artist resolves to a different cohort.
     pub collaboration: bool,
 }
 
+/// A track in one market, from `track_markets`.
+#[derive(Debug, Clone)]
+pub struct TrackMarket {
+    pub market: Arc<str>,
+    /// The first day (since 1970-01-01) of the first period it charted in.
+    pub first_day: i32,
+    /// Its first run: consecutive published periods from the first.
+    pub first_run: u32,
+    /// The first run starts on the market's first period (left-censored).
+    pub from_start: bool,
+    /// The first run reaches the market's last period (right-censored).
+    pub open: bool,
+}
+
 impl Track {
     pub fn markets(&self) -> usize {
-        self.days.len()
+        self.markets.len()
     }
 
     /// Its first day in each market, ascending by day then market code.
     pub fn firsts(&self) -> Vec<(i32, &str)> {
         let mut firsts: Vec<(i32, &str)> = self
-            .days
+            .markets
             .iter()
-            .filter_map(|(m, d)| d.first().map(|&day| (day, m.as_str())))
+            .map(|m| (m.first_day, &*m.market))
             .collect();
         firsts.sort_unstable();
         firsts
@@ -110,25 +123,73 @@ pub struct ChartData {
     pub share_by_market: Vec<ShareRow>,
 }
 
-/// Runs the queries and groups their rows by chart.
+/// Runs the queries and groups their rows by chart. Tracks are read from
+/// `track_markets` (one row per track, credit line and market), so memory
+/// grows with tracks and markets, not with entries; with a period filter
+/// the session's `track_markets` must summarise that period only
+/// ([`crate::run`] registers it so).
 pub async fn load(ctx: &SessionContext, filters: &Filters) -> anyhow::Result<Vec<ChartData>> {
     let cond = filters.condition();
-    let entries = query(
+    // `track_markets` and `chart_periods` already hold the period only.
+    let chart_rows = Filters {
+        from: None,
+        to: None,
+        ..filters.clone()
+    };
+    let summary_cond = chart_rows.condition_on(Grain::TrackMarkets);
+    let mut charts: BTreeMap<ChartName, ChartData> = BTreeMap::new();
+    let periods = query(
         ctx,
         &format!(
-            "SELECT e.source, e.chart, {TRACK_KEY} AS track, e.region, \
-                    CAST(e.period_start AS INT) AS day, a.cohort, a.artist_id \
-             FROM chart_entries e \
-             LEFT JOIN credits c ON c.artist_names = e.artist_names \
-                  AND c.track_name = e.track_name AND c.position = 1 \
-             LEFT JOIN artists a ON a.artist_id = c.artist_id \
-             WHERE {cond}"
+            "SELECT e.source, e.chart, e.region, CAST(e.period_start AS INT) AS day \
+             FROM chart_periods e WHERE {} ORDER BY e.source, e.chart, e.region, day",
+            chart_rows.chart_rows().condition()
         ),
     )
     .await?;
-    let mut charts: BTreeMap<ChartName, ChartData> = BTreeMap::new();
+    let mut names: BTreeMap<String, Arc<str>> = BTreeMap::new();
+    for batch in &periods {
+        let (source, chart) = (strings(batch, "source")?, strings(batch, "chart")?);
+        let (region, day) = (strings(batch, "region")?, ints(batch, "day")?);
+        for i in 0..batch.num_rows() {
+            let (Some(region), Some(day)) = (&region[i], day[i]) else {
+                continue;
+            };
+            let name = chart_name(&source[i], &chart[i]);
+            let day = day as i32;
+            let data = charts
+                .entry(name.clone())
+                .or_insert_with(|| ChartData::empty(name));
+            data.first_day = data.first_day.min(day);
+            data.last_day = data.last_day.max(day);
+            data.periods.entry(region.clone()).or_default().push(day);
+            if region == "GLOBAL" {
+                data.has_global = true;
+            } else {
+                data.markets.insert(region.clone());
+            }
+        }
+    }
+    for data in charts.values_mut() {
+        data.cadence_days = cadence(&data.periods);
+    }
+
+    let rows = query(
+        ctx,
+        &format!(
+            "SELECT e.source, e.chart, e.track_key AS track, e.region, \
+                    CAST(e.first_date AS INT) AS day, e.first_run, e.run_from_start, e.run_open, \
+                    a.cohort, a.artist_id \
+             FROM track_markets e \
+             LEFT JOIN credits c ON c.artist_names = e.artist_names \
+                  AND c.track_name = e.track_name AND c.position = 1 \
+             LEFT JOIN artists a ON a.artist_id = c.artist_id \
+             WHERE e.region <> 'GLOBAL' AND {summary_cond}"
+        ),
+    )
+    .await?;
     let mut tracks: HashMap<(ChartName, String), Track> = HashMap::new();
-    for batch in &entries {
+    for batch in &rows {
         let (source, chart, track) = (
             strings(batch, "source")?,
             strings(batch, "chart")?,
@@ -139,32 +200,24 @@ pub async fn load(ctx: &SessionContext, filters: &Filters) -> anyhow::Result<Vec
             ints(batch, "day")?,
             strings(batch, "cohort")?,
         );
+        let (first_run, from_start, open) = (
+            ints(batch, "first_run")?,
+            bools(batch, "run_from_start")?,
+            bools(batch, "run_open")?,
+        );
         let artist_id = ints(batch, "artist_id")?;
         for i in 0..batch.num_rows() {
-            let name = ChartName {
-                source: source[i].clone().unwrap_or_default(),
-                chart: chart[i].clone().unwrap_or_default(),
-            };
             let (Some(region), Some(day)) = (&region[i], day[i]) else {
                 continue;
             };
             let day = day as i32;
-            let data = charts
-                .entry(name.clone())
-                .or_insert_with(|| ChartData::empty(name.clone()));
-            data.first_day = data.first_day.min(day);
-            data.last_day = data.last_day.max(day);
-            data.periods.entry(region.clone()).or_default().push(day);
-            if region == "GLOBAL" {
-                data.has_global = true;
-                continue;
-            }
-            data.markets.insert(region.clone());
             let key = track[i].clone().unwrap_or_default();
-            let entry = tracks.entry((name, key.clone())).or_insert_with(|| Track {
-                key,
-                ..Track::default()
-            });
+            let entry = tracks
+                .entry((chart_name(&source[i], &chart[i]), key.clone()))
+                .or_insert_with(|| Track {
+                    key,
+                    ..Track::default()
+                });
             // One track id can carry different credits across files: take
             // the smallest cohort name seen (then the smallest artist id),
             // whatever the order rows arrive in.
@@ -177,15 +230,25 @@ pub async fn load(ctx: &SessionContext, filters: &Filters) -> anyhow::Result<Vec
                 entry.cohort = Some(c.clone());
                 entry.artist_id = artist_id[i];
             }
-            entry.days.entry(region.clone()).or_default().push(day);
+            // A track with several credit lines in a market has a row for
+            // each, with the same runs: keep its first day.
+            match entry.markets.iter_mut().find(|m| *m.market == **region) {
+                Some(m) => m.first_day = m.first_day.min(day),
+                None => {
+                    let market = names
+                        .entry(region.clone())
+                        .or_insert_with(|| Arc::from(region.as_str()))
+                        .clone();
+                    entry.markets.push(TrackMarket {
+                        market,
+                        first_day: day,
+                        first_run: first_run[i].unwrap_or(0).max(0) as u32,
+                        from_start: from_start[i].unwrap_or(true),
+                        open: open[i].unwrap_or(true),
+                    });
+                }
+            }
         }
-    }
-    for data in charts.values_mut() {
-        for days in data.periods.values_mut() {
-            days.sort_unstable();
-            days.dedup();
-        }
-        data.cadence_days = cadence(&data.periods);
     }
 
     // Collaborations: the cohorts of every credited artist of each track.
@@ -222,10 +285,7 @@ pub async fn load(ctx: &SessionContext, filters: &Filters) -> anyhow::Result<Vec
     }
 
     for ((name, key), mut track) in tracks {
-        for days in track.days.values_mut() {
-            days.sort_unstable();
-            days.dedup();
-        }
+        track.markets.sort_by(|a, b| a.market.cmp(&b.market));
         let id = (name, key);
         track.t_days = chartlens_metrics::spread::days_to_nth(&track.firsts());
         if let (Some(own), Some(cohorts)) = (&track.cohort, credit_cohorts.get(&id)) {

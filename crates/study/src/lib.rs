@@ -21,6 +21,7 @@ use chartlens_metrics::{self as metrics, Filters, MetricDoc};
 use chartlens_model::Region;
 use chartlens_stats::Bootstrap;
 use chartlens_store::Store;
+use chartlens_store::summary::Window;
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -142,6 +143,19 @@ pub async fn run(
     };
     let artists = Arc::new(store.artists(cohorts)?);
     let ctx = store.session_with(artists.clone())?;
+    let filters = &settings.filters;
+    if filters.from.is_some() || filters.to.is_some() {
+        let date = |d: &Option<String>| {
+            d.as_deref()
+                .map(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d"))
+                .transpose()
+        };
+        let window = Window::between(
+            date(&filters.from).context("the period's first date")?,
+            date(&filters.to).context("the period's last date")?,
+        );
+        store.register_summaries_within(&ctx, window)?;
+    }
     let charts = data::load(&ctx, &settings.filters)
         .await
         .context("reading the store")?;

@@ -626,7 +626,7 @@ fn cohort_measures(
             at_bound: bass_bound(f.p, f.q, f.m),
         })
     });
-    let spells = spells(data, &g.tracks);
+    let spells = spells(&g.tracks);
     let steps = stats::kaplan_meier(&spells);
     let entries: Vec<f64> = g.artists.iter().map(|a| a.entries as f64).collect();
     let collabs = g.tracks.iter().filter(|t| t.collaboration).count();
@@ -716,34 +716,19 @@ fn lead_markets(data: &ChartData, tracks: &[&Track]) -> Vec<LeadMarket> {
     out
 }
 
-/// First runs of tracks per market; see `metrics::LONGEVITY`.
-pub fn spells(data: &ChartData, tracks: &[&Track]) -> Vec<Spell> {
-    let mut out = Vec::new();
-    for track in tracks {
-        for (market, days) in &track.days {
-            let Some(periods) = data.periods.get(market) else {
-                continue;
-            };
-            let Some(&first) = days.first() else {
-                continue;
-            };
-            let Ok(start) = periods.binary_search(&first) else {
-                continue;
-            };
-            if start == 0 {
-                continue; // left-censored: the run began before the data
-            }
-            let mut run = 1;
-            while start + run < periods.len() && days.binary_search(&periods[start + run]).is_ok() {
-                run += 1;
-            }
-            out.push(Spell {
-                periods: run as u32,
-                censored: start + run == periods.len(),
-            });
-        }
-    }
-    out
+/// First runs of tracks per market; see `metrics::LONGEVITY`. A run that
+/// began on the market's first period may have begun before the data
+/// (left-censored) and is left out.
+pub fn spells(tracks: &[&Track]) -> Vec<Spell> {
+    tracks
+        .iter()
+        .flat_map(|t| &t.markets)
+        .filter(|m| !m.from_start && m.first_run > 0)
+        .map(|m| Spell {
+            periods: m.first_run,
+            censored: m.open,
+        })
+        .collect()
 }
 
 fn genre_diversity(members: &[&ArtistRow], artists: &Artists) -> Option<f64> {
@@ -1336,7 +1321,8 @@ mod tests {
     use std::collections::{BTreeMap, BTreeSet};
 
     use super::*;
-    use crate::data::ChartName;
+    use crate::data::{ChartName, TrackMarket};
+    use std::sync::Arc;
 
     /// A chart over `markets` with weekly periods from day 0 to `last_day`.
     fn chart(markets: &[&str], last_day: i32, tracks: Vec<Track>) -> ChartData {
@@ -1366,13 +1352,22 @@ mod tests {
         }
     }
 
+    /// A track charting in each market on the given days of weekly
+    /// periods from day 0 (as `track_markets` would summarise them: its
+    /// first run is the consecutive weeks from its first day).
     fn track(key: &str, days: &[(&str, &[i32])]) -> Track {
         Track {
             key: key.into(),
             cohort: Some("K-pop".into()),
-            days: days
+            markets: days
                 .iter()
-                .map(|(m, d)| (m.to_string(), d.to_vec()))
+                .map(|(m, d)| TrackMarket {
+                    market: Arc::from(*m),
+                    first_day: d[0],
+                    first_run: d.windows(2).take_while(|w| w[1] - w[0] == 7).count() as u32 + 1,
+                    from_start: d[0] == 0,
+                    open: false,
+                })
                 .collect(),
             ..Track::default()
         }
@@ -1413,12 +1408,12 @@ mod tests {
         // Weekly periods 0..=35 (6 periods). In JP: a run of 2 from day 7
         // ending at 21; in KR: on from 21 to the end (censored); in US: on
         // from day 0 (left out); a re-entry after a gap is not a new run.
-        let t = track(
+        let mut t = track(
             "A",
             &[("JP", &[7, 14, 28]), ("KR", &[21, 28, 35]), ("US", &[0, 7])],
         );
-        let data = chart(&["JP", "KR", "US"], 35, vec![t.clone()]);
-        let spells = spells(&data, &[&t]);
+        t.markets[1].open = true;
+        let spells = spells(&[&t]);
         assert_eq!(
             spells,
             vec![
