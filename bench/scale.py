@@ -87,8 +87,7 @@ def main():
     ap.add_argument("binary")
     ap.add_argument("--entries", type=int, action="append", required=True)
     ap.add_argument("--work", default=None)
-    ap.add_argument("--skip-study", action="store_true",
-                    help="leave out the study (it holds every entry in memory: ~340 bytes each)")
+    ap.add_argument("--skip-study", action="store_true", help="leave out the study")
     args = ap.parse_args()
     rows = []
     for n in args.entries:
@@ -148,6 +147,13 @@ def main():
     print("\n| entries | job | tool | seconds | M rows/s | peak MiB |\n|---|---|---|---|---|---|")
     for e, job, tool, s, rps, mib in rows:
         print(f"| {e:,} | {job} | {tool} | {s:.2f} | {rps / 1e6:.2f} | {mib:.0f} |")
+    print()
+    seconds = {(e, job, tool): s for e, job, tool, s, _, _ in rows}
+    for (e, job, tool), s in seconds.items():
+        ours = seconds.get((e, job, "chartlens"))
+        if tool != "chartlens" and ours:
+            faster = "chartlens faster" if s > ours else f"{tool} faster"
+            print(f"{e:,} entries, {job}: {tool} / chartlens = {s / ours:.2f} ({faster})")
     return 0
 
 

@@ -4,8 +4,14 @@ numbers of one chartlens binary against those of another (e.g. the previous
 commit's) on the same store, or against stored expectations.
 
   ci/behaviour.py NEW --store DIR --baseline OLD       compare two binaries
-  ci/behaviour.py NEW --store DIR --write FILE         store the expectations
-  ci/behaviour.py NEW --store DIR --expect FILE        compare with them
+  ci/behaviour.py NEW --store DIR --write DIR          store the expectations
+  ci/behaviour.py NEW --store DIR --expect DIR         compare with them
+
+--simulate SEED instead of --store runs on a store made here from a small
+simulated world (chartlens simulate --seed SEED; its charts, videos and
+registry), which is what CI compares with ci/expected/: data chartlens makes
+up, so the expectations can live in the repository. After a deliberate change
+of behaviour, rewrite them with --write and review the diff.
 
 Each command runs with --format csv (the study writes report.json); outputs
 must be equal byte for byte, except the study's timings and paths. Exit 1
@@ -20,17 +26,18 @@ import sys
 import tempfile
 
 # Every metric command, with the flags that change which rows it reads
-# (cohort, market, period filters and the groupings).
+# (cohort and period filters, the groupings); long track lists are cut to
+# their first rows (--limit) to keep the expectations small.
 COMMANDS = [
-    ["reach", "--by", "track"],
+    ["reach", "--by", "track", "--limit", "300"],
     ["reach", "--by", "artist"],
     ["reach", "--by", "cohort"],
     ["reach", "--by", "track", "--cohort", "K-pop"],
-    ["reach", "--by", "artist", "--sort", "entries"],
-    ["reach", "--by", "track", "--period", "{period}"],
-    ["spread"],
+    ["reach", "--by", "artist", "--sort", "entries", "--limit", "100"],
+    ["reach", "--by", "track", "--period", "{period}", "--limit", "300"],
+    ["spread", "--limit", "300"],
     ["spread", "--cohort", "J-pop"],
-    ["spread", "--period", "{period}"],
+    ["spread", "--period", "{period}", "--limit", "300"],
     ["share", "--by", "market"],
     ["share", "--by", "month"],
     ["home", "--by", "artist"],
@@ -42,11 +49,16 @@ COMMANDS = [
 ]
 
 
+def name(args):
+    """The file an output is stored in: the command line, as a file name."""
+    return "_".join(a.strip("-").replace("{", "").replace("}", "") for a in args)
+
+
 def run(binary, store, args, period):
-    args = [a.replace("{period}", period) for a in args]
-    out = subprocess.run([binary, "--store", store, *args, "--format", "csv"],
+    line = [a.replace("{period}", period) for a in args]
+    out = subprocess.run([binary, "--store", store, *line, "--format", "csv"],
                          capture_output=True, text=True)
-    return " ".join(args), out.stdout if out.returncode == 0 else f"exit {out.returncode}\n{out.stderr}"
+    return name(args) + ".csv", out.stdout if out.returncode == 0 else f"exit {out.returncode}\n{out.stderr}"
 
 
 def study(binary, store, extra):
@@ -59,13 +71,13 @@ def study(binary, store, extra):
             report = json.load(f)
     for volatile in ("generated_at", "elapsed_seconds", "store"):
         report.pop(volatile, None)
-    return json.dumps(report, indent=1, sort_keys=True)
+    return json.dumps(report, indent=1, sort_keys=True) + "\n"
 
 
 def outputs(binary, store, period):
     got = dict(run(binary, store, args, period) for args in COMMANDS)
-    got["study"] = study(binary, store, [])
-    got[f"study --period {period}"] = study(binary, store, ["--period", period])
+    got["study.json"] = study(binary, store, [])
+    got["study_period.json"] = study(binary, store, ["--period", period])
     return got
 
 
@@ -80,27 +92,51 @@ def first_period(binary, store):
     return f"{a}..{a + (b - a) / 2}"
 
 
+def simulated_store(binary, seed, work):
+    world, store = os.path.join(work, "world"), os.path.join(work, "store")
+    steps = [
+        ["simulate", "--seed", str(seed), "--entries", "30000", "--out", world],
+        ["--store", store, "ingest", "--quiet"] + [
+            os.path.join(world, d)
+            for d in ("spotify-viral50-weekly", "youtube-charts-weekly", "youtube-videos")],
+        ["--store", store, "artists", "import", os.path.join(world, "registry")],
+    ]
+    for step in steps:
+        subprocess.run([binary, *step], check=True, capture_output=True)
+    return store
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("binary")
-    p.add_argument("--store", required=True)
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--store")
+    source.add_argument("--simulate", type=int, metavar="SEED")
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument("--baseline")
     which.add_argument("--write")
     which.add_argument("--expect")
     a = p.parse_args()
+    scratch = None
+    if a.simulate is not None:
+        scratch = tempfile.TemporaryDirectory()
+        a.store = simulated_store(a.binary, a.simulate, scratch.name)
     period = first_period(a.binary, a.store)
     new = outputs(a.binary, a.store, period)
     if a.write:
-        with open(a.write, "w", encoding="utf-8") as f:
-            json.dump(new, f, indent=1, sort_keys=True)
+        os.makedirs(a.write, exist_ok=True)
+        for file, text in new.items():
+            with open(os.path.join(a.write, file), "w", encoding="utf-8") as f:
+                f.write(text)
         print(f"behaviour: {len(new)} outputs written to {a.write}")
         return 0
     if a.baseline:
         old = outputs(a.baseline, a.store, period)
     else:
-        with open(a.expect, encoding="utf-8") as f:
-            old = json.load(f)
+        old = {}
+        for file in os.listdir(a.expect):
+            with open(os.path.join(a.expect, file), encoding="utf-8") as f:
+                old[file] = f.read()
     differing = [k for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)]
     for k in differing:
         was, now = (old.get(k) or "").splitlines(), (new.get(k) or "").splitlines()

@@ -837,25 +837,40 @@ pub fn breadth_by_track(filters: &Filters, sort: ReachSort) -> String {
         ReachSort::Entries => "entries DESC, markets DESC",
         ReachSort::FirstDate => "first_date, markets DESC, entries DESC",
     };
-    // Per track and market first, then per track: cheaper than counting
-    // distinct markets over every row.
     let grain = Grain::of(filters);
     let (key, table, entries) = (grain.key(), grain.table(), grain.entries());
     let (first, last) = grain.first_last();
+    let cond = filters.condition_on(grain);
+    let picks_lines =
+        filters.cohort.is_some() || filters.artist.is_some() || filters.track.is_some();
+    if grain == Grain::TrackMarkets && !picks_lines {
+        // One row per track, credit line and market: a market is counted
+        // once, on the track's first line there.
+        return format!(
+            "SELECT e.source, e.chart, {key} AS track_id, min(e.track_name) AS track_name, \
+                    min(e.artist_names) AS artist_names, \
+                    count(*) FILTER (WHERE e.region <> 'GLOBAL' AND e.first_line) AS markets, \
+                    bool_or(e.region = 'GLOBAL') AS global, {entries} AS entries, \
+                    {first} AS first_date, {last} AS last_date \
+             FROM {table} WHERE {cond} GROUP BY e.source, e.chart, {key} \
+             ORDER BY source, chart, {order}, track_id"
+        );
+    }
+    // Per track and market first, then per track: cheaper than counting
+    // distinct markets over every row.
     format!(
         "WITH per_market AS (\
            SELECT e.source, e.chart, {key} AS track_id, e.region, \
                   min(e.track_name) AS track_name, min(e.artist_names) AS artist_names, \
                   {entries} AS entries, {first} AS first_date, {last} AS last_date \
-           FROM {table} WHERE {} GROUP BY e.source, e.chart, {key}, e.region) \
+           FROM {table} WHERE {cond} GROUP BY e.source, e.chart, {key}, e.region) \
          SELECT source, chart, track_id, min(track_name) AS track_name, \
                 min(artist_names) AS artist_names, \
                 count(*) FILTER (WHERE region <> 'GLOBAL') AS markets, \
                 bool_or(region = 'GLOBAL') AS global, sum(entries) AS entries, \
                 min(first_date) AS first_date, max(last_date) AS last_date \
          FROM per_market GROUP BY source, chart, track_id \
-         ORDER BY source, chart, {order}, track_id",
-        filters.condition_on(grain)
+         ORDER BY source, chart, {order}, track_id"
     )
 }
 
@@ -918,13 +933,23 @@ pub fn breadth_by_artist_as(
         Grain::of(&filters)
     };
     let (key, table, entries) = (grain.key(), grain.table(), grain.entries());
+    let lines = match grain {
+        // The summary is already one row per line, track and market.
+        Grain::TrackMarkets => format!(
+            "SELECT e.source, e.chart, e.artist_names, e.track_name, {key} AS track, e.region, \
+                    e.entries FROM {table} WHERE {}",
+            filters.condition_on(grain)
+        ),
+        Grain::Entries => format!(
+            "SELECT e.source, e.chart, {year}e.artist_names, e.track_name, {key} AS track, \
+                    e.region, {entries} AS entries \
+             FROM {table} WHERE {} \
+             GROUP BY e.source, e.chart, {year_key}e.artist_names, e.track_name, {key}, e.region",
+            filters.condition_on(grain)
+        ),
+    };
     format!(
-        "WITH lines AS (\
-           SELECT e.source, e.chart, {year}e.artist_names, e.track_name, {key} AS track, \
-                  e.region, {entries} AS entries \
-           FROM {table} WHERE {} \
-           GROUP BY e.source, e.chart, {year_key}e.artist_names, e.track_name, {key}, \
-                    e.region), \
+        "WITH lines AS ({lines}), \
          credited AS (\
            SELECT l.source, l.chart, {year_key}\
                   coalesce(CAST(a.artist_id AS VARCHAR), 'credit:' || c.credited_name) AS who, \
@@ -951,8 +976,7 @@ pub fn breadth_by_artist_as(
          FROM per_market p JOIN per_track t ON t.source = p.source AND t.chart = p.chart \
               AND {} t.who = p.who \
          GROUP BY p.source, p.chart, {year_out}p.who \
-         ORDER BY p.source, p.chart, {year_order}{order}, artist",
-        filters.condition_on(grain),
+         ORDER BY p.source, p.chart, {year_order}{order}, artist, artist_id",
         if per_year { "t.year = p.year AND" } else { "" },
     )
 }
@@ -980,19 +1004,28 @@ pub fn breadth_by_cohort(filters: &Filters) -> String {
 /// The first chart date of each track in each market (GLOBAL left out),
 /// within each source and chart: `source, chart, track_id, track_name,
 /// artist_names, region, day` (days since 1970-01-01), the input of
-/// [`crate::spread`].
+/// [`crate::spread`]: one row per track and market, or per credit line
+/// there when read from `track_markets`.
 pub fn spread_firsts(filters: &Filters) -> String {
     let grain = Grain::of(filters);
     let (key, table) = (grain.key(), grain.table());
-    format!(
-        "SELECT e.source, e.chart, {key} AS track_id, min(e.track_name) AS track_name, \
-                min(e.artist_names) AS artist_names, \
-                e.region, CAST({} AS INT) AS day \
-         FROM {table} WHERE e.region <> 'GLOBAL' AND {} \
-         GROUP BY e.source, e.chart, {key}, e.region",
-        grain.first_last().0,
-        filters.condition_on(grain)
-    )
+    let cond = filters.condition_on(grain);
+    match grain {
+        // Already per line, track and market: a track with two lines in a
+        // market gives two rows, which [`crate::spread`] merges.
+        Grain::TrackMarkets => format!(
+            "SELECT e.source, e.chart, {key} AS track_id, e.track_name, e.artist_names, \
+                    e.region, CAST(e.first_date AS INT) AS day \
+             FROM {table} WHERE e.region <> 'GLOBAL' AND {cond}"
+        ),
+        Grain::Entries => format!(
+            "SELECT e.source, e.chart, {key} AS track_id, min(e.track_name) AS track_name, \
+                    min(e.artist_names) AS artist_names, \
+                    e.region, CAST(min(e.period_start) AS INT) AS day \
+             FROM {table} WHERE e.region <> 'GLOBAL' AND {cond} \
+             GROUP BY e.source, e.chart, {key}, e.region"
+        ),
+    }
 }
 
 /// The first date of the selected chart rows of each source and chart,

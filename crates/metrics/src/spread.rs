@@ -139,6 +139,12 @@ pub fn table(
     }
     let mut rows: Vec<((&str, &str, &str), Track)> = tracks.into_iter().collect();
     for (_, track) in &mut rows {
+        // A market listed twice (two credit lines there) counts once, from
+        // its earliest day.
+        track
+            .firsts
+            .sort_unstable_by(|a, b| (a.1, a.0).cmp(&(b.1, b.0)));
+        track.firsts.dedup_by_key(|f| f.1);
         track.firsts.sort_unstable();
     }
     let mut rows: Vec<_> = rows

@@ -629,6 +629,13 @@ pub fn track_markets() -> Table {
                 "Sum of those rows' `streams`, null when none of them has any.",
             ),
             col(
+                "first_line",
+                Boolean,
+                false,
+                "The first of the track's lines in this market (by `artist_names`, then \
+                 `track_name`): count the rows that have it to count a track's markets.",
+            ),
+            col(
                 "periods",
                 Int32,
                 false,

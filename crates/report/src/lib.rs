@@ -8,7 +8,6 @@ pub mod svg;
 
 use std::path::Path;
 
-use anyhow::Context;
 use chartlens_study::Report;
 use chartlens_study::measure::{ChartMeasures, Claim, ClaimResult, CohortMeasures, Estimate};
 use chartlens_study::robust::{CheckResult, Stability};
@@ -246,19 +245,37 @@ pub fn measure_rows(cohorts: &[CohortMeasures]) -> Vec<(&'static str, Vec<String
         .collect()
 }
 
-/// Writes `report.json`, `report.md` and `index.html` into `out`.
-pub fn write(report: &Report, out: &Path) -> anyhow::Result<()> {
-    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+/// A report file that could not be written, and why.
+#[derive(Debug, thiserror::Error)]
+#[error("writing {}: {source}", path.display())]
+pub struct WriteError {
+    pub path: std::path::PathBuf,
+    #[source]
+    pub source: std::io::Error,
+}
+
+/// Writes `report.json`, `report.md` and `index.html` into `out`, each
+/// through a temporary file renamed into place.
+pub fn write(report: &Report, out: &Path) -> Result<(), WriteError> {
+    let failed = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| WriteError { path, source }
+    };
+    std::fs::create_dir_all(out).map_err(failed(out))?;
+    let json = serde_json::to_string_pretty(report).map_err(std::io::Error::other);
     let files = [
-        ("report.json", serde_json::to_string_pretty(report)? + "\n"),
+        (
+            "report.json",
+            json.map_err(failed(&out.join("report.json")))? + "\n",
+        ),
         ("report.md", markdown::render(report)),
         ("index.html", html::render(report)),
     ];
     for (name, text) in files {
         let path = out.join(name);
         let tmp = out.join(format!(".{name}.tmp"));
-        std::fs::write(&tmp, text).with_context(|| format!("writing {}", tmp.display()))?;
-        std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
+        std::fs::write(&tmp, text).map_err(failed(&tmp))?;
+        std::fs::rename(&tmp, &path).map_err(failed(&path))?;
     }
     Ok(())
 }

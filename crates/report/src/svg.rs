@@ -4,6 +4,7 @@
 //! renders offline inside an HTML page. Output is deterministic, all text is
 //! XML-escaped, and non-finite numbers never reach the markup.
 
+use chrono::{Datelike, NaiveDate};
 use std::fmt::{self, Write as _};
 
 /// Width of every plot's viewBox.
@@ -254,52 +255,16 @@ fn log_ticks(lo: f64, hi: f64) -> (Vec<f64>, (f64, f64)) {
 
 // ---------------------------------------------------------------- dates
 
-/// Days from 0000-01-01 to 1970-01-01 in the proleptic Gregorian calendar.
-const EPOCH_OFFSET: i64 = 719_528;
-/// Days in a 400-year Gregorian cycle.
-const CYCLE_DAYS: i64 = 146_097;
-
-/// Days from the start of a 400-year cycle to the start of its year `y` (0..400).
-fn days_before_year(y: i64) -> i64 {
-    365 * y + (y + 3) / 4 - (y + 99) / 100 + (y + 399) / 400
-}
-
-/// Days before month `m` (1..=12) of a year; `leap` adds February 29.
-fn days_before_month(m: u32, leap: bool) -> i64 {
-    const CUM: [i64; 12] = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
-    let m = m.clamp(1, 12);
-    CUM[(m - 1) as usize] + i64::from(leap && m > 2)
-}
-
-fn is_leap(y: i64) -> bool {
-    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+/// The date of a day count since 1970-01-01 (held within ±27,000 years).
+fn date_of(days: i64) -> NaiveDate {
+    let epoch = NaiveDate::default();
+    let days = chrono::Duration::days(days.clamp(-10_000_000, 10_000_000));
+    epoch.checked_add_signed(days).unwrap_or(epoch)
 }
 
 /// Days since 1970-01-01 of the first day of month `m` of year `y`.
-fn days_from_month(y: i64, m: u32) -> i64 {
-    let (cycle, yr) = (y.div_euclid(400), y.rem_euclid(400));
-    cycle * CYCLE_DAYS + days_before_year(yr) + days_before_month(m, is_leap(y)) - EPOCH_OFFSET
-}
-
-/// (year, month, day) of a day count since 1970-01-01.
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days.clamp(-10_000_000, 10_000_000) + EPOCH_OFFSET;
-    let (cycle, rest) = (z.div_euclid(CYCLE_DAYS), z.rem_euclid(CYCLE_DAYS));
-    let mut yr = rest / 366;
-    while days_before_year(yr + 1) <= rest {
-        yr += 1;
-    }
-    let (year, doy) = (cycle * 400 + yr, rest - days_before_year(yr));
-    let leap = is_leap(year);
-    let month = (1..=12u32)
-        .rev()
-        .find(|m| days_before_month(*m, leap) <= doy)
-        .unwrap_or(1);
-    (
-        year,
-        month,
-        (doy - days_before_month(month, leap) + 1) as u32,
-    )
+fn days_from_month(y: i32, m: u32) -> i64 {
+    NaiveDate::from_ymd_opt(y, m, 1).map_or(0, |d| (d - NaiveDate::default()).num_days())
 }
 
 /// Month-aligned ticks inside `lo..=hi` (days since 1970-01-01), labelled
@@ -314,14 +279,15 @@ pub fn date_ticks(lo: f64, hi: f64) -> Vec<(f64, String)> {
         .into_iter()
         .find(|s| months / f64::from(*s) <= 7.0)
         .unwrap_or(1200);
-    let (mut y, mut m, _) = civil_from_days(lo.floor() as i64);
+    let first = date_of(lo.floor() as i64);
+    let (mut y, mut m) = (first.year(), first.month());
     let mut ticks = Vec::new();
     while ticks.len() < 64 {
         let day = days_from_month(y, m) as f64;
         if day > hi {
             break;
         }
-        if (y * 12 + i64::from(m) - 1).rem_euclid(i64::from(step)) == 0 && day >= lo {
+        if (i64::from(y) * 12 + i64::from(m) - 1).rem_euclid(i64::from(step)) == 0 && day >= lo {
             let label = if step >= 12 {
                 format!("{y}")
             } else {
@@ -332,10 +298,7 @@ pub fn date_ticks(lo: f64, hi: f64) -> Vec<(f64, String)> {
         (y, m) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
     }
     if ticks.is_empty() || (ticks.len() == 1 && hi - lo < 28.0) {
-        let label = |d: f64| {
-            let (y, m, d) = civil_from_days(d.round() as i64);
-            format!("{y}-{m:02}-{d:02}")
-        };
+        let label = |d: f64| date_of(d.round() as i64).format("%Y-%m-%d").to_string();
         ticks = vec![(lo, label(lo)), (hi, label(hi))];
     }
     ticks
@@ -1311,19 +1274,12 @@ mod tests {
     }
 
     #[test]
-    fn calendar_round_trips() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(19_723), (2024, 1, 1));
-        assert_eq!(civil_from_days(19_782), (2024, 2, 29));
-        assert_eq!(civil_from_days(-1), (1969, 12, 31));
-        for days in (-800_000..800_000).step_by(997) {
-            let (y, m, d) = civil_from_days(days);
-            assert_eq!(
-                days_from_month(y, m) + i64::from(d) - 1,
-                days,
-                "{y}-{m}-{d}"
-            );
-        }
+    fn days_are_dates() {
+        assert_eq!(date_of(0).to_string(), "1970-01-01");
+        assert_eq!(date_of(19_782).to_string(), "2024-02-29");
+        assert_eq!(date_of(-1).to_string(), "1969-12-31");
+        assert_eq!(days_from_month(2024, 1), 19_723);
+        assert_eq!(days_from_month(1969, 12), -31);
     }
 
     #[test]

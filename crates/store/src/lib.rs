@@ -64,6 +64,13 @@ impl Store {
         &self.manifest
     }
 
+    /// Whether the stored summary tables do not summarise this version's
+    /// entries, so that sessions build them in memory ([`summary`]).
+    pub fn summaries_stale(&self) -> bool {
+        !self.manifest.parts(table::CHART_ENTRIES).is_empty()
+            && !summary::is_current(&self.manifest)
+    }
+
     /// Takes the store's write lock. Fails fast if another process holds it.
     pub fn writer(&self, options: WriteOptions) -> Result<Writer, StoreError> {
         Writer::open(&self.root, options)
@@ -88,8 +95,7 @@ impl Store {
     /// this version's entries, else (an ingest interrupted before it rebuilt
     /// them) tables built in memory now, so they are never read stale.
     fn register_summaries(&self, ctx: &SessionContext) -> Result<(), StoreError> {
-        let entries = self.manifest.parts(table::CHART_ENTRIES);
-        if entries.is_empty() || summary::is_current(&self.manifest) {
+        if !self.summaries_stale() {
             for table in table::summary_tables() {
                 self.register(ctx, &table)?;
             }

@@ -481,7 +481,8 @@ fn track_markets(
         let last_period = periods.periods[pair.market as usize].len() as u32 - 1;
         let first_run = pair.runs.first().copied().unwrap_or((0, 0));
         let charted: u32 = pair.runs.iter().map(|r| r.1 - r.0 + 1).sum();
-        for line in &pair.lines {
+        for (i, line) in pair.lines.iter().enumerate() {
+            rows.first_line.append_value(i == 0);
             rows.source.append_value(source);
             rows.chart.append_value(chart);
             rows.region.append_value(region);
@@ -528,6 +529,7 @@ struct Rows {
     last_date: Date32Builder,
     best_rank: Int32Builder,
     streams: Int64Builder,
+    first_line: BooleanBuilder,
     periods: Int32Builder,
     runs: Int32Builder,
     first_run: Int32Builder,
@@ -549,6 +551,7 @@ impl Rows {
             Arc::new(self.last_date.finish()),
             Arc::new(self.best_rank.finish()),
             Arc::new(self.streams.finish()),
+            Arc::new(self.first_line.finish()),
             Arc::new(self.periods.finish()),
             Arc::new(self.runs.finish()),
             Arc::new(self.first_run.finish()),

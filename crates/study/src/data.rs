@@ -8,12 +8,15 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
-use anyhow::Context;
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Float64Type, Int64Type};
 use chartlens_metrics::{self as metrics, Filters, Grain, TRACK_KEY};
 use chrono::NaiveDate;
+
+use crate::error::StudyError;
+
+type Result<T> = std::result::Result<T, StudyError>;
 use datafusion::prelude::SessionContext;
 
 /// A chart as the study sees it: one source and chart name, never pooled.
@@ -128,7 +131,7 @@ pub struct ChartData {
 /// grows with tracks and markets, not with entries; with a period filter
 /// the session's `track_markets` must summarise that period only
 /// ([`crate::run`] registers it so).
-pub async fn load(ctx: &SessionContext, filters: &Filters) -> anyhow::Result<Vec<ChartData>> {
+pub async fn load(ctx: &SessionContext, filters: &Filters) -> Result<Vec<ChartData>> {
     let cond = filters.condition();
     // `track_markets` and `chart_periods` already hold the period only.
     let chart_rows = Filters {
@@ -413,7 +416,7 @@ pub struct VideoRow {
 }
 
 /// Every video's engagement, as the engagement metric defines it.
-pub async fn videos(ctx: &SessionContext) -> anyhow::Result<Vec<VideoRow>> {
+pub async fn videos(ctx: &SessionContext) -> Result<Vec<VideoRow>> {
     let sql = metrics::engagement(&Filters::default(), metrics::EngagementBy::Video);
     let mut out = Vec::new();
     for batch in &query(ctx, &sql).await? {
@@ -440,7 +443,7 @@ async fn artist_rows(
     ctx: &SessionContext,
     filters: &Filters,
     per_year: bool,
-) -> anyhow::Result<BTreeMap<(ChartName, Option<i32>), Vec<ArtistRow>>> {
+) -> Result<BTreeMap<(ChartName, Option<i32>), Vec<ArtistRow>>> {
     let mut home: HashMap<(ChartName, i64), (i64, i64, bool)> = HashMap::new();
     let home_sql = metrics::home_share(filters, metrics::HomeBy::Artist);
     for batch in if per_year {
@@ -501,12 +504,17 @@ async fn artist_rows(
     Ok(out)
 }
 
-async fn query(ctx: &SessionContext, sql: &str) -> anyhow::Result<Vec<RecordBatch>> {
-    let frame = ctx
-        .sql(sql)
+async fn query(ctx: &SessionContext, sql: &str) -> Result<Vec<RecordBatch>> {
+    let failed = |source| StudyError::Query {
+        sql: sql.to_string(),
+        source,
+    };
+    ctx.sql(sql)
         .await
-        .with_context(|| format!("planning {sql}"))?;
-    Ok(frame.collect().await?)
+        .map_err(failed)?
+        .collect()
+        .await
+        .map_err(failed)
 }
 
 fn chart_name(source: &Option<String>, chart: &Option<String>) -> ChartName {
@@ -534,14 +542,14 @@ pub fn date(day: i32) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(1970, 1, 1)?.checked_add_signed(chrono::Duration::days(day.into()))
 }
 
-fn column(batch: &RecordBatch, name: &str, to: &DataType) -> anyhow::Result<Arc<dyn Array>> {
+fn column(batch: &RecordBatch, name: &str, to: &DataType) -> Result<Arc<dyn Array>> {
     let column = batch
         .column_by_name(name)
-        .with_context(|| format!("query result lacks column {name}"))?;
+        .ok_or_else(|| StudyError::Result(format!("no column {name}")))?;
     Ok(cast(column, to)?)
 }
 
-fn strings(batch: &RecordBatch, name: &str) -> anyhow::Result<Vec<Option<String>>> {
+fn strings(batch: &RecordBatch, name: &str) -> Result<Vec<Option<String>>> {
     let array = column(batch, name, &DataType::Utf8)?;
     Ok(array
         .as_string::<i32>()
@@ -550,17 +558,17 @@ fn strings(batch: &RecordBatch, name: &str) -> anyhow::Result<Vec<Option<String>
         .collect())
 }
 
-fn ints(batch: &RecordBatch, name: &str) -> anyhow::Result<Vec<Option<i64>>> {
+fn ints(batch: &RecordBatch, name: &str) -> Result<Vec<Option<i64>>> {
     let array = column(batch, name, &DataType::Int64)?;
     Ok(array.as_primitive::<Int64Type>().iter().collect())
 }
 
-fn floats(batch: &RecordBatch, name: &str) -> anyhow::Result<Vec<Option<f64>>> {
+fn floats(batch: &RecordBatch, name: &str) -> Result<Vec<Option<f64>>> {
     let array = column(batch, name, &DataType::Float64)?;
     Ok(array.as_primitive::<Float64Type>().iter().collect())
 }
 
-fn bools(batch: &RecordBatch, name: &str) -> anyhow::Result<Vec<Option<bool>>> {
+fn bools(batch: &RecordBatch, name: &str) -> Result<Vec<Option<bool>>> {
     let array = column(batch, name, &DataType::Boolean)?;
     Ok(array.as_boolean().iter().collect())
 }

@@ -10,13 +10,15 @@
 
 pub mod claim;
 pub mod data;
+pub mod error;
 pub mod measure;
 pub mod robust;
+
+pub use error::StudyError;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use anyhow::{Context, bail};
 use chartlens_metrics::{self as metrics, Filters, MetricDoc};
 use chartlens_model::Region;
 use chartlens_stats::Bootstrap;
@@ -137,33 +139,35 @@ pub async fn run(
     store: &Store,
     cohorts: chartlens_model::cohort::Cohorts,
     settings: &StudySettings,
-) -> anyhow::Result<Report> {
+) -> Result<Report, StudyError> {
     let [first, second] = settings.cohorts.as_slice() else {
-        bail!("--cohorts takes two cohorts, as FIRST,SECOND");
+        return Err(StudyError::Cohorts {
+            given: settings.cohorts.len(),
+        });
     };
     let artists = Arc::new(store.artists(cohorts)?);
     let ctx = store.session_with(artists.clone())?;
     let filters = &settings.filters;
     if filters.from.is_some() || filters.to.is_some() {
-        let date = |d: &Option<String>| {
+        let date = |which: &'static str, d: &Option<String>| {
             d.as_deref()
-                .map(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d"))
+                .map(|d| {
+                    chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| {
+                        StudyError::Period {
+                            which,
+                            value: d.to_string(),
+                        }
+                    })
+                })
                 .transpose()
         };
-        let window = Window::between(
-            date(&filters.from).context("the period's first date")?,
-            date(&filters.to).context("the period's last date")?,
-        );
+        let window = Window::between(date("first", &filters.from)?, date("last", &filters.to)?);
         store.register_summaries_within(&ctx, window)?;
     }
-    let charts = data::load(&ctx, &settings.filters)
-        .await
-        .context("reading the store")?;
-    let videos = data::videos(&ctx)
-        .await
-        .context("reading video engagement")?;
+    let charts = data::load(&ctx, &settings.filters).await?;
+    let videos = data::videos(&ctx).await?;
     if charts.is_empty() {
-        bail!("the store has no chart entries for this selection; ingest charts first");
+        return Err(StudyError::NoEntries);
     }
     let home_markets = home_markets(&charts, &settings.cohorts);
     let measured: Vec<(ChartMeasures, Vec<ClaimResult>)> = charts

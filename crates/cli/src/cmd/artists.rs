@@ -543,7 +543,7 @@ fn print_report(report: &serde_json::Value) {
 }
 
 fn session(store_dir: &Path, cohorts: Cohorts) -> anyhow::Result<(Store, SessionContext)> {
-    let store = Store::open(store_dir)?;
+    let store = super::open_store(store_dir)?;
     let ctx = store.session_with_artists(cohorts)?;
     Ok((store, ctx))
 }

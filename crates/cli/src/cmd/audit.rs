@@ -40,7 +40,7 @@ pub async fn run(store_dir: &Path, cohorts: Cohorts, args: &AuditArgs) -> anyhow
         },
         None => None,
     };
-    let store = Store::open(store_dir)?;
+    let store = super::open_store(store_dir)?;
     let artists = Arc::new(store.artists(cohorts)?);
     if args.show_sql {
         eprintln!("{}\n", audit::PRESENCE_SQL);

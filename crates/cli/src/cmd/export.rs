@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use chartlens_ingest::interchange::{OPTIONAL, REQUIRED};
-use chartlens_store::Store;
 use futures::StreamExt;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
@@ -45,7 +44,7 @@ fn query(args: &ExportArgs) -> anyhow::Result<String> {
 }
 
 pub async fn run(store_dir: &Path, args: &ExportArgs) -> anyhow::Result<u8> {
-    let store = Store::open(store_dir)?;
+    let store = super::open_store(store_dir)?;
     let sql = query(args)?;
     let extension = match args.format {
         ExportFormat::Csv => "csv",

@@ -53,3 +53,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Simulate(args) => simulate::run(&args),
     }
 }
+
+/// Opens the store for reading, with a note on standard error when its
+/// summary tables do not match its entries (an ingest stopped before it
+/// rebuilt them): queries then build them in memory, which is slower.
+fn open_store(dir: &std::path::Path) -> anyhow::Result<chartlens_store::Store> {
+    let store = chartlens_store::Store::open(dir)?;
+    if store.summaries_stale() {
+        eprintln!(
+            "note: the store's summary tables (track_markets, chart_periods) are out of date, \
+             so this run builds them in memory; `chartlens --store {} compact` rebuilds them",
+            dir.display()
+        );
+    }
+    Ok(store)
+}

@@ -13,7 +13,6 @@ use arrow::datatypes::{DataType, Int64Type};
 use chartlens_metrics::{self as metrics, CreditMatch, Filters, TrackMatch};
 use chartlens_model::artist::{exact_form, name_key};
 use chartlens_model::registry::Resolution;
-use chartlens_store::Store;
 use datafusion::prelude::SessionContext;
 
 use crate::args::MetricFilters;
@@ -58,7 +57,7 @@ pub async fn select(
             filters.cohort = Some(name);
         }
     }
-    let store = Store::open(store_dir)?;
+    let store = super::open_store(store_dir)?;
     // The registry is built here only when a name must be looked up in it;
     // otherwise the session derives it if a query needs it.
     let (ctx, artists) = match wanted.artist {

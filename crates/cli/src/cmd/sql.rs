@@ -5,8 +5,6 @@ use std::path::Path;
 
 use anyhow::Context;
 
-use chartlens_store::Store;
-
 use crate::args::SqlArgs;
 use crate::{exit, output};
 
@@ -20,7 +18,7 @@ pub async fn run(store_dir: &Path, cohorts: Option<&Path>, args: &SqlArgs) -> an
     } else {
         args.query.clone()
     };
-    let store = Store::open(store_dir)?;
+    let store = super::open_store(store_dir)?;
     let (cohorts, _) = super::artists::load_cohorts(store_dir, cohorts)?;
     let ctx = store.session_with_artists(cohorts)?;
     let frame = ctx.sql(&query).await?;

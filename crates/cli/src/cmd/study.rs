@@ -5,7 +5,6 @@ use std::path::Path;
 use anyhow::bail;
 use chartlens_model::cohort::Cohorts;
 use chartlens_stats::Bootstrap;
-use chartlens_store::Store;
 
 use crate::args::{MetricFilters, StudyArgs};
 use crate::exit;
@@ -15,8 +14,16 @@ use chartlens_study::{self as study, StudySettings};
 pub async fn run(store_dir: &Path, rules: Option<&Path>, args: &StudyArgs) -> anyhow::Result<u8> {
     let (cohorts, settings) = settings(store_dir, rules, args).await?;
     let started = std::time::Instant::now();
-    let store = Store::open(store_dir)?;
-    let report = study::run(&store, cohorts, &settings).await?;
+    let store = super::open_store(store_dir)?;
+    let report = study::run(&store, cohorts, &settings)
+        .await
+        .map_err(|e| match e {
+            study::StudyError::NoEntries => anyhow::anyhow!(
+                "{e}: ingest charts first (`chartlens ingest`), or widen --source, --chart, \
+                 --market or --period"
+            ),
+            e => e.into(),
+        })?;
     chartlens_report::write(&report, &args.out)?;
     eprintln!(
         "study: {} charts, {} claims in {:.1} s",

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use chartlens_model::table;
-use chartlens_store::{Store, summary};
+use chartlens_store::Store;
 
 use crate::exit;
 use crate::output::thousands;
@@ -32,11 +32,7 @@ pub fn run(store_dir: &Path) -> anyhow::Result<u8> {
         match kind {
             Kind::Stored => println!("{} ({} rows): {}", table.name, thousands(rows), table.doc),
             Kind::Summary => {
-                let current = store.as_ref().is_none_or(|s| {
-                    s.manifest().rows(table::CHART_ENTRIES) == 0
-                        || summary::is_current(s.manifest())
-                });
-                let state = if current {
+                let state = if !store.as_ref().is_some_and(Store::summaries_stale) {
                     format!("{} rows", thousands(rows))
                 } else {
                     "stale: built in memory by each query until the next ingest or compact"

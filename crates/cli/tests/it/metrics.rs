@@ -180,3 +180,79 @@ fn home_share_says_when_the_home_market_is_not_in_the_data() {
          spotify,viral50,J-pop,1,1,0.0,0.0,100.0\n"
     );
 }
+
+/// The summary rows of the fixture's viral50 tracks in JP, KR and US:
+/// `region, track, entries, first_date, last_date, best_rank, periods,
+/// runs, first_run, run_from_start, run_open`.
+fn summary(store: &std::path::Path) -> String {
+    crate::sql(
+        store,
+        "select region, track_name, entries, first_date, last_date, best_rank, periods, runs, \
+         first_run, run_from_start, run_open from track_markets \
+         where chart = 'viral50' and region in ('JP', 'KR', 'US') order by region, track_name",
+    )
+}
+
+#[test]
+fn track_markets_summarises_each_track_in_each_market_and_follows_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path());
+    // JP has charts on 01-07 and 01-14: Sky is on both (a run from the
+    // data's first period to its last: censored on both sides), Lemon on
+    // the last only. US has 01-14 (Road) and 01-21 (Sky).
+    assert_eq!(
+        summary(&store),
+        "region,track_name,entries,first_date,last_date,best_rank,periods,runs,first_run,run_from_start,run_open\n\
+         JP,Lemon,1,2021-01-14,2021-01-14,1,1,1,1,false,true\n\
+         JP,Sky,2,2021-01-07,2021-01-14,1,2,1,2,true,true\n\
+         KR,Sky,1,2021-01-07,2021-01-07,1,1,1,1,true,true\n\
+         US,Road,1,2021-01-14,2021-01-14,1,1,1,1,true,false\n\
+         US,Sky,1,2021-01-21,2021-01-21,3,1,1,1,false,true\n"
+    );
+    // Every entry is summarised once.
+    assert_eq!(
+        crate::sql(&store, "select sum(entries) as n from track_markets"),
+        "n\n12\n"
+    );
+    assert_eq!(
+        crate::sql(&store, "select count(*) as n from chart_periods"),
+        "n\n11\n"
+    );
+
+    // A new JP chart on 01-21 with Lemon and Sky again, then one on 01-28
+    // with Sky: Lemon's run grows to 2; Sky has a second run, its first
+    // (from the start) no longer reaches the end.
+    let more = dir.path().join("more.csv");
+    std::fs::write(
+        &more,
+        "source,chart,region,period_start,period_end,rank,track_id,track_name,artist_names\n\
+         spotify,viral50,JP,2021-01-21,2021-01-21,1,trk00000000000000000002,Lemon,Kenshi Yonezu\n\
+         spotify,viral50,JP,2021-01-28,2021-01-28,1,trk00000000000000000001,Sky,BTS\n\
+         spotify,viral50,JP,2021-02-04,2021-02-04,1,trk00000000000000000002,Lemon,Kenshi Yonezu\n",
+    )
+    .unwrap();
+    chartlens(&store).arg("ingest").arg(&more).expect_code(0);
+    let after = summary(&store);
+    assert!(
+        after.contains("JP,Lemon,3,2021-01-14,2021-02-04,1,3,2,2,false,false\n")
+            && after.contains("JP,Sky,3,2021-01-07,2021-01-28,1,3,2,2,true,false\n"),
+        "{after}"
+    );
+
+    // Summaries that do not match the entries (an ingest stopped before it
+    // rebuilt them) are never read: queries build them afresh, and
+    // `tables` says so.
+    let manifest_path = store.join("manifest.json");
+    let mut manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&manifest_path).unwrap()).unwrap();
+    manifest["summaries_from"] = serde_json::json!(["data/chart_entries/elsewhere.parquet"]);
+    std::fs::write(&manifest_path, manifest.to_string()).unwrap();
+    assert_eq!(summary(&store), after);
+    let tables = chartlens(&store).arg("tables").expect_code(0);
+    assert!(String::from_utf8_lossy(&tables.stdout).contains("track_markets (stale"));
+    // The next ingest (even of nothing new) brings them up to date.
+    chartlens(&store).arg("ingest").arg(&more).expect_code(0);
+    let tables = chartlens(&store).arg("tables").expect_code(0);
+    assert!(!String::from_utf8_lossy(&tables.stdout).contains("stale"));
+    assert_eq!(summary(&store), after);
+}
