@@ -758,6 +758,10 @@ impl Writer {
     ) -> Result<Manifest, StoreError> {
         self.commit()?;
         self.compact(false)?;
+        // Nothing is taken in any more: the lookups by identity and chart
+        // go before the summaries need their memory.
+        self.by_identity = HashMap::new();
+        self.by_chart = HashMap::new();
         self.refresh_summaries(progress)?;
         Ok(self.manifest)
     }
