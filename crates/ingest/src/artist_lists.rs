@@ -31,6 +31,7 @@ pub enum ListLayout {
 }
 
 impl ListLayout {
+    /// The layout name stored in `artist_facts.layout` (`artist-registry`, `kpop-idols`, ...).
     pub fn name(self) -> &'static str {
         match self {
             ListLayout::Registry => registry::REGISTRY_LAYOUT,
@@ -42,11 +43,16 @@ impl ListLayout {
     }
 }
 
+/// One fact a list row gives about an artist, before it has a source file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fact {
+    /// 1-based line of the list the fact was read from.
     pub line: u64,
+    /// The artist's name as the row gives it.
     pub artist: String,
+    /// What the fact says.
     pub kind: FactKind,
+    /// The fact's value, as `artist_facts.value` stores it.
     pub value: String,
 }
 
@@ -54,8 +60,11 @@ pub struct Fact {
 /// held that could not be used (such as a country no table knows), by line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ArtistList {
+    /// The layout told from the header.
     pub layout: ListLayout,
+    /// The facts, in file order.
     pub facts: Vec<Fact>,
+    /// Values that could not be used, as (1-based line, why): a row with no artist name, an unknown country.
     pub skipped: Vec<(u64, String)>,
 }
 

@@ -36,6 +36,7 @@ pub enum RejectKind {
 }
 
 impl RejectKind {
+    /// The reason in words, as the run summary groups rejections.
     pub fn as_str(self) -> &'static str {
         match self {
             RejectKind::Io => "unreadable file",
@@ -64,9 +65,11 @@ impl fmt::Display for RejectKind {
 /// A file that cannot be ingested, and where and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reject {
+    /// The class of the problem.
     pub kind: RejectKind,
     /// 1-based line the problem is on, when it is on one.
     pub line: Option<u64>,
+    /// What is wrong, in words a user can act on.
     pub message: String,
 }
 
@@ -82,6 +85,7 @@ impl Reject {
         )
     }
 
+    /// A rejection of `kind`, on `line` when there is one.
     pub fn new(kind: RejectKind, line: Option<u64>, message: impl Into<String>) -> Self {
         Reject {
             kind,
@@ -90,6 +94,7 @@ impl Reject {
         }
     }
 
+    /// A rejection of `kind` pointing at 1-based `line`.
     pub fn at(kind: RejectKind, line: u64, message: impl Into<String>) -> Self {
         Reject::new(kind, Some(line), message)
     }
@@ -110,7 +115,9 @@ impl std::error::Error for Reject {}
 /// rows were being written to.
 #[derive(Debug)]
 pub enum ReadError<E> {
+    /// The file cannot be ingested.
     Reject(Reject),
+    /// The sink refused the rows; the error is its own.
     Sink(E),
 }
 

@@ -21,7 +21,9 @@ use crate::path::parse_date;
 use crate::spotify_charts::{RankSet, chart_name, parse_count};
 use crate::{Dialect, FileSummary, Source};
 
+/// Layout name of an interchange CSV file, as `ingest_log.layout` records it.
 pub const LAYOUT: &str = "chartlens-interchange";
+/// Layout name of an interchange Parquet file, as `ingest_log.layout` records it.
 pub const LAYOUT_PARQUET: &str = "chartlens-interchange-parquet";
 
 /// Columns a file must have.

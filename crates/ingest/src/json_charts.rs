@@ -23,12 +23,16 @@ use crate::{FileSummary, Source};
 /// The JSON layouts chartlens reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Layout {
+    /// A Spotify Web API playlist object (`GET /playlists/{id}`).
     SpotifyPlaylist,
+    /// A Spotify Web API page of a playlist's tracks (`GET /playlists/{id}/tracks`).
     SpotifyPlaylistTracks,
+    /// One week of the community Billboard Hot 100 archive.
     Billboard,
 }
 
 impl Layout {
+    /// The layout name a chart file of this layout reports (`FileSummary::layout`); playlist snapshots that are not charts report their own.
     pub fn name(self) -> &'static str {
         match self {
             Layout::SpotifyPlaylist => "spotify-playlist",

@@ -60,7 +60,9 @@ pub struct Source<'a> {
     pub display_path: &'a str,
     /// Content hash, stored in `source_hash`.
     pub hash: &'a str,
+    /// What the file's path says about its charts.
     pub context: &'a PathContext,
+    /// The overrides of this ingest.
     pub options: &'a ReadOptions,
 }
 
@@ -69,6 +71,7 @@ pub struct Source<'a> {
 pub struct FileSummary {
     /// Name of the detected layout, e.g. `spotify-legacy-viral`.
     pub layout: &'static str,
+    /// Rows the file holds: rows handed to the sink, or those of `table_rows` when the file went to another table.
     pub rows: u64,
     /// Each chart in the file with its number of rows, in order of first row.
     pub charts: Vec<(ChartKey, u64)>,
@@ -258,6 +261,7 @@ pub(crate) fn sniff(prefix: &[u8]) -> Result<usize, Reject> {
 /// How a CSV file is written, as far as reading it needs to know.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Dialect {
+    /// The field separator: `,`, `;` or tab.
     pub delimiter: u8,
     /// Lines end with `\r\n`.
     pub crlf: bool,
@@ -370,6 +374,7 @@ pub fn hash_file(path: &Path) -> io::Result<String> {
 /// The files found under the inputs, and the entries that could not be read.
 #[derive(Debug, Default)]
 pub struct Discovered {
+    /// The files found, in path order.
     pub files: Vec<PathBuf>,
     /// Entries the walk could not read (permissions, broken links), with why.
     pub unreadable: Vec<(PathBuf, String)>,

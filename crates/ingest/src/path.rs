@@ -11,10 +11,12 @@ use chrono::NaiveDate;
 /// Facts read off a path. Each is `None` when the path does not say.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PathContext {
+    /// The market the file name names, or else its nearest directory.
     pub region: Option<Region>,
     /// Dates in the file name in order of appearance (or, failing that, in the
     /// nearest directory name that has any).
     pub dates: Vec<NaiveDate>,
+    /// `daily` or `weekly`, when a part of the path says so.
     pub frequency: Option<Frequency>,
     /// `top200` or `viral50` when the path names the chart.
     pub chart: Option<&'static str>,
@@ -52,6 +54,7 @@ const CHART_WORDS: &[&str] = &[
 /// Extensions stripped before reading a file name; other dots are kept.
 const EXTENSIONS: &[&str] = &[".csv", ".tsv", ".txt", ".json", ".parquet"];
 
+/// Reads what a path says: market, dates, frequency and chart from the file name (or the nearest directory), and the file's modification time.
 pub fn infer(path: &Path) -> PathContext {
     let file_name = path
         .file_name()

@@ -28,6 +28,7 @@ pub enum Layout {
 }
 
 impl Layout {
+    /// The layout name `FileSummary::layout` reports (`spotify-legacy-regional`, ...).
     pub fn name(self) -> &'static str {
         match self {
             Layout::LegacyRegional => "spotify-legacy-regional",

@@ -15,6 +15,7 @@ use crate::error::{ReadError, Reject, RejectKind};
 use crate::spotify_charts::{RankSet, parse_count, parse_rank};
 use crate::{Dialect, FileSummary, Source};
 
+/// Layout name of a YouTube Charts download, as `ingest_log.layout` records it.
 pub const LAYOUT: &str = "youtube-charts";
 
 const REQUIRED: [&str; 5] = ["rank", "track name", "artist names", "views", "youtube url"];

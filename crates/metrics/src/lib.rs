@@ -13,10 +13,15 @@ use std::fmt::Write;
 /// The documentation of one metric.
 #[derive(Debug, Clone, Copy)]
 pub struct MetricDoc {
+    /// Short name of the metric (`breadth`), the heading of its section.
     pub name: &'static str,
+    /// What it measures, in a sentence or two.
     pub what: &'static str,
+    /// The formula, over the stored tables.
     pub formula: &'static str,
+    /// What it cannot tell, and how to read it safely.
     pub caveats: &'static str,
+    /// A small worked example.
     pub example: &'static str,
 }
 
@@ -259,8 +264,11 @@ pub const ENGAGEMENT: MetricDoc = MetricDoc {
 /// How engagement is grouped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EngagementBy {
+    /// One row per video, at its latest snapshot.
     Video,
+    /// One row per platform and artist: counts and medians of its videos' rates.
     Artist,
+    /// One row per platform and cohort: counts and medians of its videos' rates.
     Cohort,
 }
 
@@ -412,8 +420,11 @@ pub const ALL: [MetricDoc; 11] = [
 /// How home shares are grouped, within source and chart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HomeBy {
+    /// One row per source, chart and artist of known origin.
     Artist,
+    /// One row per source, chart and cohort, over its artists of known origin.
     Cohort,
+    /// One row per source, chart and market: the domestic and unknown-origin shares of its entries.
     Market,
 }
 
@@ -487,8 +498,11 @@ pub fn home_share(filters: &Filters, by: HomeBy) -> String {
 /// How cohort shares are grouped, besides source and chart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ShareBy {
+    /// Per market.
     Market,
+    /// Per calendar month of `period_start`.
     Month,
+    /// Per market and month.
     MarketMonth,
 }
 
@@ -574,12 +588,15 @@ impl MetricDoc {
 /// Which chart rows a metric reads.
 #[derive(Debug, Clone, Default)]
 pub struct Filters {
+    /// Platforms (`chart_entries.source`); empty for all.
     pub sources: Vec<String>,
+    /// Chart names (`chart_entries.chart`); empty for all.
     pub charts: Vec<String>,
     /// ISO codes (or GLOBAL).
     pub regions: Vec<String>,
     /// Inclusive bounds on `period_start`, as `YYYY-MM-DD`.
     pub from: Option<String>,
+    /// Inclusive upper bound on `period_start`, as `YYYY-MM-DD`.
     pub to: Option<String>,
     /// Only tracks whose primary artist is in this cohort (`none`: in none).
     pub cohort: Option<String>,
@@ -602,7 +619,9 @@ pub fn cohort_or_none(column: &str) -> String {
 /// the study reads) or as [`NO_COHORT`] (what commands print).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NoCohortAs {
+    /// As NULL.
     Null,
+    /// As [`NO_COHORT`].
     Named,
 }
 
@@ -610,7 +629,9 @@ pub enum NoCohortAs {
 /// credited names (as in `credits.credited_name`) that resolve to no artist.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CreditMatch {
+    /// Ids of the derived `artists` table (`credits.artist_id`).
     pub ids: Vec<i64>,
+    /// Credited names (`credits.credited_name`) of credits that resolve to no artist.
     pub names: Vec<String>,
 }
 
@@ -640,7 +661,9 @@ impl CreditMatch {
 /// their name as charted.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TrackMatch {
+    /// Track keys, in the form of [`TRACK_KEY`].
     pub keys: Vec<String>,
+    /// Track names as charted (`chart_entries.track_name`).
     pub names: Vec<String>,
 }
 
@@ -760,7 +783,9 @@ pub const TRACK_KEY: &str = "coalesce(e.track_id, e.artist_names || ' - ' || e.t
 /// every query that does not cut the chart's weeks by a period filter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Grain {
+    /// Every row of `chart_entries`.
     Entries,
+    /// The `track_markets` summary.
     TrackMarkets,
 }
 

@@ -45,12 +45,16 @@ pub fn first_markets<'a>(firsts: &[(i32, &'a str)]) -> Vec<&'a str> {
 /// last; ties in the default order (markets, first date, track id).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SpreadSort {
+    /// By markets reached, most first (the default).
     #[default]
     Markets,
     /// T_N for N = 2, 5, 10, 20: the index in [`NTH`].
     Days(usize),
+    /// By the number of markets tied on the first date, most first.
     TiedFirst,
+    /// By the first date, earliest first.
     FirstDate,
+    /// By track name, alphabetically.
     TrackName,
 }
 

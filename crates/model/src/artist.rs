@@ -17,7 +17,9 @@ use crate::region::Region;
 /// One artist as a registry file describes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ArtistRecord {
+    /// The artist's name as the file gives it, trimmed; never empty.
     pub name: String,
+    /// Country of origin, from a country name or ISO code; None when the column is empty.
     pub country: Option<Region>,
     /// Genre tags, lower case (`k-pop`, `j-rock`).
     pub genres: Vec<String>,
@@ -42,7 +44,9 @@ impl ArtistRecord {
 /// A registry file that cannot be read, and where.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegistryError {
+    /// 1-based line of the file the error is on (1 for the header).
     pub line: u64,
+    /// What is wrong with that line.
     pub message: String,
 }
 

@@ -44,6 +44,7 @@ impl FlagKind {
         !matches!(self, FlagKind::SingleSource)
     }
 
+    /// The kebab-case name of the flag, as JSON and the `artists audit` output write it.
     pub fn as_str(self) -> &'static str {
         match self {
             FlagKind::ContradictingTag => "contradicting-tag",
@@ -65,7 +66,9 @@ impl fmt::Display for FlagKind {
 /// One reason to doubt a placement, with the evidence cited as `file:line`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Flag {
+    /// What kind of doubt this is.
     pub kind: FlagKind,
+    /// The evidence, in words, citing files as `file:line`.
     pub detail: String,
 }
 
@@ -221,11 +224,17 @@ pub const HOME_ABSENT_MIN_ENTRIES: u64 = 10;
 /// An artist's presence on one chart, as [`PRESENCE_SQL`] gives it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChartPresence {
+    /// Platform of the chart, e.g. `spotify`.
     pub source: String,
+    /// Chart name, e.g. `top200`.
     pub chart: String,
+    /// Entries crediting the artist on this chart, `GLOBAL` included.
     pub entries: u64,
+    /// Distinct markets the artist charts in on this chart (`GLOBAL` excluded).
     pub markets: u64,
+    /// Entries of the artist in its origin market on this chart.
     pub home_entries: u64,
+    /// Whether this chart has the artist's origin market at all.
     pub home_in_chart: bool,
 }
 

@@ -15,11 +15,14 @@ use crate::table;
 /// How often a chart is published.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Frequency {
+    /// Published every day.
     Daily,
+    /// Published every week.
     Weekly,
 }
 
 impl Frequency {
+    /// The name of the frequency as `chart_entries.frequency` stores it: `daily` or `weekly`.
     pub fn as_str(self) -> &'static str {
         match self {
             Frequency::Daily => "daily",
@@ -27,6 +30,7 @@ impl Frequency {
         }
     }
 
+    /// Reads `daily`/`day` or `weekly`/`week`, in any case and trimmed; None otherwise.
     pub fn parse(text: &str) -> Option<Frequency> {
         match text.trim().to_ascii_lowercase().as_str() {
             "daily" | "day" => Some(Frequency::Daily),
@@ -40,10 +44,15 @@ impl Frequency {
 /// that brings a chart already in the store from a different file replaces it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ChartKey {
+    /// Platform the chart comes from, e.g. `spotify`.
     pub source: String,
+    /// Chart name, e.g. `top200`, `viral50`.
     pub chart: String,
+    /// The market, or `GLOBAL` for the worldwide chart.
     pub region: Region,
+    /// First day the chart covers.
     pub period_start: NaiveDate,
+    /// Last day the chart covers; equal to `period_start` for a daily or single-date chart.
     pub period_end: NaiveDate,
 }
 
@@ -64,14 +73,21 @@ impl fmt::Display for ChartKey {
 /// The values of one chart position that vary from row to row.
 #[derive(Debug, Clone, Copy)]
 pub struct Position<'a> {
+    /// Position on the chart, 1 is the top.
     pub rank: i32,
+    /// Platform track id, None when the chart has none.
     pub track_id: Option<&'a str>,
+    /// Track title as printed on the chart.
     pub track_name: &'a str,
+    /// Artists as credited on the chart, unsplit (e.g. `A, B` or `A & B`).
     pub artist_names: &'a str,
+    /// Streams in the period, None when the chart has none.
     pub streams: Option<i64>,
+    /// Views in the period (video charts), None otherwise.
     pub views: Option<i64>,
     /// Platform artist ids, `,`-separated, in credit order.
     pub artist_ids: Option<&'a str>,
+    /// 1-based line of the source file the position was read from.
     pub line: u64,
 }
 
@@ -126,14 +142,17 @@ impl ChartEntriesBuilder {
         }
     }
 
+    /// Number of rows pushed since the last `finish`.
     pub fn len(&self) -> usize {
         self.rank.len()
     }
 
+    /// Whether no row was pushed since the last `finish`.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
+    /// Appends one `chart_entries` row: the chart's key, its frequency (null when None) and one position.
     pub fn push(&mut self, key: &ChartKey, frequency: Option<Frequency>, pos: &Position<'_>) {
         self.source.append_value(&key.source);
         self.chart.append_value(&key.chart);

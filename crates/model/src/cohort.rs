@@ -51,7 +51,9 @@ struct FileDef {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Cohort {
+    /// Name of the cohort (`K-pop`), unique in the file; rules and reports refer to it.
     pub name: String,
+    /// What the cohort holds, in a sentence; empty when the file gives none.
     #[serde(default)]
     pub description: String,
 }
@@ -85,16 +87,25 @@ struct RuleDef {
 pub struct Rule {
     /// 1-based position in the file, as `artists explain` cites it.
     pub number: usize,
+    /// Index into `Cohorts::cohorts` of the cohort the rule places artists in (or keeps them out of).
     pub cohort: usize,
+    /// Whether the rule keeps matching artists out of its cohort instead of placing them.
     pub exclude: bool,
+    /// Names the artist must answer to (any spelling); empty for no name condition.
     pub names: Vec<String>,
     /// Origins; `None` stands for "unknown".
     pub origin: Vec<Option<String>>,
+    /// Genre tags (lower case), one of which the artist must carry; empty for no condition.
     pub genres: Vec<String>,
+    /// Regular expressions, anchored to match a whole tag, one of which a tag must match.
     pub genre_patterns: Vec<Regex>,
+    /// Whether the genre conditions look only at tags from registry files.
     pub curated_only: bool,
+    /// Kinds of list (`k-pop idol`, `k-pop group`, lower case) the artist must appear in.
     pub listed: Vec<String>,
+    /// Index into `Cohorts::cohorts`: the artist must be a member of a group placed in that cohort.
     pub member_of: Option<usize>,
+    /// The rule's note, as `artists explain` and the `artists.rule` column show it.
     pub note: Option<String>,
 }
 
@@ -113,7 +124,9 @@ impl std::error::Error for CohortError {}
 /// Checked cohort definitions.
 #[derive(Debug, Clone)]
 pub struct Cohorts {
+    /// The cohorts, in file order.
     pub cohorts: Vec<Cohort>,
+    /// The rules, in file order: the first that matches an artist decides.
     pub rules: Vec<Rule>,
     /// The TOML text they were read from.
     pub text: String,
@@ -146,6 +159,7 @@ pub enum Basis {
 }
 
 impl Basis {
+    /// The kebab-case name of the basis, as the `artists.basis` column stores it.
     pub fn as_str(self) -> &'static str {
         match self {
             Basis::Rule => "rule",
@@ -159,8 +173,11 @@ impl Basis {
 /// cohort it would have given, and why it was not given.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Held {
+    /// Index into `Cohorts::rules` of the rule that matched.
     pub rule: usize,
+    /// Index into `Cohorts::cohorts` of the cohort the rule would have given.
     pub cohort: usize,
+    /// Why the evidence does not support the placement.
     pub why: String,
 }
 
@@ -174,12 +191,15 @@ enum Decision {
 /// What one rule said about one artist, for `artists explain`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {
+    /// Index into `Cohorts::rules` of the rule.
     pub rule: usize,
+    /// What the rule did for the artist.
     pub effect: Effect,
     /// Why it matched (with the evidence cited) or which condition failed.
     pub detail: String,
 }
 
+/// What one rule did for one artist (see [`Outcome`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Effect {
     /// The first matching rule: it decided the cohort.
@@ -193,10 +213,12 @@ pub enum Effect {
     /// Matched on third-party lists whose evidence disagrees: the artist is
     /// in no cohort.
     HeldBack,
+    /// The rule did not match.
     NotMatched,
 }
 
 impl Effect {
+    /// How `artists explain` words the effect.
     pub fn as_str(self) -> &'static str {
         match self {
             Effect::Decided => "decided",
@@ -210,6 +232,7 @@ impl Effect {
 }
 
 impl Cohorts {
+    /// The built-in cohort definitions ([`BUILTIN_TOML`]).
     pub fn builtin() -> Cohorts {
         Cohorts::parse(BUILTIN_TOML).expect("the built-in cohorts are valid (checked by a test)")
     }
@@ -300,6 +323,7 @@ impl Cohorts {
         })
     }
 
+    /// Index into `cohorts` of the cohort of this name, compared without ASCII case; None when there is none.
     pub fn index_of(&self, name: &str) -> Option<usize> {
         self.cohorts
             .iter()

@@ -8,11 +8,14 @@
 /// Whether an artist leads the track or is featured on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Role {
+    /// Named in `artist_names` before any `feat.` marker.
     Lead,
+    /// Named after a `feat.` marker, or as featured in the track title.
     Featured,
 }
 
 impl Role {
+    /// The name of the role as `credits.role` stores it: `lead` or `featured`.
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Lead => "lead",
@@ -24,7 +27,9 @@ impl Role {
 /// One credited artist of a track, as written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Credit {
+    /// The artist's name as credited, trimmed (with stray `,` and `;` removed).
     pub name: String,
+    /// Whether the artist leads the track or is featured on it.
     pub role: Role,
     /// Cut from a longer credit on a separator that also occurs inside act
     /// names (`X & Y` may be a duo), while another piece of it is no known

@@ -66,6 +66,7 @@ pub enum FactKind {
 }
 
 impl FactKind {
+    /// The name of the kind as `artist_facts.kind` stores it (`country`, `member_of`, ...).
     pub fn as_str(self) -> &'static str {
         match self {
             FactKind::Country => "country",
@@ -78,6 +79,7 @@ impl FactKind {
         }
     }
 
+    /// Reads a name that [`FactKind::as_str`] gives; None for any other text.
     pub fn parse(text: &str) -> Option<FactKind> {
         Some(match text {
             "country" => FactKind::Country,
@@ -123,7 +125,9 @@ pub struct Fact {
     pub line: u64,
     /// The artist's name as the row gives it.
     pub artist: String,
+    /// What the fact says.
     pub kind: FactKind,
+    /// The fact's value: ISO country code, lower-case genre tag, other name, group name, list kind, `name=value` feature or platform id.
     pub value: String,
 }
 
@@ -196,13 +200,16 @@ pub enum Resolution {
     Unique(usize),
     /// Several artists answer to it; nothing is decided.
     Ambiguous(Vec<usize>),
+    /// No artist answers to the name.
     Unknown,
 }
 
 /// How a name was matched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MatchedBy {
+    /// By the name's exact form (NFKC, spaces collapsed).
     ExactForm,
+    /// By the name's key (case, accents and punctuation folded), the exact form having matched nobody.
     Key,
 }
 
@@ -231,6 +238,7 @@ impl NameIndex {
         index
     }
 
+    /// The artist a name resolves to, by exact form, then by key.
     pub fn resolve(&self, name: &str) -> Resolution {
         self.resolve_how(name).0
     }
@@ -299,8 +307,11 @@ pub const IDOL_LIST_LAYOUT: &str = "kpop-idols";
 /// All artists, their facts, and the name index.
 #[derive(Debug)]
 pub struct Registry {
+    /// Every fact the registry was built from, in the order given; artists refer to them by index.
     pub facts: Vec<Fact>,
+    /// The artists, indexed by [`Artist::id`].
     pub artists: Vec<Artist>,
+    /// Every name of every artist, for resolving names.
     pub index: NameIndex,
     /// Artists by platform id; an id two artists claim is left out.
     pub by_platform_id: HashMap<String, usize>,
@@ -496,6 +507,7 @@ impl Registry {
         }
     }
 
+    /// The artist a name resolves to, by exact form, then by key.
     pub fn resolve(&self, name: &str) -> Resolution {
         self.index.resolve(name)
     }

@@ -9,17 +9,24 @@ use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 /// One column of a stored table, with the sentence that documents it.
 #[derive(Debug)]
 pub struct Column {
+    /// Column name, as queries spell it.
     pub name: &'static str,
+    /// Arrow type of the column.
     pub data_type: DataType,
+    /// Whether the column may hold nulls.
     pub nullable: bool,
+    /// The sentence that documents the column.
     pub doc: &'static str,
 }
 
 /// A stored table and its columns, in order.
 #[derive(Debug)]
 pub struct Table {
+    /// Table name, as queries spell it.
     pub name: &'static str,
+    /// What one row of the table is.
     pub doc: &'static str,
+    /// The columns, in schema order.
     pub columns: Vec<Column>,
 }
 
@@ -44,14 +51,23 @@ fn col(name: &'static str, data_type: DataType, nullable: bool, doc: &'static st
     }
 }
 
+/// Name of the `chart_entries` table.
 pub const CHART_ENTRIES: &str = "chart_entries";
+/// Name of the `ingest_log` table.
 pub const INGEST_LOG: &str = "ingest_log";
+/// Name of the `artist_facts` table.
 pub const ARTIST_FACTS: &str = "artist_facts";
+/// Name of the derived `artists` table.
 pub const ARTISTS: &str = "artists";
+/// Name of the derived `credits` table.
 pub const CREDITS: &str = "credits";
+/// Name of the `playlist_snapshots` table.
 pub const PLAYLIST_SNAPSHOTS: &str = "playlist_snapshots";
+/// Name of the `video_snapshots` table.
 pub const VIDEO_SNAPSHOTS: &str = "video_snapshots";
+/// Name of the `track_markets` summary table.
 pub const TRACK_MARKETS: &str = "track_markets";
+/// Name of the `chart_periods` summary table.
 pub const CHART_PERIODS: &str = "chart_periods";
 
 /// `chart_entries`: one row per position of one published chart.

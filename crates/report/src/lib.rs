@@ -249,7 +249,9 @@ pub fn measure_rows(cohorts: &[CohortMeasures]) -> Vec<(&'static str, Vec<String
 #[derive(Debug, thiserror::Error)]
 #[error("writing {}: {source}", path.display())]
 pub struct WriteError {
+    /// The file that could not be written (or its temporary file, or the directory).
     pub path: std::path::PathBuf,
+    /// The error the system gave.
     #[source]
     pub source: std::io::Error,
 }

@@ -58,18 +58,24 @@ pub fn escape(text: &str) -> String {
 /// How a series is drawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Style {
+    /// A solid line through the points.
     Line,
+    /// A solid staircase: horizontal to each point's x, then vertical to its y.
     Step,
+    /// A dashed line through the points.
     Dashed,
+    /// Dots only, unconnected.
     Points,
 }
 
 /// One named series of a line chart.
 #[derive(Debug, Clone)]
 pub struct Series {
+    /// The series' name in the legend.
     pub name: String,
     /// (x, y); non-finite points are skipped (they break a line into segments).
     pub points: Vec<(f64, f64)>,
+    /// How the series is drawn.
     pub style: Style,
     /// Palette index; series of the same cohort share a colour (e.g. observed curve Step and its fitted curve Dashed).
     pub color: usize,
@@ -80,6 +86,7 @@ pub struct Series {
 /// How x values are interpreted and labelled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum XAxis {
+    /// x is a plain number, with "nice" rounded ticks.
     Number,
     /// x is days since 1970-01-01; ticks are labelled YYYY-MM (or YYYY when the span is long)
     Date,
@@ -88,10 +95,15 @@ pub enum XAxis {
 /// A line chart with one or more series.
 #[derive(Debug, Clone)]
 pub struct LineChart {
+    /// Title above the plot.
     pub title: String,
+    /// Label of the x axis.
     pub x_label: String,
+    /// Label of the y axis.
     pub y_label: String,
+    /// How x values are read and labelled.
     pub x_axis: XAxis,
+    /// The series, drawn in order.
     pub series: Vec<Series>,
     /// Fixed y range; None = from the data (including 0 when all y >= 0), with "nice" rounded ticks.
     pub y_range: Option<(f64, f64)>,
@@ -103,10 +115,15 @@ pub struct LineChart {
 /// One row of a dot-and-whisker plot.
 #[derive(Debug, Clone)]
 pub struct Interval {
+    /// The row's label, left of the axis (truncated to 48 characters).
     pub label: String,
+    /// The point estimate (the dot).
     pub estimate: f64,
+    /// Lower end of the whisker.
     pub low: f64,
+    /// Upper end of the whisker.
     pub high: f64,
+    /// Palette index of the dot and whisker.
     pub color: usize,
 }
 

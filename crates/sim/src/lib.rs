@@ -26,18 +26,27 @@ pub const DEFAULT: &str = include_str!("../data/simulate.toml");
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Params {
+    /// Seed of the random stream: the same seed writes the same files.
     pub seed: u64,
+    /// First written chart date (weekly charts are dated by their week's Thursday).
     pub start: NaiveDate,
+    /// Weeks of charts written.
     pub weeks: usize,
     /// Weeks simulated before `start` and not written.
     #[serde(default = "default_warm_up")]
     pub warm_up_weeks: usize,
+    /// Positions of each market's weekly chart; local acts of no cohort fill the places simulated tracks leave.
     pub chart_size: usize,
+    /// Weekly probability that a charting track stays on a market's chart.
     pub stay: f64,
+    /// Share of videos whose channel hides the like count.
     pub hidden_likes: f64,
+    /// Share of tracks that feature an artist of another cohort.
     #[serde(default = "default_collaboration")]
     pub collaboration: f64,
+    /// The markets: ISO code and relative size (which drives YouTube views).
     pub markets: Vec<(String, f64)>,
+    /// The cohorts of the world.
     pub cohort: Vec<CohortParams>,
 }
 
@@ -53,17 +62,26 @@ fn default_warm_up() -> usize {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CohortParams {
+    /// Name of the cohort; it must be a cohort of the rules in force.
     pub name: String,
+    /// ISO code of the artists' origin, one of the markets.
     pub origin: String,
+    /// The genre tag the registry gives the artists.
     pub genre: String,
+    /// Number of artists.
     pub artists: usize,
+    /// Tracks each artist releases.
     pub tracks_per_artist: usize,
+    /// Bass innovation p: outside influence, per week.
     pub p: f64,
+    /// Bass imitation q: word of mouth, per week.
     pub q: f64,
     /// Bass ceiling m: the share of the other markets an artist's tracks
     /// can ever reach (drawn once per artist).
     pub reach: f64,
+    /// YouTube likes per view of the cohort's videos.
     pub like_rate: f64,
+    /// YouTube comments per view of the cohort's videos.
     pub comment_rate: f64,
 }
 
@@ -171,10 +189,15 @@ impl Params {
 /// What a simulation wrote.
 #[derive(Debug, Clone, Default)]
 pub struct Summary {
+    /// Spotify Viral 50 files written: one per market and week, and the GLOBAL chart's.
     pub chart_files: usize,
+    /// Chart entries in those files.
     pub chart_entries: u64,
+    /// Weeks written with a YouTube chart and a `videos.list` snapshot (two files each).
     pub video_files: usize,
+    /// Tracks simulated, warm-up included.
     pub tracks: usize,
+    /// Artists simulated.
     pub artists: usize,
 }
 

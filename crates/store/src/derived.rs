@@ -35,8 +35,11 @@ use crate::{Store, parts};
 /// The registry of a store, classified and audited.
 #[derive(Debug)]
 pub struct Artists {
+    /// The artists of the built-in registry and the imported lists.
     pub registry: Registry,
+    /// The cohort definitions in force.
     pub cohorts: Cohorts,
+    /// Each artist's cohort, and the rule and evidence that placed it.
     pub classification: Classification,
     /// Per artist id, what `artists audit` flags from the registry alone
     /// (see `chartlens_model::audit`; the home-market flag needs charts).
@@ -232,18 +235,26 @@ impl Store {
 /// A distinct credit line of `chart_entries`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct DistinctCredit {
+    /// Artists as credited on the chart, unsplit.
     pub artist_names: String,
+    /// Track title as printed on the chart.
     pub track_name: String,
+    /// Platform ids of the credited artists, `,`-separated; None when the chart gives none.
     pub artist_ids: Option<String>,
 }
 
 /// One credit of a distinct chart credit, resolved.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResolvedCredit {
+    /// Order of the credit, from 1 (the primary artist).
     pub position: usize,
+    /// The artist's name as credited.
     pub name: String,
+    /// Whether the artist leads the track or is featured.
     pub role: credits::Role,
+    /// The artist the name resolves to, if one.
     pub resolution: Resolution,
+    /// The platform's id of this artist, when the chart gives ids and they could be matched to the names.
     pub platform_id: Option<String>,
     /// The name is not taken as the artist it resolves to (`resolution =
     /// 'unconfirmed'`, no `artist_id`): it was cut from a longer credit on a

@@ -3,31 +3,54 @@
 
 use std::path::{Path, PathBuf};
 
+/// What can go wrong reading or writing the store.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// A file or directory of the store could not be read or written.
     #[error("{}: {source}", path.display())]
     Io {
+        /// The file or directory.
         path: PathBuf,
+        /// The error the system gave.
         source: std::io::Error,
     },
+    /// The manifest or the source index cannot be read, or is of another store format.
     #[error("{}: unreadable manifest: {message}", path.display())]
-    Manifest { path: PathBuf, message: String },
+    Manifest {
+        /// The manifest or source index file.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// A Parquet part could not be read or written.
     #[error("{}: Parquet: {source}", path.display())]
     Parquet {
+        /// The part's file.
         path: PathBuf,
+        /// The error the Parquet library gave.
         source: parquet::errors::ParquetError,
     },
+    /// Arrow refused a batch or a column.
     #[error("Arrow: {0}")]
     Arrow(#[from] arrow::error::ArrowError),
+    /// DataFusion could not plan or run a query.
     #[error("query failed: {0}")]
     Query(#[from] datafusion::error::DataFusionError),
+    /// Another process holds the writer's lock.
     #[error(
         "{}: another chartlens process is writing to this store; wait for it to finish",
         path.display()
     )]
-    Locked { path: PathBuf },
+    Locked {
+        /// The store's directory.
+        path: PathBuf,
+    },
+    /// The directory holds no manifest, so no store.
     #[error("{}: no chartlens store here (run `chartlens ingest` first, or pass --store)", path.display())]
-    Missing { path: PathBuf },
+    Missing {
+        /// The directory opened as a store.
+        path: PathBuf,
+    },
 }
 
 impl StoreError {

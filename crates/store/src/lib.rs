@@ -56,10 +56,12 @@ impl Store {
         Store::open(root)
     }
 
+    /// The store's directory, as it was opened.
     pub fn root(&self) -> &Path {
         &self.root
     }
 
+    /// The committed state this store reads.
     pub fn manifest(&self) -> &Manifest {
         &self.manifest
     }

@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::StoreError;
 
+/// Name of the manifest file in the store root.
 pub const MANIFEST_FILE: &str = "manifest.json";
 /// Source index files are named `sources-<version>.jsonl` (`.json`: a whole
 /// JSON array, as stores before the append-only log wrote it; still read).
@@ -32,8 +33,10 @@ pub const SOURCES_PREFIX: &str = "sources-";
 /// Bumped when the manifest or the table layout changes incompatibly.
 pub const FORMAT: u32 = 1;
 
+/// The committed state of a store: the parts of every table and the source files taken in.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Manifest {
+    /// Store format, [`FORMAT`] for the stores this chartlens writes.
     pub format: u32,
     /// Increases by one with every commit.
     pub version: u64,
@@ -95,16 +98,20 @@ pub struct ListRecord {
     pub path: String,
     /// BLAKE3 of its content.
     pub hash: String,
+    /// Layout of the file, e.g. `kpop-idols`.
     pub layout: String,
     /// Its part of the table, if it gave any row.
     pub part: Option<String>,
+    /// Rows the file gave.
     pub rows: u64,
 }
 
 /// A part no longer in any table, and when it left (Unix seconds).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct RetiredPart {
+    /// Path of the part, relative to the store root.
     pub file: String,
+    /// When it left its table, in Unix seconds.
     pub since: i64,
 }
 
@@ -113,7 +120,9 @@ pub struct RetiredPart {
 pub struct Part {
     /// Path relative to the store root.
     pub file: String,
+    /// Rows in the part.
     pub rows: u64,
+    /// Size of the part's file in bytes.
     pub bytes: u64,
     /// Ids of the source records with rows in this part (chart tables only).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -123,13 +132,16 @@ pub struct Part {
 /// A source file taken into the store.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct SourceRecord {
+    /// Number of the record, unique in the store; parts list it in `sources`.
     pub id: u64,
     /// BLAKE3 of the file's content (the `source_hash` of its rows).
     pub hash: String,
     /// Content hash plus what the path and flags said; equal identities are
     /// the same source, so re-ingesting it adds nothing.
     pub identity: String,
+    /// The file's path as ingested (`source_file` of its rows).
     pub path: String,
+    /// Detected layout of the file, e.g. `spotify-legacy-viral`.
     pub layout: String,
     /// The charts this file still provides; a chart moves to the newer file
     /// that replaces it.
@@ -139,11 +151,17 @@ pub struct SourceRecord {
 /// One chart (source, chart, market, period) provided by a source file.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ChartRecord {
+    /// Platform the chart comes from, e.g. `spotify`.
     pub source: String,
+    /// Chart name, e.g. `top200`.
     pub chart: String,
+    /// Market code, or `GLOBAL`.
     pub region: String,
+    /// First day the chart covers.
     pub start: NaiveDate,
+    /// Last day the chart covers.
     pub end: NaiveDate,
+    /// Rows of this chart the file gave.
     pub rows: u64,
 }
 
@@ -165,6 +183,7 @@ fn artist_facts_table() -> String {
 }
 
 impl Manifest {
+    /// The manifest of an empty store, in the current [`FORMAT`].
     pub fn empty() -> Manifest {
         Manifest {
             format: FORMAT,
@@ -345,14 +364,17 @@ impl Manifest {
         result
     }
 
+    /// The parts of `table`; empty when the table has none.
     pub fn parts(&self, table: &str) -> &[Part] {
         self.tables.get(table).map_or(&[], Vec::as_slice)
     }
 
+    /// Rows of `table`, over all its parts.
     pub fn rows(&self, table: &str) -> u64 {
         self.parts(table).iter().map(|p| p.rows).sum()
     }
 
+    /// Takes the next free id (for a part file or a source record).
     pub fn take_id(&mut self) -> u64 {
         self.next_id += 1;
         self.next_id

@@ -41,7 +41,9 @@ const BATCH_ROWS: usize = 262_144;
 /// The summaries of one version of `chart_entries`.
 #[derive(Debug, Default)]
 pub struct Summaries {
+    /// The rows of `track_markets`.
     pub track_markets: Vec<RecordBatch>,
+    /// The rows of `chart_periods`.
     pub chart_periods: Vec<RecordBatch>,
 }
 
@@ -274,7 +276,9 @@ pub fn build(
 /// both included.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Window {
+    /// First day a chart's period may start on, in days since 1970-01-01.
     pub first: i32,
+    /// Last day a chart's period may start on, in days since 1970-01-01.
     pub last: i32,
 }
 

@@ -44,13 +44,18 @@ impl Default for WriteOptions {
 /// What happened to one input file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Status {
+    /// Taken in: its charts are new to the store.
     Ingested,
+    /// Taken in, superseding older rows of the same charts.
     Replaced,
+    /// Its content is already in the store; nothing was added.
     Unchanged,
+    /// Not taken in: unreadable or invalid.
     Rejected,
 }
 
 impl Status {
+    /// The name of the status as `ingest_log.status` stores it.
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Ingested => "ingested",
@@ -64,18 +69,28 @@ impl Status {
 /// One row of `ingest_log`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogEntry {
+    /// Path of the file as given or found by the walk.
     pub path: String,
+    /// BLAKE3 hash of the content; None when unreadable.
     pub hash: Option<String>,
+    /// Detected layout; None when not detected.
     pub layout: Option<String>,
+    /// What happened to the file.
     pub status: Status,
+    /// Why the file was rejected or left unchanged.
     pub reason: Option<String>,
+    /// 1-based line a rejection points at, when there is one.
     pub line: Option<u64>,
+    /// Rows added.
     pub rows: u64,
+    /// Older rows removed because this file superseded them.
     pub replaced_rows: u64,
+    /// Distinct charts (chart, market, period) in the file.
     pub charts: u64,
 }
 
 impl LogEntry {
+    /// The log entry of a file that was not taken in, and why.
     pub fn rejected(path: &str, hash: Option<&str>, reason: String, line: Option<u64>) -> LogEntry {
         LogEntry {
             path: path.to_string(),
@@ -93,13 +108,19 @@ impl LogEntry {
 
 /// A file whose rows are complete and valid, ready to be taken in.
 pub struct FileRows<'a> {
+    /// Path of the file, as its rows' `source_file` gives it.
     pub path: &'a str,
+    /// BLAKE3 hash of the file's content.
     pub hash: &'a str,
+    /// Content hash plus what the path and flags said: equal identities are the same source.
     pub identity: &'a str,
+    /// Detected layout, e.g. `spotify-legacy-viral`.
     pub layout: &'a str,
+    /// Each chart of the file with its number of rows.
     pub charts: &'a [(ChartKey, u64)],
 }
 
+/// The single writer of a store: holds the store's lock while it lives, buffers rows and commits them.
 pub struct Writer {
     root: PathBuf,
     _lock: File,
@@ -174,6 +195,7 @@ impl Writer {
         Ok(writer)
     }
 
+    /// Identifier of this ingest run (its start time, UTC), as `ingest_log.run_id` records it.
     pub fn run_id(&self) -> &str {
         &self.run_id
     }
@@ -223,6 +245,7 @@ impl Writer {
         Ok(())
     }
 
+    /// Adds one batch of the file being streamed; a part is written whenever `part_rows` rows are pending.
     pub fn stream_batch(&mut self, batch: RecordBatch) -> Result<(), StoreError> {
         self.push_pending(batch)?;
         if self.pending_rows >= self.options.part_rows {
@@ -813,6 +836,7 @@ impl Writer {
     }
 }
 
+/// The identity of a chart as parts and the source index compare it: source, chart, market code, first and last day.
 pub fn chart_id(key: &ChartKey) -> ChartId {
     (
         key.source.clone(),

@@ -9,12 +9,19 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ClaimKind {
+    /// Claim 1: the first cohort reaches more markets (breadth) than the second.
     Reach,
+    /// Claim 2: the first cohort spreads faster by imitation (Bass q) than the second.
     Spread,
+    /// Claim 3: the first cohort depends less on its home market (export share) than the second.
     HomeDependence,
+    /// Claim 4: the first cohort's sound (audio features) is more diverse than the second's.
     Sound,
+    /// Claim 5: the first cohort's cross-cohort collaborations chart in more markets than its other tracks.
     Collaboration,
+    /// Claim 6: the first cohort's reach advantage over the second grew over the period covered.
     ReachTrend,
+    /// Claim 7: the first cohort's fans engage more per view than the second's.
     Engagement,
 }
 

@@ -22,7 +22,9 @@ use datafusion::prelude::SessionContext;
 /// A chart as the study sees it: one source and chart name, never pooled.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ChartName {
+    /// Platform, e.g. `spotify`.
     pub source: String,
+    /// Chart name, e.g. `top200`.
     pub chart: String,
 }
 
@@ -35,6 +37,7 @@ impl std::fmt::Display for ChartName {
 /// One track of one chart: where and when it charted.
 #[derive(Debug, Clone, Default)]
 pub struct Track {
+    /// The track key (`chartlens_metrics::TRACK_KEY`): its id, or its credits and title.
     pub key: String,
     /// The cohort of its primary artist.
     pub cohort: Option<String>,
@@ -51,6 +54,7 @@ pub struct Track {
 /// A track in one market, from `track_markets`.
 #[derive(Debug, Clone)]
 pub struct TrackMarket {
+    /// The market's code.
     pub market: Arc<str>,
     /// The first day (since 1970-01-01) of the first period it charted in.
     pub first_day: i32,
@@ -63,6 +67,7 @@ pub struct TrackMarket {
 }
 
 impl Track {
+    /// Number of markets it charted in (GLOBAL left out).
     pub fn markets(&self) -> usize {
         self.markets.len()
     }
@@ -82,11 +87,17 @@ impl Track {
 /// One artist's presence on one chart (from the breadth and home metrics).
 #[derive(Debug, Clone)]
 pub struct ArtistRow {
+    /// The registry artist's name, or the credited name when it does not resolve.
     pub name: String,
+    /// The artist's cohort; None when in no cohort.
     pub cohort: Option<String>,
+    /// ISO code of the artist's origin, when known.
     pub origin: Option<String>,
+    /// Registry id (`artists.artist_id`), None when the name does not resolve.
     pub artist_id: Option<i64>,
+    /// Distinct markets the artist charted in (GLOBAL left out).
     pub markets: i64,
+    /// Entries crediting the artist.
     pub entries: i64,
     /// Entries outside GLOBAL and the home market, when the origin is known.
     pub export_entries: Option<i64>,
@@ -99,30 +110,42 @@ pub struct ArtistRow {
 /// A cohort's share of one group (a month or a market) of a chart.
 #[derive(Debug, Clone)]
 pub struct ShareRow {
+    /// The month (`YYYY-MM-DD`, its first day) or the market code.
     pub group: String,
+    /// The cohort's name, or `none`.
     pub cohort: String,
+    /// Entries of the cohort in the group.
     pub entries: i64,
+    /// The cohort's share of the group's entries, in percent.
     pub entry_pct: f64,
 }
 
 /// Everything the study reads about one chart.
 #[derive(Debug, Clone)]
 pub struct ChartData {
+    /// Which chart this is.
     pub name: ChartName,
     /// Every market with at least one entry (GLOBAL left out).
     pub markets: BTreeSet<String>,
+    /// Whether the chart has a GLOBAL edition in the selection.
     pub has_global: bool,
+    /// The earliest period start in any market, in days since 1970-01-01.
     pub first_day: i32,
+    /// The latest period start in any market, in days since 1970-01-01.
     pub last_day: i32,
     /// Per market, its published periods (days), ascending.
     pub periods: BTreeMap<String, Vec<i32>>,
     /// The usual gap between two published periods, in days (7 for weekly).
     pub cadence_days: i32,
+    /// Every track that charted in a market, by key.
     pub tracks: Vec<Track>,
+    /// Every artist that charted, with breadth and export share.
     pub artists: Vec<ArtistRow>,
     /// Per calendar year, the artists' breadth within that year.
     pub artists_by_year: BTreeMap<i32, Vec<ArtistRow>>,
+    /// Per month, each cohort's share of entries.
     pub share_by_month: Vec<ShareRow>,
+    /// Per market, each cohort's share of entries.
     pub share_by_market: Vec<ShareRow>,
 }
 
@@ -404,10 +427,12 @@ impl ChartData {
 /// One video's engagement at its latest snapshot.
 #[derive(Debug, Clone)]
 pub struct VideoRow {
+    /// Platform of the video, e.g. `youtube`.
     pub platform: String,
     /// The primary artist of the chart entry linked to it (registry name
     /// or credited name).
     pub artist: Option<String>,
+    /// The cohort of that artist; None when in no cohort or unlinked.
     pub cohort: Option<String>,
     /// (likes + comments) / views; None when a count is hidden (or views 0).
     pub engagement_rate: Option<f64>,

@@ -9,19 +9,30 @@ use datafusion::error::DataFusionError;
 pub enum StudyError {
     /// A study compares exactly two cohorts.
     #[error("a study compares two cohorts, not {given}")]
-    Cohorts { given: usize },
+    Cohorts {
+        /// How many cohorts were given.
+        given: usize,
+    },
     /// A period bound that is not a date.
     #[error("the period's {which} date {value:?} is not a date (YYYY-MM-DD)")]
-    Period { which: &'static str, value: String },
+    Period {
+        /// Which bound: `first` or `last`.
+        which: &'static str,
+        /// The text given for it.
+        value: String,
+    },
     /// Nothing to measure.
     #[error("the store has no chart entries for this selection")]
     NoEntries,
+    /// The store could not be read.
     #[error("reading the store: {0}")]
     Store(#[from] StoreError),
     /// A query of the study failed; `sql` is the query.
     #[error("a query of the study failed: {source}")]
     Query {
+        /// The query that failed.
         sql: String,
+        /// DataFusion's error.
         #[source]
         source: DataFusionError,
     },

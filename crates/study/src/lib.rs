@@ -33,54 +33,80 @@ use measure::{ChartMeasures, Claim, ClaimResult, Headline};
 /// What `chartlens study` was asked.
 #[derive(Debug, Clone)]
 pub struct StudySettings {
+    /// The two cohorts to compare, first and second, by name.
     pub cohorts: Vec<String>,
+    /// Which chart rows the study reads.
     pub filters: Filters,
+    /// The selection in words, for the report (`every chart in the store`).
     pub filters_text: String,
+    /// Resamples, seed and level of the bootstrap intervals.
     pub boot: Bootstrap,
+    /// What simulated the data and with which parameters, when it is simulated.
     pub simulated: Option<String>,
 }
 
 /// Everything the report says, in the order it says it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
+    /// The report's title: the question it answers.
     pub title: String,
+    /// Version of chartlens that made the report.
     pub chartlens_version: &'static str,
     /// Set when the data is simulated: what simulated it, with which parameters.
     pub simulated: Option<String>,
+    /// The two cohorts compared, first and second.
     pub cohorts: Vec<String>,
     /// The market most of each cohort's artists come from.
     pub home_markets: BTreeMap<String, String>,
+    /// The chart selection in words.
     pub filters: String,
+    /// How the bootstrap intervals were drawn.
     pub bootstrap: BootstrapInfo,
+    /// How a claim's verdict follows from its interval ([`measure::VERDICT_RULE`]).
     pub verdict_rule: &'static str,
+    /// Every claim, with its result on each chart.
     pub claims: Vec<Claim>,
+    /// What was measured on each chart.
     pub charts: Vec<ChartMeasures>,
+    /// Per chart and year, the gap between the cohorts' breadth (the reach trend).
     pub trend: Vec<TrendRow>,
     /// Per chart, per month and cohort, the share of entries (for the plot).
     pub share_by_month: Vec<ShareSeries>,
     /// Per chart, per market and cohort, the share of entries (for the map).
     pub share_by_market: Vec<ShareSeries>,
+    /// The definition of every metric, as `chartlens metrics` prints it.
     pub methods: Vec<Method>,
 }
 
+/// How the bootstrap intervals of the report were drawn.
 #[derive(Debug, Clone, Serialize)]
 pub struct BootstrapInfo {
+    /// Number of resamples.
     pub resamples: usize,
+    /// Seed of the random stream.
     pub seed: u64,
+    /// Coverage of the two-sided intervals (0.95).
     pub level: f64,
+    /// The method in words.
     pub method: &'static str,
 }
 
+/// One year of the reach trend on one chart.
 #[derive(Debug, Clone, Serialize)]
 pub struct TrendRow {
+    /// The chart, as `source/chart`.
     pub chart: String,
+    /// The year and the cohorts' breadth in it.
     #[serde(flatten)]
     pub gap: measure::YearGap,
 }
 
+/// One cohort's share of entries on one chart, by month or by market.
 #[derive(Debug, Clone, Serialize)]
 pub struct ShareSeries {
+    /// The chart, as `source/chart`.
     pub chart: String,
+    /// The cohort's name, or `none`.
     pub cohort: String,
     /// (month or market, entry share in percent)
     pub points: Vec<(String, f64)>,
@@ -90,12 +116,18 @@ pub struct ShareSeries {
     pub partial: Vec<String>,
 }
 
+/// The documentation of one metric, as the report carries it (see `MetricDoc`).
 #[derive(Debug, Clone, Serialize)]
 pub struct Method {
+    /// Short name of the metric.
     pub name: &'static str,
+    /// What it measures.
     pub what: &'static str,
+    /// The formula, over the stored tables.
     pub formula: &'static str,
+    /// What it cannot tell, and how to read it safely.
     pub caveats: &'static str,
+    /// A small worked example.
     pub example: &'static str,
 }
 

@@ -75,8 +75,11 @@ fn bass_bound(p: f64, q: f64, m: f64) -> Option<String> {
 /// A bootstrap estimate of one group.
 #[derive(Debug, Clone, Serialize)]
 pub struct Estimate {
+    /// The statistic on the whole sample.
     pub estimate: f64,
+    /// Lower end of the bootstrap interval.
     pub low: f64,
+    /// Upper end of the bootstrap interval.
     pub high: f64,
     /// Observations (artists or tracks) it rests on.
     pub n: usize,
@@ -93,11 +96,15 @@ impl Estimate {
     }
 }
 
+/// A claim's verdict on one chart, by [`VERDICT_RULE`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
+    /// The interval of the difference lies entirely above 0.
     Supported,
+    /// The interval of the difference lies entirely below 0.
     Contradicted,
+    /// The interval of the difference contains 0.
     Inconclusive,
     /// The data cannot answer it; the note says why.
     Unanswered,
@@ -107,9 +114,13 @@ pub enum Verdict {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Headline {
+    /// The best chart supports the claim and no chart contradicts it.
     Supported,
+    /// The best chart contradicts the claim and no chart supports it.
     Contradicted,
+    /// The best chart's interval contains 0.
     Inconclusive,
+    /// No chart answers the claim.
     Unanswered,
     /// One chart supports the claim, another contradicts it.
     Mixed,
@@ -131,6 +142,7 @@ impl Headline {
         }
     }
 
+    /// The headline as `report.json` writes it (`supported`, ..., `mixed`).
     pub fn as_str(self) -> &'static str {
         match self {
             Headline::Supported => "supported",
@@ -143,6 +155,7 @@ impl Headline {
 }
 
 impl Verdict {
+    /// The verdict as `report.json` writes it (`supported`, ..., `unanswered`).
     pub fn as_str(self) -> &'static str {
         match self {
             Verdict::Supported => "supported",
@@ -156,10 +169,14 @@ impl Verdict {
 /// One claim on one chart.
 #[derive(Debug, Clone, Serialize)]
 pub struct ClaimResult {
+    /// Which claim this is a result of.
     #[serde(skip)]
     pub kind: ClaimKind,
+    /// The chart (`source/chart`), or for engagement the video platform.
     pub chart: String,
+    /// The first estimate compared (see `Claim::columns`); None when not measured.
     pub first: Option<Estimate>,
+    /// The second estimate compared (see `Claim::columns`); None when not measured.
     pub second: Option<Estimate>,
     /// None when the claim is unanswered here: no finding is shown then.
     pub difference: Option<Estimate>,
@@ -167,8 +184,11 @@ pub struct ClaimResult {
     /// videos; claim 5: collaborations and other tracks; claim 6: the
     /// smaller cohort in the first and in the last year), as used.
     pub n: [usize; 2],
+    /// The verdict on this chart.
     pub verdict: Verdict,
+    /// The finding, or why the claim is unanswered, in words.
     pub note: String,
+    /// Whether the verdict survives leaving artists out.
     pub robustness: Robustness,
 }
 
@@ -192,97 +212,151 @@ impl ClaimResult {
 /// A claim, measured on every chart.
 #[derive(Debug, Clone, Serialize)]
 pub struct Claim {
+    /// The claim's number in the report, from 1.
     pub number: u8,
+    /// Which claim this is.
     pub kind: ClaimKind,
+    /// The claim as stated, with the two cohorts' names.
     pub claim: String,
     /// What the `first` and `second` estimates of its results are.
     pub columns: [String; 2],
     /// The statistic compared, and what the bootstrap resamples.
     pub statistic: String,
+    /// Name of the metric whose definition the claim uses.
     pub metric: &'static str,
     /// What a chart must hold to answer it.
     pub needs: &'static str,
+    /// The claim on every chart (or video platform).
     pub results: Vec<ClaimResult>,
+    /// The chart that answers the claim best; None when none answers it.
     pub best_chart: Option<String>,
+    /// Why that chart answers best, and whether the charts disagree.
     pub best_reason: String,
+    /// The verdict over all charts: the best chart's, or mixed.
     pub verdict: Headline,
+    /// What limits the claim: classification coverage, missing home markets, dates.
     pub caveats: Vec<String>,
 }
 
 /// Descriptive measures of one cohort on one chart.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct CohortMeasures {
+    /// The cohort's name.
     pub cohort: String,
+    /// Charting artists of the cohort.
     pub artists: usize,
+    /// First quartile of the artists' markets; None on a chart with fewer than 2 markets.
     pub q1_markets: Option<f64>,
+    /// Median of the artists' markets; None on a chart with fewer than 2 markets.
     pub median_markets: Option<f64>,
+    /// Third quartile of the artists' markets; None on a chart with fewer than 2 markets.
     pub q3_markets: Option<f64>,
+    /// Most markets of any artist; None on a chart with fewer than 2 markets.
     pub max_markets: Option<f64>,
+    /// Percent of the artists in 10 or more markets; None on a chart with fewer than 2 markets.
     pub pct_10plus: Option<f64>,
+    /// Percent of the artists in 30 or more markets; None on a chart with fewer than 2 markets.
     pub pct_30plus: Option<f64>,
+    /// Mean markets per artist, with its interval (claim 1); None on a chart with fewer than 2 markets.
     pub mean_markets: Option<Estimate>,
     /// Artists' markets, ascending (the breadth distribution).
     pub breadth: Vec<i64>,
+    /// Pooled export share of the artists whose origin market has a chart here, in percent, with its interval (claim 3).
     pub export_pct: Option<Estimate>,
+    /// Median of those artists' own export shares, in percent.
     pub median_artist_export_pct: Option<f64>,
+    /// Tracks whose primary artist is in the cohort.
     pub tracks: usize,
+    /// Median T_2 in days, over tracks first seen after the data's first day.
     pub median_t2_days: Option<f64>,
+    /// Median T_5 in days, over tracks first seen after the data's first day.
     pub median_t5_days: Option<f64>,
+    /// Percent of the tracks in 5 or more markets.
     pub pct_tracks_5plus: Option<f64>,
     /// Tracks whose whole diffusion horizon is observed.
     pub curve_tracks: usize,
     /// y(t) for t = 1..=horizon weeks.
     pub curve: Vec<f64>,
+    /// The Bass fit of the mean curve, with intervals of p and q (claim 2); None when the horizon is too short or the fit fails.
     pub bass: Option<BassSummary>,
+    /// Markets where the cohort's travelling tracks first entered, most tracks first.
     pub lead_markets: Vec<LeadMarket>,
+    /// First runs (one per track and market) in the survival estimate.
     pub runs: usize,
+    /// Kaplan-Meier steps: (periods on the chart, share of runs still on).
     pub survival: Vec<(u32, f64)>,
+    /// Median first run, in published periods; None when the curve never falls to 0.5.
     pub median_run_periods: Option<u32>,
+    /// Gini coefficient of the artists' entries.
     pub gini: Option<f64>,
+    /// Herfindahl-Hirschman index of the artists' entries.
     pub hhi: Option<f64>,
     /// The artist with the most entries, and its share of the cohort's
     /// artist entries in percent.
     pub top_artist: Option<(String, f64)>,
+    /// Percent of the tracks that are cross-cohort collaborations.
     pub collab_pct: Option<f64>,
+    /// Mean markets of collaborations minus that of the other tracks, with its interval (claim 5).
     pub collab_lift: Option<Estimate>,
+    /// Artists with all seven audio features.
     pub artists_with_features: usize,
+    /// Dispersion (root total variance) of their audio features, with its interval (claim 4).
     pub dispersion: Option<Estimate>,
+    /// Effective number of genres over the artists' genre tags, each artist weighing 1.
     pub genre_effective_number: Option<f64>,
 }
 
+/// The Bass diffusion fit of a cohort's mean curve.
 #[derive(Debug, Clone, Serialize)]
 pub struct BassSummary {
+    /// Innovation coefficient p (per week), with its interval.
     pub p: Estimate,
+    /// Imitation coefficient q (per week), with its interval.
     pub q: Estimate,
+    /// Ceiling: share of the other markets eventually reached.
     pub m: f64,
+    /// Coefficient of determination of the fit.
     pub r2: f64,
     /// Set when p, q or m sits at a bound of its search range: then the fit is
     /// no estimate of either, and claim 2 is unanswered.
     pub at_bound: Option<String>,
 }
 
+/// A market where a cohort's tracks first entered.
 #[derive(Debug, Clone, Serialize)]
 pub struct LeadMarket {
+    /// The market's code.
     pub market: String,
+    /// Tracks (2 or more markets, first seen after the data's first day) that first entered here, ties included.
     pub tracks: usize,
+    /// Those tracks as a percent of all such tracks of the cohort.
     pub lead_pct: f64,
 }
 
 /// Everything measured on one chart.
 #[derive(Debug, Clone, Serialize)]
 pub struct ChartMeasures {
+    /// The chart, as `source/chart`.
     pub chart: String,
+    /// Its markets (GLOBAL left out), by code.
     pub markets: Vec<String>,
+    /// Whether it has a GLOBAL edition.
     pub has_global: bool,
+    /// Start of its first period, `YYYY-MM-DD`.
     pub first_date: String,
+    /// Start of its last period, `YYYY-MM-DD`.
     pub last_date: String,
+    /// The usual gap between two published periods, in days (7 for weekly).
     pub cadence_days: i32,
+    /// The diffusion horizon in weeks: 26, or a third of the data's span when shorter.
     pub horizon_weeks: usize,
+    /// Entries of the chart in the selection, GLOBAL included.
     pub entries: i64,
     /// Share of entries whose primary artist is in some cohort.
     pub classified_pct: f64,
     /// Per cohort (and `none`), entries.
     pub entries_by_cohort: BTreeMap<String, i64>,
+    /// The measures of each compared cohort, in the study's order.
     pub cohorts: Vec<CohortMeasures>,
     /// Per market, the effective number of cohorts exp(H).
     pub effective_cohorts: BTreeMap<String, f64>,
@@ -1010,11 +1084,15 @@ pub fn days_covered(data: &ChartData, year: i32) -> i32 {
 /// One row of the trend table.
 #[derive(Debug, Clone, Serialize)]
 pub struct YearGap {
+    /// The calendar year.
     pub year: i32,
+    /// Days of the year between the chart's first and last period.
     pub days_covered: i32,
     /// Mean markets per artist, first cohort minus second.
     pub gap: Option<f64>,
+    /// Charting artists of the first cohort in the year.
     pub first_artists: usize,
+    /// Charting artists of the second cohort in the year.
     pub second_artists: usize,
 }
 
@@ -1312,6 +1390,7 @@ pub fn best(results: &[ClaimResult], markets: &BTreeMap<String, usize>) -> Optio
         .map(|(i, _)| i)
 }
 
+/// A day since 1970-01-01 as `YYYY-MM-DD` (the number itself when out of range).
 pub fn day_text(day: i32) -> String {
     super::data::date(day).map_or_else(|| day.to_string(), |d| d.to_string())
 }

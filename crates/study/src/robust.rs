@@ -24,8 +24,11 @@ pub enum Check {
     /// ignores it: most list placements rest on one file); check (c),
     /// [`Check::RegistryOnly`], covers those.
     WithoutAudited,
+    /// Without the artist of the two cohorts with the most entries.
     WithoutTop1,
+    /// Without the 3 artists of the two cohorts with the most entries.
     WithoutTop3,
+    /// Without the 5 artists of the two cohorts with the most entries.
     WithoutTop5,
     /// Only artists whose cohort a registry row or a cohort rule naming them
     /// decides (not third-party lists alone).
@@ -33,6 +36,7 @@ pub enum Check {
 }
 
 impl Check {
+    /// Every check, in the order the report lists them.
     pub const ALL: [Check; 5] = [
         Check::WithoutAudited,
         Check::WithoutTop1,
@@ -41,6 +45,7 @@ impl Check {
         Check::RegistryOnly,
     ];
 
+    /// The check in words, as the report names it.
     pub fn label(self) -> &'static str {
         match self {
             Check::WithoutAudited => "without doubtful placements",
@@ -98,7 +103,9 @@ impl Check {
 /// A check's outcome for one claim on one chart.
 #[derive(Debug, Clone, Serialize)]
 pub struct CheckResult {
+    /// Which check this is.
     pub check: Check,
+    /// The check in words.
     pub label: &'static str,
     /// Artists of the two cohorts left out.
     pub left_out: usize,
@@ -107,9 +114,11 @@ pub struct CheckResult {
     /// Whether the verdict is the same as with every artist; None when the
     /// check cannot be computed.
     pub holds: Option<bool>,
+    /// What the recomputed verdict says, or why it cannot be computed.
     pub note: String,
 }
 
+/// Whether a verdict survives the robustness checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Stability {
@@ -122,6 +131,7 @@ pub enum Stability {
 }
 
 impl Stability {
+    /// The stability in words (`robust`, `fragile`, `not assessed`).
     pub fn as_str(self) -> &'static str {
         match self {
             Stability::Robust => "robust",
@@ -134,8 +144,11 @@ impl Stability {
 /// A verdict's robustness over all checks.
 #[derive(Debug, Clone, Serialize)]
 pub struct Robustness {
+    /// Whether the verdict holds in every check.
     pub status: Stability,
+    /// The checks that change the verdict.
     pub flipped_by: Vec<Check>,
+    /// Every check's outcome, in the order of `Check::ALL`.
     pub checks: Vec<CheckResult>,
 }
 

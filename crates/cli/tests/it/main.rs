@@ -26,6 +26,7 @@ pub fn chartlens(store: &Path) -> Command {
 
 /// Runs a command and checks its exit code, showing its output if it differs.
 pub trait ExpectCode {
+    /// Runs the command and asserts that it exits with `code`; returns its output.
     fn expect_code(&mut self, code: i32) -> Output;
 }
 
@@ -43,6 +44,7 @@ impl ExpectCode for Command {
     }
 }
 
+/// The path of a fixture, relative to `tests/data/`.
 pub fn data(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/data")
