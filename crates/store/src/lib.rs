@@ -94,8 +94,9 @@ impl Store {
     }
 
     /// Registers the summary tables: their stored parts when they summarise
-    /// this version's entries, else (an ingest interrupted before it rebuilt
-    /// them) tables built in memory now, so they are never read stale.
+    /// this version's entries, else (an ingest in progress or interrupted)
+    /// tables built in memory on their first scan, so they are never read
+    /// stale.
     fn register_summaries(&self, ctx: &SessionContext) -> Result<(), StoreError> {
         if !self.summaries_stale() {
             for table in table::summary_tables() {
@@ -107,30 +108,29 @@ impl Store {
     }
 
     /// Replaces the summary tables of `ctx` (a session of this store) by
-    /// summaries of the charts of `window` only, built in memory: what a
-    /// study of one period reads.
+    /// summaries of the charts of `window` only, built in memory when a
+    /// query first reads them: what a study of one period reads.
     pub fn register_summaries_within(
         &self,
         ctx: &SessionContext,
         window: summary::Window,
     ) -> Result<(), StoreError> {
-        let manifest = Manifest::load_with_sources(&self.root)?;
-        let manifest = if summary::entry_parts(&manifest) == summary::entry_parts(&self.manifest) {
-            manifest
-        } else {
-            self.manifest.clone()
-        };
-        // If a commit landed since this store was opened, the index read now
-        // is of another version: the periods are numbered from the entries
-        // of this one instead.
-        let built = summary::build_within(&self.root, &manifest, window, &mut |_, _| {})?;
-        for (table, batches) in [
-            (table::track_markets(), built.track_markets),
-            (table::chart_periods(), built.chart_periods),
+        let lazy = Arc::new(summary::Lazy::new(
+            &self.root,
+            self.manifest.clone(),
+            window,
+        ));
+        for (table, track_markets) in [
+            (table::track_markets(), true),
+            (table::chart_periods(), false),
         ] {
-            let memory = MemTable::try_new(table.schema(), vec![batches])?;
+            let provider = summary::LazyTable {
+                lazy: lazy.clone(),
+                track_markets,
+                schema: table.schema(),
+            };
             ctx.deregister_table(table.name)?;
-            ctx.register_table(table.name, Arc::new(memory))?;
+            ctx.register_table(table.name, Arc::new(provider))?;
         }
         Ok(())
     }

@@ -21,19 +21,108 @@
 use std::collections::{BTreeMap, HashMap};
 use std::hash::BuildHasher;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use arrow::array::{
     Array, ArrayRef, BooleanBuilder, Date32Array, Date32Builder, Int32Array, Int32Builder,
     Int64Array, Int64Builder, RecordBatch, StringBuilder,
 };
 use arrow::datatypes::SchemaRef;
+use async_trait::async_trait;
 use chartlens_model::table::{self, CHART_ENTRIES};
 use chrono::NaiveDate;
+use datafusion::catalog::Session;
+use datafusion::datasource::memory::MemorySourceConfig;
+use datafusion::datasource::{TableProvider, TableType};
+use datafusion::error::DataFusionError;
+use datafusion::logical_expr::Expr;
+use datafusion::physical_plan::ExecutionPlan;
 
 use crate::derived::{read_columns, text_column};
 use crate::error::StoreError;
 use crate::manifest::Manifest;
+
+/// Summaries built on the first scan of either table, for a session whose
+/// store has none current (or for a period): a session that never reads
+/// them never pays for them.
+#[derive(Debug)]
+pub(crate) struct Lazy {
+    root: std::path::PathBuf,
+    /// The manifest of the version the session reads.
+    manifest: Manifest,
+    window: Window,
+    built: OnceLock<Result<Arc<Summaries>, String>>,
+}
+
+impl Lazy {
+    pub(crate) fn new(root: &Path, manifest: Manifest, window: Window) -> Lazy {
+        Lazy {
+            root: root.to_path_buf(),
+            manifest,
+            window,
+            built: OnceLock::new(),
+        }
+    }
+
+    fn get(&self) -> Result<Arc<Summaries>, String> {
+        self.built
+            .get_or_init(|| {
+                // The source index numbers the periods. If a commit landed
+                // since the session opened, the index on disk is of another
+                // version: the periods are then numbered from the entries.
+                let indexed = Manifest::load_with_sources(&self.root).map_err(|e| e.to_string())?;
+                let manifest = if entry_parts(&indexed) == entry_parts(&self.manifest) {
+                    &indexed
+                } else {
+                    &self.manifest
+                };
+                build_within(&self.root, manifest, self.window, &mut |_, _| {})
+                    .map(Arc::new)
+                    .map_err(|e| e.to_string())
+            })
+            .clone()
+    }
+}
+
+/// One of the two summary tables of a [`Lazy`] build.
+#[derive(Debug)]
+pub(crate) struct LazyTable {
+    pub(crate) lazy: Arc<Lazy>,
+    /// `track_markets` when true, else `chart_periods`.
+    pub(crate) track_markets: bool,
+    pub(crate) schema: SchemaRef,
+}
+
+#[async_trait]
+impl TableProvider for LazyTable {
+    fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::Base
+    }
+
+    async fn scan(
+        &self,
+        _state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        _filters: &[Expr],
+        _limit: Option<usize>,
+    ) -> datafusion::error::Result<Arc<dyn ExecutionPlan>> {
+        let built = self.lazy.get().map_err(DataFusionError::Execution)?;
+        let batches = if self.track_markets {
+            built.track_markets.clone()
+        } else {
+            built.chart_periods.clone()
+        };
+        Ok(MemorySourceConfig::try_new_exec(
+            &[batches],
+            self.schema.clone(),
+            projection.cloned(),
+        )?)
+    }
+}
 
 /// Rows per record batch of the built tables.
 const BATCH_ROWS: usize = 262_144;

@@ -55,14 +55,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
 }
 
 /// Opens the store for reading, with a note on standard error when its
-/// summary tables do not match its entries (an ingest stopped before it
-/// rebuilt them): queries then build them in memory, which is slower.
+/// summary tables do not match its entries (an ingest running, or stopped
+/// before it rebuilt them): queries then build them in memory, which is
+/// slower.
 fn open_store(dir: &std::path::Path) -> anyhow::Result<chartlens_store::Store> {
     let store = chartlens_store::Store::open(dir)?;
     if store.summaries_stale() {
         eprintln!(
-            "note: the store's summary tables (track_markets, chart_periods) are out of date, \
-             so this run builds them in memory; `chartlens --store {} compact` rebuilds them",
+            "note: the store's summary tables (track_markets, chart_periods) are out of date \
+             (an ingest is running or was stopped), so queries that read them build them in \
+             memory first; `chartlens --store {} compact` rebuilds them",
             dir.display()
         );
     }

@@ -35,7 +35,7 @@ pub fn run(store_dir: &Path) -> anyhow::Result<u8> {
                 let state = if !store.as_ref().is_some_and(Store::summaries_stale) {
                     format!("{} rows", thousands(rows))
                 } else {
-                    "stale: built in memory by each query until the next ingest or compact"
+                    "stale: built in memory by the queries that read it, until the next ingest or compact"
                         .to_string()
                 };
                 println!("{} ({state}): {}", table.name, table.doc);
