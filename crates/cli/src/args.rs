@@ -69,7 +69,7 @@ pub enum Command {
     Export(ExportArgs),
     /// List the stored tables, their columns and what each column means.
     Tables,
-    /// Merge small Parquet parts into large ones.
+    /// Merge small Parquet parts into large ones, and bring the summary tables up to date.
     Compact,
     /// Simulate a chart world, ingest it, import its registry, run the study
     /// and write the report: the whole product on data it makes up.

@@ -1,5 +1,6 @@
 //! `chartlens compact`: merge every table's small parts now, instead of
-//! waiting for an ingest to find enough of them.
+//! waiting for an ingest to find enough of them, and bring the summary tables
+//! up to date (what upgrades a store an older chartlens wrote).
 
 use std::path::Path;
 
@@ -15,6 +16,7 @@ pub fn run(store_dir: &Path, write: WriteOptions) -> anyhow::Result<u8> {
     let manifest = writer.finish()?;
     let counts: Vec<String> = table::all_tables()
         .iter()
+        .chain(&table::summary_tables())
         .map(|t| format!("{} {} parts", t.name, manifest.parts(t.name).len()))
         .collect();
     println!("merged {merged} parts; now {}", counts.join(", "));

@@ -63,7 +63,7 @@ fn open_store(dir: &std::path::Path) -> anyhow::Result<chartlens_store::Store> {
     if store.summaries_stale() {
         eprintln!(
             "note: the store's summary tables (track_markets, chart_periods) are out of date \
-             (an ingest is running or was stopped), so queries that read them build them in \
+             (an ingest is running or was stopped, or an older chartlens wrote the store), so queries that read them build them in \
              memory first; `chartlens --store {} compact` rebuilds them",
             dir.display()
         );
