@@ -1,9 +1,11 @@
 //! What the study reads from the store: the metrics' SQL (breadth, home
 //! share, cohort share, engagement from `chartlens_metrics`) run once
-//! over every chart, plus two reading queries of its own (each track's chart
-//! days per market with its primary artist's cohort, and the cohorts of each
-//! track's credits), turned into plain per-chart structures. The measures on
-//! them are in [`super::measure`].
+//! over every chart, plus reading queries of its own on the summary tables
+//! (each market's published periods from `chart_periods`; each track's first
+//! day and first run per market with its primary artist's cohort, and the
+//! cohorts of each track's credits, from `track_markets`), turned into plain
+//! per-chart structures that grow with tracks and markets, not entries. The
+//! measures on them are in [`super::measure`].
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
@@ -11,7 +13,7 @@ use std::sync::Arc;
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Float64Type, Int64Type};
-use chartlens_metrics::{self as metrics, Filters, Grain, TRACK_KEY};
+use chartlens_metrics::{self as metrics, Filters, Grain};
 use chrono::NaiveDate;
 
 use crate::error::StudyError;
@@ -155,7 +157,6 @@ pub struct ChartData {
 /// the session's `track_markets` must summarise that period only
 /// ([`crate::run`] registers it so).
 pub async fn load(ctx: &SessionContext, filters: &Filters) -> Result<Vec<ChartData>> {
-    let cond = filters.condition();
     // `track_markets` and `chart_periods` already hold the period only.
     let chart_rows = Filters {
         from: None,
@@ -281,9 +282,9 @@ pub async fn load(ctx: &SessionContext, filters: &Filters) -> Result<Vec<ChartDa
     let credits = query(
         ctx,
         &format!(
-            "WITH t AS (SELECT DISTINCT e.source, e.chart, {TRACK_KEY} AS track, \
+            "WITH t AS (SELECT DISTINCT e.source, e.chart, e.track_key AS track, \
                                e.artist_names, e.track_name \
-                        FROM chart_entries e WHERE e.region <> 'GLOBAL' AND {cond}) \
+                        FROM track_markets e WHERE e.region <> 'GLOBAL' AND {summary_cond}) \
              SELECT t.source, t.chart, t.track, c.position, a.cohort \
              FROM t JOIN credits c ON c.artist_names = t.artist_names \
                   AND c.track_name = t.track_name \
