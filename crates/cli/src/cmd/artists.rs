@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use arrow::array::cast::as_primitive_array;
 use arrow::datatypes::Int64Type;
 use chartlens_ingest::artist_lists;
@@ -20,15 +20,13 @@ use chartlens_store::{LogEntry, Status, Store, WriteOptions};
 use datafusion::prelude::SessionContext;
 use serde_json::json;
 
+use super::cohorts::{cohort_name, load_cohorts};
 use crate::args::{
     ArtistsCommand, CoverageArgs, CoverageView, ExplainArgs, ExplainFormat, Format, ImportArgs,
     ListArgs, MetricFilters,
 };
 use crate::exit;
 use crate::output::{self, thousands};
-
-/// The cohort file read when `--cohort-rules` is not given, inside the store.
-pub const STORE_COHORTS: &str = "cohorts.toml";
 
 pub async fn run(
     store_dir: &Path,
@@ -50,45 +48,6 @@ pub async fn run(
             eprintln!("# in force: {origin}");
             print!("{}", cohorts.text);
             Ok(exit::OK)
-        }
-    }
-}
-
-/// The cohort definitions in force: `--cohort-rules`, else `cohorts.toml` in the
-/// store, else the built-in ones. Also says which.
-pub fn load_cohorts(store_dir: &Path, flag: Option<&Path>) -> anyhow::Result<(Cohorts, String)> {
-    let in_store = store_dir.join(STORE_COHORTS);
-    let path: Option<PathBuf> = match flag {
-        Some(path) => Some(path.to_path_buf()),
-        None if in_store.is_file() => Some(in_store),
-        None => None,
-    };
-    match path {
-        None => Ok((Cohorts::builtin(), "the built-in cohorts".to_string())),
-        Some(path) => {
-            let text = std::fs::read_to_string(&path)
-                .with_context(|| format!("reading cohorts from {}", path.display()))?;
-            let cohorts = Cohorts::parse(&text)
-                .with_context(|| format!("{}: invalid cohort file", path.display()))?;
-            Ok((cohorts, path.display().to_string()))
-        }
-    }
-}
-
-/// A `--cohort` value as its definition spells it, or `None` for `none`
-/// (artists in no cohort); an unknown name is an error listing the cohorts.
-pub fn cohort_name(cohorts: &Cohorts, name: &str) -> anyhow::Result<Option<String>> {
-    if name.eq_ignore_ascii_case("none") {
-        return Ok(None);
-    }
-    match cohorts.index_of(name) {
-        Some(i) => Ok(Some(cohorts.cohorts[i].name.clone())),
-        None => {
-            let known: Vec<&str> = cohorts.cohorts.iter().map(|c| c.name.as_str()).collect();
-            bail!(
-                "--cohort {name:?} is not a cohort; the cohorts are {} (or none)",
-                known.join(", ")
-            );
         }
     }
 }

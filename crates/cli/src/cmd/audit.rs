@@ -16,7 +16,7 @@ use chartlens_store::derived::Artists;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 
 use crate::args::AuditArgs;
-use crate::cmd::artists::cohort_name;
+use crate::cmd::cohorts::cohort_name;
 use crate::exit;
 use crate::output;
 

@@ -2,6 +2,7 @@
 
 pub mod artists;
 mod audit;
+mod cohorts;
 mod compact;
 mod demo;
 mod export;

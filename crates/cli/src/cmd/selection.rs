@@ -50,10 +50,10 @@ pub async fn select(
     wanted: Wanted<'_>,
 ) -> anyhow::Result<Selection> {
     let mut filters = args.validate()?;
-    let (cohorts, _) = super::artists::load_cohorts(store_dir, cohorts_flag)?;
+    let (cohorts, _) = super::cohorts::load_cohorts(store_dir, cohorts_flag)?;
     if let Some(cohort) = &filters.cohort {
         // `none` stays as given: the metric SQL reads it as "in no cohort".
-        if let Some(name) = super::artists::cohort_name(&cohorts, cohort)? {
+        if let Some(name) = super::cohorts::cohort_name(&cohorts, cohort)? {
             filters.cohort = Some(name);
         }
     }

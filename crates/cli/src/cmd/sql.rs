@@ -19,7 +19,7 @@ pub async fn run(store_dir: &Path, cohorts: Option<&Path>, args: &SqlArgs) -> an
         args.query.clone()
     };
     let store = super::open_store(store_dir)?;
-    let (cohorts, _) = super::artists::load_cohorts(store_dir, cohorts)?;
+    let (cohorts, _) = super::cohorts::load_cohorts(store_dir, cohorts)?;
     let ctx = store.session_with_artists(cohorts)?;
     let frame = ctx.sql(&query).await?;
     let stream = frame.execute_stream().await?;

@@ -74,12 +74,12 @@ async fn settings(
     rules: Option<&Path>,
     args: &StudyArgs,
 ) -> anyhow::Result<(Cohorts, StudySettings)> {
-    let (cohorts, _) = super::artists::load_cohorts(store_dir, rules)?;
+    let (cohorts, _) = super::cohorts::load_cohorts(store_dir, rules)?;
     let names = args
         .cohorts
         .iter()
         .map(|c| {
-            super::artists::cohort_name(&cohorts, c.trim())?
+            super::cohorts::cohort_name(&cohorts, c.trim())?
                 .ok_or_else(|| anyhow::anyhow!("--cohorts: `none` is not a cohort to study"))
         })
         .collect::<anyhow::Result<Vec<String>>>()?;
