@@ -184,6 +184,21 @@ impl ClaimKind {
     }
 }
 
+/// A claim's verdict on one chart, by the verdict rule
+/// (`measure::VERDICT_RULE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// The interval of the difference lies entirely above 0.
+    Supported,
+    /// The interval of the difference lies entirely below 0.
+    Contradicted,
+    /// The interval of the difference contains 0.
+    Inconclusive,
+    /// The data cannot answer it; the note says why.
+    Unanswered,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

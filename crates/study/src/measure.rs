@@ -11,6 +11,7 @@ use chartlens_store::derived::Artists;
 use serde::Serialize;
 
 use super::claim::ClaimKind;
+pub use super::claim::Verdict;
 use super::data::{ArtistRow, ChartData, Track, VideoRow};
 use super::robust::{Check, Robustness};
 
@@ -94,20 +95,6 @@ impl Estimate {
             n,
         }
     }
-}
-
-/// A claim's verdict on one chart, by [`VERDICT_RULE`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Verdict {
-    /// The interval of the difference lies entirely above 0.
-    Supported,
-    /// The interval of the difference lies entirely below 0.
-    Contradicted,
-    /// The interval of the difference contains 0.
-    Inconclusive,
-    /// The data cannot answer it; the note says why.
-    Unanswered,
 }
 
 /// A claim's verdict over all charts: the best chart's, or mixed.

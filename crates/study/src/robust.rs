@@ -9,8 +9,8 @@ use std::collections::BTreeSet;
 use chartlens_store::derived::Artists;
 use serde::Serialize;
 
+use super::claim::Verdict;
 use super::data::ArtistRow;
-use super::measure::Verdict;
 
 /// One way of leaving artists out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
