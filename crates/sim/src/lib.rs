@@ -13,11 +13,39 @@ use std::fmt::Write as _;
 use std::fs;
 use std::path::Path;
 
-use anyhow::{Context, bail};
 use chartlens_model::Region;
 use chartlens_stats::Rng;
 use chrono::{Datelike, Duration, NaiveDate};
 use serde::Deserialize;
+
+/// Why a world could not be simulated or written.
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    /// The parameters are invalid; the message says which and why.
+    #[error("{0}")]
+    Params(String),
+    /// The parameters are not TOML of the expected shape.
+    #[error(transparent)]
+    Toml(#[from] toml::de::Error),
+    /// A file or folder of the world could not be written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file or folder.
+        path: std::path::PathBuf,
+        /// What the system said.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+type Result<T> = std::result::Result<T, SimError>;
+
+/// Returns a [`SimError::Params`] with a formatted message.
+macro_rules! invalid {
+    ($($arg:tt)*) => {
+        return Err(SimError::Params(format!($($arg)*)))
+    };
+}
 
 /// The default parameters, with their documentation.
 pub const DEFAULT: &str = include_str!("../data/simulate.toml");
@@ -87,62 +115,62 @@ pub struct CohortParams {
 
 impl Params {
     /// Parses and checks a parameter file.
-    pub fn parse(text: &str) -> anyhow::Result<Params> {
+    pub fn parse(text: &str) -> Result<Params> {
         let params: Params = toml::from_str(text)?;
         params.check()?;
         Ok(params)
     }
 
-    fn check(&self) -> anyhow::Result<()> {
+    fn check(&self) -> Result<()> {
         let probability = |name: &str, v: f64| {
             if (0.0..=1.0).contains(&v) {
                 Ok(())
             } else {
-                bail!("{name} = {v} is not a probability between 0 and 1")
+                invalid!("{name} = {v} is not a probability between 0 and 1")
             }
         };
         probability("stay", self.stay)?;
         probability("hidden_likes", self.hidden_likes)?;
         probability("collaboration", self.collaboration)?;
         if self.weeks == 0 || self.chart_size == 0 {
-            bail!("weeks and chart_size must be at least 1");
+            invalid!("weeks and chart_size must be at least 1");
         }
         if self.warm_up_weeks > 10_000 {
-            bail!(
+            invalid!(
                 "warm_up_weeks = {} is too long a warm-up",
                 self.warm_up_weeks
             );
         }
         if self.markets.len() < 2 {
-            bail!("a world needs at least two markets");
+            invalid!("a world needs at least two markets");
         }
         for (code, size) in &self.markets {
             if Region::from_code(code).is_none_or(|r| r == Region::Global) {
-                bail!("market {code:?} is not an ISO 3166-1 alpha-2 code");
+                invalid!("market {code:?} is not an ISO 3166-1 alpha-2 code");
             }
             if !(size.is_finite() && *size > 0.0) {
-                bail!("market {code}: the size must be positive");
+                invalid!("market {code}: the size must be positive");
             }
         }
         if self.cohort.is_empty() {
-            bail!("a world needs at least one [[cohort]]");
+            invalid!("a world needs at least one [[cohort]]");
         }
         for c in &self.cohort {
             if !self.markets.iter().any(|(m, _)| m == &c.origin) {
-                bail!(
+                invalid!(
                     "cohort {}: its origin {} is not among the markets",
                     c.name,
                     c.origin
                 );
             }
             if !(c.p > 0.0 && c.q >= 0.0 && c.p.is_finite() && c.q.is_finite()) {
-                bail!("cohort {}: p must be positive and q at least 0", c.name);
+                invalid!("cohort {}: p must be positive and q at least 0", c.name);
             }
             if !(c.reach > 0.0 && c.reach <= 1.0) {
-                bail!("cohort {}: reach must be above 0 and at most 1", c.name);
+                invalid!("cohort {}: reach must be above 0 and at most 1", c.name);
             }
             if c.artists == 0 || c.tracks_per_artist == 0 {
-                bail!(
+                invalid!(
                     "cohort {}: artists and tracks_per_artist must be at least 1",
                     c.name
                 );
@@ -153,14 +181,14 @@ impl Params {
             .filter(|&w| w <= 100_000)
             .and_then(|w| self.start.checked_add_signed(Duration::weeks(w)));
         let Some(end) = end else {
-            bail!(
+            invalid!(
                 "{} weeks from {} is too long a world",
                 self.weeks,
                 self.start
             );
         };
         if end.year() > 2099 {
-            bail!(
+            invalid!(
                 "the world would run to {end}; dates after 2099 are not read from file names. \
                  Use fewer weeks, or more markets or a longer chart_size for more entries"
             );
@@ -170,11 +198,11 @@ impl Params {
 
     /// Sets the number of weeks (and scales the tracks with it) so that the
     /// world holds about `entries` chart entries.
-    pub fn scale_to_entries(&mut self, entries: u64) -> anyhow::Result<()> {
+    pub fn scale_to_entries(&mut self, entries: u64) -> Result<()> {
         let per_week = ((self.markets.len() + 1) * self.chart_size) as u64;
-        let weeks = usize::try_from(entries.div_ceil(per_week).max(4))?;
+        let weeks = usize::try_from(entries.div_ceil(per_week).max(4)).unwrap_or(usize::MAX);
         if weeks > 100_000 {
-            bail!(
+            invalid!(
                 "{entries} entries would take {weeks} weeks of charts; use more markets or a longer chart_size"
             );
         }
@@ -269,14 +297,14 @@ fn name(rng: &mut Rng, syllables: usize) -> String {
 }
 
 /// Simulates the world and writes it under `dir`.
-pub fn write(params: &Params, dir: &Path) -> anyhow::Result<Summary> {
+pub fn write(params: &Params, dir: &Path) -> Result<Summary> {
     let mut rng = Rng::new(params.seed);
     let markets = params.markets.len();
     let market_of = |code: &str| params.markets.iter().position(|(m, _)| m == code);
 
     let mut artists = Vec::new();
     for (c, cohort) in params.cohort.iter().enumerate() {
-        let home = market_of(&cohort.origin).context("checked origin")?;
+        let home = market_of(&cohort.origin).ok_or_else(|| unknown_market(&cohort.origin))?;
         for _ in 0..cohort.artists {
             let name = format!("{} {}", name(&mut rng, 2), name(&mut rng, 3));
             let potential = (0..markets)
@@ -297,7 +325,7 @@ pub fn write(params: &Params, dir: &Path) -> anyhow::Result<Summary> {
     let mut tracks = Vec::new();
     for (a, artist) in artists.iter().enumerate() {
         let cohort = &params.cohort[artist.cohort];
-        let home = market_of(&cohort.origin).context("checked origin")?;
+        let home = market_of(&cohort.origin).ok_or_else(|| unknown_market(&cohort.origin))?;
         let releases = (cohort.tracks_per_artist * total_weeks).div_ceil(params.weeks);
         for _ in 0..releases {
             let featuring = (unit(&mut rng) < params.collaboration)
@@ -354,7 +382,7 @@ pub fn write(params: &Params, dir: &Path) -> anyhow::Result<Summary> {
         }
     }
 
-    fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    make_dir(dir)?;
     let mut summary = Summary {
         tracks: tracks.len(),
         artists: artists.len(),
@@ -386,7 +414,7 @@ pub fn write(params: &Params, dir: &Path) -> anyhow::Result<Summary> {
             if !written {
                 continue;
             }
-            let region = Region::from_code(market).context("checked market")?;
+            let region = Region::from_code(market).ok_or_else(|| unknown_market(market))?;
             let rows: Vec<(String, String, String)> = ranked
                 .iter()
                 .map(|(_, t)| spotify_row(&tracks[*t], &artists))
@@ -515,7 +543,7 @@ fn write_viral(
     market: &str,
     date: NaiveDate,
     rows: &[(String, String, String)],
-) -> anyhow::Result<()> {
+) -> Result<()> {
     let mut text = String::from("Position,\"Track Name\",Artist,URL\n");
     for (i, (title, artist, url)) in rows.iter().enumerate() {
         let _ = writeln!(
@@ -527,9 +555,8 @@ fn write_viral(
         );
     }
     let folder = dir.join("spotify-viral50-weekly").join(market);
-    fs::create_dir_all(&folder)?;
-    let path = folder.join(format!("{market}-{date}--{date}"));
-    fs::write(&path, text).with_context(|| format!("writing {}", path.display()))
+    make_dir(&folder)?;
+    write_file(&folder.join(format!("{market}-{date}--{date}")), text)
 }
 
 fn write_youtube(
@@ -540,7 +567,7 @@ fn write_youtube(
     tracks: &[Track],
     artists: &[Artist],
     cumulative: &[u64],
-) -> anyhow::Result<()> {
+) -> Result<()> {
     let week = date.iso_week();
     let stamp = format!("{}-W{:02}", week.year(), week.week());
     let mut chart = String::from(
@@ -591,23 +618,24 @@ fn write_youtube(
         }));
     }
     let folder = dir.join("youtube-charts-weekly");
-    fs::create_dir_all(&folder)?;
-    fs::write(
-        folder.join(format!("youtube-charts-global-weekly-{stamp}.csv")),
+    make_dir(&folder)?;
+    write_file(
+        &folder.join(format!("youtube-charts-global-weekly-{stamp}.csv")),
         chart,
     )?;
     let folder = dir.join("youtube-videos");
-    fs::create_dir_all(&folder)?;
+    make_dir(&folder)?;
     let response = serde_json::json!({"kind": "youtube#videoListResponse", "items": items});
-    fs::write(
-        folder.join(format!("videos-{stamp}.json")),
-        serde_json::to_string_pretty(&response)? + "\n",
-    )?;
-    Ok(())
+    let path = folder.join(format!("videos-{stamp}.json"));
+    let text = serde_json::to_string_pretty(&response).map_err(|e| SimError::Io {
+        path: path.clone(),
+        source: std::io::Error::other(e),
+    })?;
+    write_file(&path, text + "\n")
 }
 
 /// The registry of the simulated artists: `name,country,genres,aliases`.
-fn write_registry(params: &Params, artists: &[Artist], dir: &Path) -> anyhow::Result<()> {
+fn write_registry(params: &Params, artists: &[Artist], dir: &Path) -> Result<()> {
     let mut text = String::from("name,country,genres,aliases\n");
     for artist in artists {
         let cohort = &params.cohort[artist.cohort];
@@ -619,9 +647,29 @@ fn write_registry(params: &Params, artists: &[Artist], dir: &Path) -> anyhow::Re
             csv_field(&cohort.genre)
         );
     }
-    fs::create_dir_all(dir)?;
-    fs::write(dir.join("artists.csv"), text)?;
-    Ok(())
+    make_dir(dir)?;
+    write_file(&dir.join("artists.csv"), text)
+}
+
+/// Creates a folder of the world.
+fn make_dir(dir: &Path) -> Result<()> {
+    fs::create_dir_all(dir).map_err(|source| SimError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })
+}
+
+/// Writes a file of the world.
+fn write_file(path: &Path, text: String) -> Result<()> {
+    fs::write(path, text).map_err(|source| SimError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// A market code the parameters' check should have refused.
+fn unknown_market(code: &str) -> SimError {
+    SimError::Params(format!("market {code:?} is not an ISO 3166-1 alpha-2 code"))
 }
 
 #[cfg(test)]
