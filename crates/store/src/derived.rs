@@ -18,7 +18,7 @@ use chartlens_model::audit;
 use chartlens_model::cohort::{Basis, Classification, Cohorts};
 use chartlens_model::credits;
 use chartlens_model::registry::{self, Fact, FactKind, MatchedBy, Registry, Resolution};
-use chartlens_model::table::{self, ARTIST_FACTS, CHART_ENTRIES};
+use chartlens_model::table::{self, ARTIST_FACTS, ARTISTS, CHART_ENTRIES, CREDITS};
 use datafusion::catalog::Session;
 use datafusion::datasource::memory::MemorySourceConfig;
 use datafusion::datasource::{TableProvider, TableType};
@@ -216,18 +216,8 @@ impl Store {
         derived: Derived,
     ) -> Result<datafusion::prelude::SessionContext, StoreError> {
         let ctx = self.session()?;
-        let derived = Arc::new(derived);
-        for (which, table) in [
-            (Which::Artists, table::artists()),
-            (Which::Credits, table::credits()),
-        ] {
-            let provider = LazyTable {
-                derived: derived.clone(),
-                which,
-                schema: table.schema(),
-            };
-            ctx.register_table(table.name, Arc::new(provider))?;
-        }
+        let tables = [table::artists(), table::credits()];
+        register_lazy(&ctx, Arc::new(derived), &tables, TableType::View)?;
         Ok(ctx)
     }
 }
@@ -445,12 +435,6 @@ fn credits_batch(artists: &Artists, lines: &[DistinctCredit]) -> Result<RecordBa
     )?)
 }
 
-#[derive(Debug, Clone, Copy)]
-enum Which {
-    Artists,
-    Credits,
-}
-
 type Lazy = OnceLock<Result<Vec<RecordBatch>, String>>;
 
 struct Derived {
@@ -481,13 +465,15 @@ impl Derived {
             })
             .clone()
     }
+}
 
-    fn batches(&self, which: Which) -> Result<Vec<RecordBatch>, String> {
-        match which {
-            Which::Artists => Ok(vec![
+impl Computed for Derived {
+    fn batches(&self, table: &str) -> Result<Vec<RecordBatch>, String> {
+        match table {
+            ARTISTS => Ok(vec![
                 artists_batch(&*self.artists()?).map_err(|e| e.to_string())?,
             ]),
-            Which::Credits => self
+            CREDITS => self
                 .credits
                 .get_or_init(|| {
                     // The chart credits are read while the registry is built.
@@ -501,16 +487,45 @@ impl Derived {
                     credits_batches(&*artists?, &pairs).map_err(|e| e.to_string())
                 })
                 .clone(),
+            other => Err(format!("no derived table {other}")),
         }
     }
+}
+
+/// Tables a session computes when a query first reads them, by name.
+pub(crate) trait Computed: fmt::Debug + Send + Sync {
+    /// The rows of `table`, computed at most once per session.
+    fn batches(&self, table: &str) -> Result<Vec<RecordBatch>, String>;
+}
+
+/// Registers `tables` in `ctx` (replacing tables of the same names) as
+/// tables that `source` computes on their first scan.
+pub(crate) fn register_lazy(
+    ctx: &datafusion::prelude::SessionContext,
+    source: Arc<dyn Computed>,
+    tables: &[table::Table],
+    kind: TableType,
+) -> Result<(), StoreError> {
+    for table in tables {
+        let provider = LazyTable {
+            source: source.clone(),
+            name: table.name,
+            schema: table.schema(),
+            kind,
+        };
+        ctx.deregister_table(table.name)?;
+        ctx.register_table(table.name, Arc::new(provider))?;
+    }
+    Ok(())
 }
 
 /// A table computed on its first scan.
 #[derive(Debug)]
 struct LazyTable {
-    derived: Arc<Derived>,
-    which: Which,
+    source: Arc<dyn Computed>,
+    name: &'static str,
     schema: SchemaRef,
+    kind: TableType,
 }
 
 #[async_trait]
@@ -520,7 +535,7 @@ impl TableProvider for LazyTable {
     }
 
     fn table_type(&self) -> TableType {
-        TableType::View
+        self.kind
     }
 
     async fn scan(
@@ -531,8 +546,8 @@ impl TableProvider for LazyTable {
         _limit: Option<usize>,
     ) -> datafusion::error::Result<Arc<dyn ExecutionPlan>> {
         let batches = self
-            .derived
-            .batches(self.which)
+            .source
+            .batches(self.name)
             .map_err(DataFusionError::Execution)?;
         Ok(MemorySourceConfig::try_new_exec(
             &[batches],

@@ -16,11 +16,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chartlens_model::table::{self, Table};
-use datafusion::datasource::MemTable;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
 };
+use datafusion::datasource::{MemTable, TableType};
 use datafusion::prelude::{SessionConfig, SessionContext};
 
 pub use error::StoreError;
@@ -115,24 +115,9 @@ impl Store {
         ctx: &SessionContext,
         window: summary::Window,
     ) -> Result<(), StoreError> {
-        let lazy = Arc::new(summary::Lazy::new(
-            &self.root,
-            self.manifest.clone(),
-            window,
-        ));
-        for (table, track_markets) in [
-            (table::track_markets(), true),
-            (table::chart_periods(), false),
-        ] {
-            let provider = summary::LazyTable {
-                lazy: lazy.clone(),
-                track_markets,
-                schema: table.schema(),
-            };
-            ctx.deregister_table(table.name)?;
-            ctx.register_table(table.name, Arc::new(provider))?;
-        }
-        Ok(())
+        let lazy = summary::Lazy::new(&self.root, self.manifest.clone(), window);
+        let tables = table::summary_tables();
+        derived::register_lazy(ctx, Arc::new(lazy), &tables, TableType::Base)
     }
 
     fn register(&self, ctx: &SessionContext, table: &Table) -> Result<(), StoreError> {

@@ -28,17 +28,11 @@ use arrow::array::{
     Int64Array, Int64Builder, RecordBatch, StringBuilder,
 };
 use arrow::datatypes::SchemaRef;
-use async_trait::async_trait;
+use chartlens_model::chart::days_since_epoch;
 use chartlens_model::table::{self, CHART_ENTRIES};
 use chrono::NaiveDate;
-use datafusion::catalog::Session;
-use datafusion::datasource::memory::MemorySourceConfig;
-use datafusion::datasource::{TableProvider, TableType};
-use datafusion::error::DataFusionError;
-use datafusion::logical_expr::Expr;
-use datafusion::physical_plan::ExecutionPlan;
 
-use crate::derived::{read_columns, text_column};
+use crate::derived::{Computed, read_columns, text_column};
 use crate::error::StoreError;
 use crate::manifest::Manifest;
 
@@ -84,43 +78,14 @@ impl Lazy {
     }
 }
 
-/// One of the two summary tables of a [`Lazy`] build.
-#[derive(Debug)]
-pub(crate) struct LazyTable {
-    pub(crate) lazy: Arc<Lazy>,
-    /// `track_markets` when true, else `chart_periods`.
-    pub(crate) track_markets: bool,
-    pub(crate) schema: SchemaRef,
-}
-
-#[async_trait]
-impl TableProvider for LazyTable {
-    fn schema(&self) -> SchemaRef {
-        self.schema.clone()
-    }
-
-    fn table_type(&self) -> TableType {
-        TableType::Base
-    }
-
-    async fn scan(
-        &self,
-        _state: &dyn Session,
-        projection: Option<&Vec<usize>>,
-        _filters: &[Expr],
-        _limit: Option<usize>,
-    ) -> datafusion::error::Result<Arc<dyn ExecutionPlan>> {
-        let built = self.lazy.get().map_err(DataFusionError::Execution)?;
-        let batches = if self.track_markets {
-            built.track_markets.clone()
-        } else {
-            built.chart_periods.clone()
-        };
-        Ok(MemorySourceConfig::try_new_exec(
-            &[batches],
-            self.schema.clone(),
-            projection.cloned(),
-        )?)
+impl Computed for Lazy {
+    fn batches(&self, table: &str) -> Result<Vec<RecordBatch>, String> {
+        let built = self.get()?;
+        match table {
+            table::TRACK_MARKETS => Ok(built.track_markets.clone()),
+            table::CHART_PERIODS => Ok(built.chart_periods.clone()),
+            other => Err(format!("no summary table {other}")),
+        }
     }
 }
 
@@ -186,15 +151,15 @@ impl Periods {
         let mut out = Periods::default();
         for source in &manifest.sources {
             let charts = source.charts.iter();
-            for chart in charts.filter(|c| c.rows > 0 && window.holds(day(c.start))) {
+            for chart in charts.filter(|c| c.rows > 0 && window.holds(days_since_epoch(c.start))) {
                 out.add(
                     (
                         chart.source.clone(),
                         chart.chart.clone(),
                         chart.region.clone(),
                     ),
-                    day(chart.start),
-                    day(chart.end),
+                    days_since_epoch(chart.start),
+                    days_since_epoch(chart.end),
                     chart.rows,
                 );
             }
@@ -253,11 +218,6 @@ impl Periods {
             .ok()
             .map(|i| i as u32)
     }
-}
-
-fn day(date: NaiveDate) -> i32 {
-    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("a valid date");
-    i32::try_from((date - epoch).num_days()).unwrap_or(i32::MAX)
 }
 
 /// One credit line of a track in a market.
@@ -381,8 +341,8 @@ impl Window {
     /// The charts starting between two dates, either open.
     pub fn between(first: Option<NaiveDate>, last: Option<NaiveDate>) -> Window {
         Window {
-            first: first.map_or(i32::MIN, day),
-            last: last.map_or(i32::MAX, day),
+            first: first.map_or(i32::MIN, days_since_epoch),
+            last: last.map_or(i32::MAX, days_since_epoch),
         }
     }
 
