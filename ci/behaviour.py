@@ -19,6 +19,7 @@ with the first differing lines of every command that differs.
 """
 
 import argparse
+import datetime
 import json
 import os
 import subprocess
@@ -87,7 +88,6 @@ def first_period(binary, store):
                           "select min(period_start), max(period_start) from chart_entries"],
                          capture_output=True, text=True, check=True).stdout.splitlines()
     first, last = out[1].split(",")
-    import datetime
     a, b = datetime.date.fromisoformat(first), datetime.date.fromisoformat(last)
     return f"{a}..{a + (b - a) / 2}"
 

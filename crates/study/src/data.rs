@@ -262,10 +262,14 @@ pub async fn load(ctx: &SessionContext, filters: &Filters) -> Result<Vec<ChartDa
             match entry.markets.iter_mut().find(|m| *m.market == **region) {
                 Some(m) => m.first_day = m.first_day.min(day),
                 None => {
-                    let market = names
-                        .entry(region.clone())
-                        .or_insert_with(|| Arc::from(region.as_str()))
-                        .clone();
+                    let market = match names.get(region.as_str()) {
+                        Some(m) => m.clone(),
+                        None => {
+                            let m: Arc<str> = Arc::from(region.as_str());
+                            names.insert(region.clone(), m.clone());
+                            m
+                        }
+                    };
                     entry.markets.push(TrackMarket {
                         market,
                         first_day: day,
