@@ -71,6 +71,14 @@ pub enum Command {
     Tables,
     /// Merge small Parquet parts into large ones, and bring the summary tables up to date.
     Compact,
+    /// Check that the store is whole: the manifest, every part (present, of
+    /// its size; with --deep, of its hash and every row readable), the
+    /// source index and the summary tables. Exits 4 when something is damaged.
+    Check(CheckArgs),
+    /// Make a damaged store whole again: roll back to the newest manifest that
+    /// can be read, drop damaged parts with every row of the files they held,
+    /// rebuild the summary tables, and list the files to ingest again.
+    Repair,
     /// Simulate a chart world, ingest it, import its registry, run the study
     /// and write the report: the whole product on data it makes up.
     Demo(DemoArgs),
@@ -103,12 +111,54 @@ pub struct IngestArgs {
     /// Do not list each rejected file (the summary still counts them).
     #[arg(long, short)]
     pub quiet: bool,
+    /// When another chartlens is writing to the store, wait for it:
+    /// `--wait=SECS` up to SECS seconds, `--wait` as long as it takes (for
+    /// cron jobs). Without it, ingest fails at once.
+    #[arg(
+        long,
+        value_name = "SECS",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "forever"
+    )]
+    pub wait: Option<Wait>,
     /// Rows buffered per Parquet part; smaller commits more often.
     #[arg(long, default_value_t = 500_000, hide = true)]
     pub part_rows: usize,
     /// Files larger than this are streamed rather than read whole.
     #[arg(long, default_value_t = 32 << 20, hide = true)]
     pub stream_above_bytes: u64,
+}
+
+/// How long `--wait` waits for the store's lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Wait(pub Option<std::time::Duration>);
+
+impl std::str::FromStr for Wait {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Wait, String> {
+        if text == "forever" {
+            return Ok(Wait(None));
+        }
+        text.parse::<u64>()
+            .map(|secs| Wait(Some(std::time::Duration::from_secs(secs))))
+            .map_err(|_| format!("`{text}` is not a number of seconds"))
+    }
+}
+
+impl Wait {
+    /// The wait as the store takes it: a very long one for "forever".
+    pub fn duration(self) -> std::time::Duration {
+        self.0.unwrap_or(std::time::Duration::MAX)
+    }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// Also hash every part and read every row (slower: reads the whole store).
+    #[arg(long)]
+    pub deep: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -24,6 +24,8 @@ pub mod exit {
     // 2 is clap's own code for a wrong command line.
     /// The ingest finished, but some input files were rejected.
     pub const REJECTED: u8 = 3;
+    /// `check` found the store damaged (`repair` fixes it).
+    pub const DAMAGED: u8 = 4;
 }
 
 fn main() -> ExitCode {

@@ -347,8 +347,77 @@ pub fn read<R: Read, E>(
     charts.finish(sink, LAYOUT)
 }
 
+/// Key of the Parquet key-value metadata in which `chartlens export` records
+/// the [`ContentHash`] of the rows, checked when the file is ingested again.
+pub const CONTENT_HASH_KEY: &str = "chartlens.content_blake3";
+
+/// A hash of an interchange file's values, as ingest reads them: every
+/// column cast to text, row by row, each value as its length and bytes (a
+/// null apart from every text). Export records it; ingest recomputes it, so
+/// that a changed byte that still decodes (a flipped bit in a track id) is
+/// caught rather than stored.
+#[derive(Default)]
+pub struct ContentHash {
+    hasher: blake3::Hasher,
+    rows: u64,
+}
+
+impl ContentHash {
+    /// Adds the rows of one batch, given as its columns cast to text.
+    pub fn add_texts(&mut self, texts: &[arrow::array::StringArray]) {
+        use arrow::array::Array;
+        let rows = texts.first().map_or(0, Array::len);
+        for i in 0..rows {
+            for column in texts {
+                if column.is_null(i) {
+                    self.hasher.update(&[0xff]);
+                } else {
+                    let value = column.value(i).as_bytes();
+                    self.hasher.update(&[0]);
+                    self.hasher.update(&(value.len() as u64).to_le_bytes());
+                    self.hasher.update(value);
+                }
+            }
+        }
+        self.rows += rows as u64;
+    }
+
+    /// Adds a batch of any column types, cast to text as ingest casts them.
+    pub fn add_batch(&mut self, batch: &RecordBatch) -> Result<(), arrow::error::ArrowError> {
+        self.add_texts(&texts_of(batch)?);
+        Ok(())
+    }
+
+    /// The value recorded under [`CONTENT_HASH_KEY`]: rows and hash.
+    pub fn finish(&self) -> String {
+        format!("{}:{}", self.rows, self.hasher.finalize().to_hex())
+    }
+}
+
+/// The columns of `batch` cast to text.
+fn texts_of(
+    batch: &RecordBatch,
+) -> Result<Vec<arrow::array::StringArray>, arrow::error::ArrowError> {
+    use arrow::array::{Array, StringArray};
+    batch
+        .columns()
+        .iter()
+        .map(|c| {
+            arrow::compute::cast(c, &arrow::datatypes::DataType::Utf8).map(|a| {
+                a.as_any()
+                    .downcast_ref::<StringArray>()
+                    .cloned()
+                    .unwrap_or_else(|| StringArray::from(Vec::<&str>::new()))
+            })
+        })
+        .collect()
+}
+
 /// Reads an interchange Parquet file (as `chartlens export --format parquet`
-/// writes). Rejections cite the row number as the line.
+/// writes). Rejections cite the row number as the line. When the file
+/// records a [`ContentHash`] (every chartlens export does), the rows must
+/// match it, or the file is rejected.
+
 pub fn read_parquet<E>(
     source: &Source<'_>,
     bytes: Vec<u8>,
@@ -360,9 +429,19 @@ pub fn read_parquet<E>(
     let bad = |e: &dyn std::fmt::Display| {
         Reject::new(RejectKind::Row, None, format!("unreadable Parquet: {e}"))
     };
-    let reader = ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(bytes))
-        .and_then(|b| b.with_batch_size(source.options.batch_rows.max(1)).build())
+    let builder =
+        ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(bytes)).map_err(|e| bad(&e))?;
+    let recorded = builder
+        .metadata()
+        .file_metadata()
+        .key_value_metadata()
+        .and_then(|kv| kv.iter().find(|kv| kv.key == CONTENT_HASH_KEY))
+        .and_then(|kv| kv.value.clone());
+    let reader = builder
+        .with_batch_size(source.options.batch_rows.max(1))
+        .build()
         .map_err(|e| bad(&e))?;
+    let mut content = ContentHash::default();
     let header: Vec<String> = reader
         .schema()
         .fields()
@@ -373,19 +452,8 @@ pub fn read_parquet<E>(
     let mut row = 0u64;
     for batch in reader {
         let batch = batch.map_err(|e| bad(&e))?;
-        let texts: Vec<StringArray> = batch
-            .columns()
-            .iter()
-            .map(|c| {
-                arrow::compute::cast(c, &arrow::datatypes::DataType::Utf8).map(|a| {
-                    a.as_any()
-                        .downcast_ref::<StringArray>()
-                        .cloned()
-                        .unwrap_or_else(|| StringArray::from(Vec::<&str>::new()))
-                })
-            })
-            .collect::<Result<_, _>>()
-            .map_err(|e| bad(&e))?;
+        let texts: Vec<StringArray> = texts_of(&batch).map_err(|e| bad(&e))?;
+        content.add_texts(&texts);
         for i in 0..batch.num_rows() {
             row += 1;
             let fields: Vec<&str> = texts
@@ -395,6 +463,18 @@ pub fn read_parquet<E>(
             charts.push(&fields, row)?;
         }
         charts.flush(sink, source.options.batch_rows)?;
+    }
+    if let Some(recorded) = recorded
+        && recorded != content.finish()
+    {
+        return Err(Reject::new(
+            RejectKind::Row,
+            None,
+            "the rows do not match the content hash that `chartlens export` recorded in the \
+             file: it was changed or damaged after export; export it again"
+                .to_string(),
+        )
+        .into());
     }
     charts.finish(sink, LAYOUT_PARQUET)
 }

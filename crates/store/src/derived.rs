@@ -578,7 +578,7 @@ pub(crate) fn read_columns(
     columns: &[&str],
 ) -> Result<Vec<RecordBatch>, StoreError> {
     let path = root.join(&part.file);
-    let file = std::fs::File::open(&path).map_err(|e| StoreError::io(&path, e))?;
+    let file = parts::open_part(root, part)?;
     let builder = ParquetRecordBatchReaderBuilder::try_new(file)
         .map_err(|e| StoreError::parquet(&path, e))?;
     let mask = ProjectionMask::columns(builder.parquet_schema(), columns.iter().copied());
@@ -587,5 +587,7 @@ pub(crate) fn read_columns(
         .with_batch_size(65_536)
         .build()
         .map_err(|e| StoreError::parquet(&path, e))?;
-    reader.map(|b| b.map_err(StoreError::from)).collect()
+    reader
+        .map(|b| b.map_err(|e| StoreError::parquet(&path, e.into())))
+        .collect()
 }

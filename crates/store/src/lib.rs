@@ -5,8 +5,10 @@
 //! writer's index of source files), `data/<table>/part-*.parquet`
 //! (the rows), `.lock` (held by the writer).
 
+pub mod check;
 pub mod derived;
 pub mod error;
+pub mod integrity;
 pub mod manifest;
 pub mod parts;
 pub mod summary;
@@ -138,7 +140,9 @@ impl Store {
         let config = ListingTableConfig::new_with_multi_paths(urls)
             .with_listing_options(options)
             .with_schema(schema);
-        ctx.register_table(table.name, Arc::new(ListingTable::try_new(config)?))?;
+        let listing = Arc::new(ListingTable::try_new(config)?);
+        let verified = integrity::VerifiedTable::new(listing, &self.root, table.name, parts);
+        ctx.register_table(table.name, Arc::new(verified))?;
         Ok(())
     }
 }

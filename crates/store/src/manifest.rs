@@ -30,6 +30,11 @@ pub const MANIFEST_FILE: &str = "manifest.json";
 /// Source index files are named `sources-<version>.jsonl` (`.json`: a whole
 /// JSON array, as stores before the append-only log wrote it; still read).
 pub const SOURCES_PREFIX: &str = "sources-";
+/// Folder, in the store root, of the last manifests committed
+/// (`manifest-<version>.json`), which `chartlens repair` rolls back to.
+pub const HISTORY_DIR: &str = "manifests";
+/// How many committed manifests [`HISTORY_DIR`] keeps.
+pub const HISTORY_KEEP: usize = 5;
 /// Bumped when the manifest or the table layout changes incompatibly.
 pub const FORMAT: u32 = 1;
 
@@ -124,6 +129,10 @@ pub struct Part {
     pub rows: u64,
     /// Size of the part's file in bytes.
     pub bytes: u64,
+    /// BLAKE3 of the part's bytes, recorded when it was written (None in
+    /// stores written before chartlens recorded it); see [`crate::integrity`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hash: Option<String>,
     /// Ids of the source records with rows in this part (chart tables only).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sources: Vec<u64>,
@@ -146,6 +155,19 @@ pub struct SourceRecord {
     /// The charts this file still provides; a chart moves to the newer file
     /// that replaces it.
     pub charts: Vec<ChartRecord>,
+    /// Whether a newer file took some of its charts: ingesting this file
+    /// again then restores them (the latest ingest of a chart wins).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub superseded: bool,
+}
+
+impl SourceRecord {
+    /// Whether the store still holds everything this file gave, so that
+    /// ingesting it again changes nothing. Records of older stores carry no
+    /// `superseded` flag: one left with no chart at all was superseded.
+    pub fn intact(&self) -> bool {
+        !self.superseded && !self.charts.is_empty()
+    }
 }
 
 /// One chart (source, chart, market, period) provided by a source file.
@@ -163,6 +185,13 @@ pub struct ChartRecord {
     pub end: NaiveDate,
     /// Rows of this chart the file gave.
     pub rows: u64,
+}
+
+impl Part {
+    /// The table the part belongs to, from its path (`data/<table>/...`).
+    pub fn table(&self) -> &str {
+        self.file.split('/').nth(1).unwrap_or(&self.file)
+    }
 }
 
 impl ChartRecord {
@@ -194,8 +223,14 @@ impl Manifest {
     /// Reads the manifest and the source index, as the writer needs them.
     pub fn load_with_sources(root: &Path) -> Result<Manifest, StoreError> {
         let mut manifest = Manifest::load(root)?;
+        manifest.read_sources(root)?;
+        Ok(manifest)
+    }
+
+    fn read_sources(&mut self, root: &Path) -> Result<(), StoreError> {
+        let manifest = self;
         let Some(rel) = manifest.sources_file.clone() else {
-            return Ok(manifest);
+            return Ok(());
         };
         let path = root.join(&rel);
         let bad = |message: String| StoreError::Manifest {
@@ -207,7 +242,7 @@ impl Manifest {
             manifest.sources = serde_json::from_slice(&text).map_err(|e| bad(e.to_string()))?;
             // Rewritten as a log at the next save.
             manifest.log_state.lines = usize::MAX;
-            return Ok(manifest);
+            return Ok(());
         }
         let committed = usize::try_from(manifest.sources_len).unwrap_or(usize::MAX);
         let Some(text) = text.get(..committed) else {
@@ -233,7 +268,7 @@ impl Manifest {
             }
         }
         manifest.log_state.logged = manifest.sources.len();
-        Ok(manifest)
+        Ok(())
     }
 
     /// Notes that `sources[index]` changed, so the next save logs it again.
@@ -247,28 +282,74 @@ impl Manifest {
     /// missing file is an empty store.
     pub fn load(root: &Path) -> Result<Manifest, StoreError> {
         let path = root.join(MANIFEST_FILE);
-        let text = match fs::read(&path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Manifest::empty()),
-            Err(e) => return Err(StoreError::io(&path, e)),
-        };
-        let manifest: Manifest =
-            serde_json::from_slice(&text).map_err(|e| StoreError::Manifest {
-                path: path.clone(),
-                message: e.to_string(),
-            })?;
-        if manifest.format != FORMAT {
-            return Err(StoreError::Manifest {
-                path,
-                message: format!(
-                    "store format {} is not the format {FORMAT} this chartlens reads",
-                    manifest.format
-                ),
-            });
+        if !path.exists() {
+            return Ok(Manifest::empty());
         }
-        Ok(manifest)
+        read_manifest(&path)
     }
 
+    /// Reads the source index of this manifest (see [`Manifest::load_with_sources`]).
+    pub fn with_sources(self, root: &Path) -> Result<Manifest, StoreError> {
+        let mut manifest = self;
+        manifest.sources.clear();
+        manifest.log_state = LogState::default();
+        manifest.read_sources(root)?;
+        Ok(manifest)
+    }
+}
+
+/// Reads one manifest file, of the current [`FORMAT`].
+fn read_manifest(path: &Path) -> Result<Manifest, StoreError> {
+    let text = fs::read(path).map_err(|e| StoreError::io(path, e))?;
+    let manifest: Manifest = serde_json::from_slice(&text).map_err(|e| StoreError::Manifest {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    if manifest.format != FORMAT {
+        return Err(StoreError::Format {
+            path: path.to_path_buf(),
+            found: manifest.format,
+        });
+    }
+    Ok(manifest)
+}
+
+fn history_name(version: u64) -> String {
+    format!("manifest-{version:08}.json")
+}
+
+/// The files of [`HISTORY_DIR`] with their versions, oldest first.
+fn history_files(root: &Path) -> Vec<(u64, std::path::PathBuf)> {
+    let Ok(entries) = fs::read_dir(root.join(HISTORY_DIR)) else {
+        return Vec::new();
+    };
+    let mut found: Vec<(u64, std::path::PathBuf)> = entries
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().into_string().ok()?;
+            let version = name.strip_prefix("manifest-")?.strip_suffix(".json")?;
+            Some((version.parse().ok()?, e.path()))
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+/// Keeps the newest [`HISTORY_KEEP`] manifests of the history; returns the
+/// source index files they name.
+fn prune_history(root: &Path) -> std::collections::HashSet<String> {
+    let mut found = history_files(root);
+    let doomed = found.len().saturating_sub(HISTORY_KEEP);
+    for (_, path) in found.drain(..doomed) {
+        let _ = fs::remove_file(path);
+    }
+    found
+        .iter()
+        .filter_map(|(_, path)| read_manifest(path).ok()?.sources_file)
+        .collect()
+}
+
+impl Manifest {
     /// Brings the source index up to date, then writes the manifest naming it,
     /// atomically: a temporary file is written and synced, then renamed over
     /// the old one, and the directory is synced. A replaced index is deleted
@@ -281,13 +362,42 @@ impl Manifest {
         }
         let tmp = root.join(format!("{MANIFEST_FILE}.{}.tmp", std::process::id()));
         write_synced(&tmp, &to_json(&*self, &path)?)?;
+        // The same bytes, kept for `repair`: a link costs no space and no
+        // write. Best effort: a store without history is still a store.
+        let history = root.join(HISTORY_DIR);
+        if fs::create_dir_all(&history).is_ok() {
+            let kept = history.join(history_name(self.version));
+            let _ = fs::remove_file(&kept);
+            if fs::hard_link(&tmp, &kept).is_err() {
+                let _ = fs::copy(&tmp, &kept);
+            }
+        }
         fs::rename(&tmp, &path).map_err(|e| StoreError::io(&path, e))?;
         sync_dir(root);
+        let named = prune_history(root);
         if let Some(old) = previous.filter(|old| Some(old) != self.sources_file.as_ref()) {
-            // Nothing names it any more; a failed delete leaves only a leftover.
-            let _ = fs::remove_file(root.join(old));
+            // Nothing names it any more; a failed delete leaves only a
+            // leftover. An index that a kept manifest names stays, so that
+            // `repair` can roll back to it.
+            if !named.contains(&old) {
+                let _ = fs::remove_file(root.join(old));
+            }
         }
         Ok(())
+    }
+
+    /// The committed manifests kept in [`HISTORY_DIR`], newest first, with
+    /// their paths; unreadable ones come with why.
+    pub fn history(root: &Path) -> Vec<(std::path::PathBuf, Result<Manifest, StoreError>)> {
+        let mut found = history_files(root);
+        found.reverse();
+        found
+            .into_iter()
+            .map(|(_, path)| {
+                let manifest = read_manifest(&path);
+                (path, manifest)
+            })
+            .collect()
     }
 
     /// Appends the new and changed source records to the log, or writes the
@@ -347,6 +457,11 @@ impl Manifest {
     /// another process committed in the meantime.
     pub fn create_empty(root: &Path) -> Result<(), StoreError> {
         let path = root.join(MANIFEST_FILE);
+        if path.exists() {
+            // Nothing to write: on a full disk, writing even the temporary
+            // file would fail before the writer could free any space.
+            return Ok(());
+        }
         let tmp = root.join(format!("{MANIFEST_FILE}.{}.new.tmp", std::process::id()));
         write_synced(&tmp, &to_json(&Manifest::empty(), &path)?)?;
         let result = match fs::hard_link(&tmp, &path) {
@@ -414,6 +529,7 @@ mod tests {
             path: "a.csv".into(),
             layout: "l".into(),
             charts: Vec::new(),
+            superseded: false,
         }
     }
 
@@ -428,6 +544,7 @@ mod tests {
                 file: "data/t/a.parquet".into(),
                 rows: 5,
                 bytes: 10,
+                hash: None,
                 sources: vec![1],
             }],
         );

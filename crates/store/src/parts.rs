@@ -17,6 +17,7 @@ use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 
 use crate::error::StoreError;
+use crate::integrity::{self, HashingWriter};
 use crate::manifest::Part;
 
 /// Rows per Parquet row group: small enough that date and market filters skip
@@ -38,7 +39,25 @@ pub fn write_part(
     if let Some(dir) = path.parent() {
         fs::create_dir_all(dir).map_err(|e| StoreError::io(dir, e))?;
     }
+    let written = write_parquet(&path, rel, schema, batches, sources);
+    if written.is_err() {
+        // A part that could not be written whole (a full disk) goes at
+        // once, so that the space is free for what comes next.
+        let _ = fs::remove_file(&path);
+    }
+    written
+}
+
+fn write_parquet(
+    path: &Path,
+    rel: &str,
+    schema: &SchemaRef,
+    batches: &[RecordBatch],
+    sources: Vec<u64>,
+) -> Result<Part, StoreError> {
+    let path = path.to_path_buf();
     let file = File::create(&path).map_err(|e| StoreError::io(&path, e))?;
+    let file = HashingWriter::new(std::io::BufWriter::with_capacity(1 << 20, file));
     let props = WriterProperties::builder()
         .set_compression(Compression::ZSTD(
             ZstdLevel::try_new(1).expect("level 1 is valid"),
@@ -54,27 +73,41 @@ pub fn write_part(
             .write(batch)
             .map_err(|e| StoreError::parquet(&path, e))?;
     }
-    let file = writer
+    let (file, hash) = writer
         .into_inner()
-        .map_err(|e| StoreError::parquet(&path, e))?;
+        .map_err(|e| StoreError::parquet(&path, e))?
+        .finish();
+    let file = file
+        .into_inner()
+        .map_err(|e| StoreError::io(&path, e.into_error()))?;
     file.sync_all().map_err(|e| StoreError::io(&path, e))?;
     let bytes = file.metadata().map_err(|e| StoreError::io(&path, e))?.len();
     Ok(Part {
         file: rel.to_string(),
         rows,
         bytes,
+        hash: Some(hash),
         sources,
     })
+}
+
+/// Opens a part for reading once it is verified ([`integrity::verify`]).
+pub fn open_part(root: &Path, part: &Part) -> Result<File, StoreError> {
+    integrity::verify(root, part)?;
+    let path = root.join(&part.file);
+    File::open(&path).map_err(|e| StoreError::io(&path, e))
 }
 
 /// Reads a whole part back into memory.
 pub fn read_part(root: &Path, part: &Part) -> Result<Vec<RecordBatch>, StoreError> {
     let path = root.join(&part.file);
-    let file = File::open(&path).map_err(|e| StoreError::io(&path, e))?;
+    let file = open_part(root, part)?;
     let reader = ParquetRecordBatchReaderBuilder::try_new(file)
         .and_then(|b| b.with_batch_size(65_536).build())
         .map_err(|e| StoreError::parquet(&path, e))?;
-    reader.map(|b| b.map_err(StoreError::from)).collect()
+    reader
+        .map(|b| b.map_err(|e| StoreError::parquet(&path, e.into())))
+        .collect()
 }
 
 /// `batch` with the columns of `schema`, in its order: columns an older part

@@ -12,7 +12,10 @@ use std::sync::Arc;
 use arrow::array::{Int64Builder, RecordBatch, StringBuilder, TimestampMicrosecondBuilder};
 use arrow::datatypes::SchemaRef;
 use chartlens_model::ChartKey;
-use chartlens_model::table::{self, CHART_ENTRIES, CHART_PERIODS, INGEST_LOG, TRACK_MARKETS};
+use chartlens_model::table::{
+    self, CHART_ENTRIES, CHART_PERIODS, INGEST_LOG, PLAYLIST_SNAPSHOTS, TRACK_MARKETS,
+    VIDEO_SNAPSHOTS,
+};
 
 use crate::error::StoreError;
 use crate::manifest::{ChartRecord, ListRecord, Manifest, Part, RetiredPart, SourceRecord};
@@ -29,6 +32,8 @@ pub struct WriteOptions {
     /// Seconds a replaced or compacted part stays on disk for queries that
     /// were already reading it.
     pub retire_grace_secs: u64,
+    /// How long to wait for the lock another writer holds; None fails at once.
+    pub lock_wait: Option<std::time::Duration>,
 }
 
 impl Default for WriteOptions {
@@ -37,6 +42,7 @@ impl Default for WriteOptions {
             part_rows: 500_000,
             compact_after: 8,
             retire_grace_secs: 600,
+            lock_wait: None,
         }
     }
 }
@@ -154,18 +160,22 @@ pub(crate) const DATA_DIR: &str = "data";
 
 impl Writer {
     pub(crate) fn open(root: &Path, options: WriteOptions) -> Result<Writer, StoreError> {
-        fs::create_dir_all(root.join(DATA_DIR)).map_err(|e| StoreError::io(root, e))?;
-        let lock_path = root.join(LOCK_FILE);
-        let lock = File::create(&lock_path).map_err(|e| StoreError::io(&lock_path, e))?;
-        match lock.try_lock() {
-            Ok(()) => {}
-            Err(fs::TryLockError::WouldBlock) => {
-                return Err(StoreError::Locked { path: root.into() });
-            }
-            Err(fs::TryLockError::Error(e)) => return Err(StoreError::io(&lock_path, e)),
-        }
-        let manifest = Manifest::load_with_sources(root)?;
+        let lock = take_lock(root, options.lock_wait)?;
+        // Leftovers go first: after a full disk, they are what frees the
+        // space the rest needs.
+        let manifest = Manifest::load(root)?;
         remove_leftovers(root, &manifest)?;
+        let manifest = manifest.with_sources(root)?;
+        Ok(Writer::with_manifest(root, lock, options, manifest))
+    }
+
+    /// A writer of `manifest` (the next version to commit), under `lock`.
+    pub(crate) fn with_manifest(
+        root: &Path,
+        lock: File,
+        options: WriteOptions,
+        manifest: Manifest,
+    ) -> Writer {
         let mut writer = Writer {
             root: root.to_path_buf(),
             _lock: lock,
@@ -192,7 +202,7 @@ impl Writer {
                 writer.by_chart.insert(chart.key(), i);
             }
         }
-        Ok(writer)
+        writer
     }
 
     /// Identifier of this ingest run (its start time, UTC), as `ingest_log.run_id` records it.
@@ -200,16 +210,54 @@ impl Writer {
         &self.run_id
     }
 
-    /// The path the same source was first ingested from, if any.
+    /// The path the same source was first ingested from, if the store still
+    /// holds all it gave. A source whose charts a newer file took is not
+    /// known: ingesting it again restores them, as the latest ingest wins.
     pub fn known(&self, identity: &str) -> Option<&str> {
         self.by_identity
             .get(identity)
-            .map(|&i| self.manifest.sources[i].path.as_str())
+            .map(|&i| &self.manifest.sources[i])
+            .filter(|source| source.intact())
+            .map(|source| source.path.as_str())
     }
 
-    /// Source identities already in the store, for readers to skip parsing them.
+    /// Source identities whose content the store holds whole, for readers
+    /// to skip parsing them ([`Writer::known`]).
     pub fn known_identities(&self) -> HashSet<String> {
-        self.by_identity.keys().cloned().collect()
+        self.by_identity
+            .iter()
+            .filter(|&(_, &i)| self.manifest.sources[i].intact())
+            .map(|(identity, _)| identity.clone())
+            .collect()
+    }
+
+    /// Marks the working manifest as changed, so the next commit writes it.
+    pub(crate) fn touch(&mut self) {
+        self.dirty = true;
+    }
+
+    /// Takes every row of the given sources out of the store (at the next
+    /// commit), as when a part holding some of them is lost, and marks them
+    /// superseded so that ingesting them again takes them in. Returns their
+    /// paths.
+    pub(crate) fn forget_sources(&mut self, ids: &HashSet<u64>) -> Result<Vec<String>, StoreError> {
+        let mut doomed: HashMap<usize, HashSet<ChartId>> = HashMap::new();
+        let mut paths = Vec::new();
+        for (i, source) in self.manifest.sources.iter().enumerate() {
+            if ids.contains(&source.id) {
+                paths.push(source.path.clone());
+                doomed
+                    .entry(i)
+                    .or_default()
+                    .extend(source.charts.iter().map(ChartRecord::key));
+            }
+        }
+        for &i in doomed.keys() {
+            self.manifest.sources[i].superseded = true;
+            self.manifest.source_changed(i);
+        }
+        self.replace(doomed)?;
+        Ok(paths)
     }
 
     /// Records a file that was not taken in.
@@ -330,10 +378,7 @@ impl Writer {
         if let Some(at) = same_path {
             let old = self.manifest.lists.remove(at);
             if let Some(file) = old.part {
-                if let Some(parts) = self.manifest.tables.get_mut(table) {
-                    parts.retain(|p| p.file != file);
-                }
-                self.retired.push(file);
+                self.remove_list_rows(table, &file, &old.hash)?;
             }
             entry.status = Status::Replaced;
             entry.replaced_rows = old.rows;
@@ -363,6 +408,51 @@ impl Writer {
         self.log.push(entry.clone());
         self.dirty = true;
         Ok(entry)
+    }
+
+    /// Takes the rows of one file stored whole (by content hash) out of its
+    /// part: the whole part when the file had it alone, else a rewrite of
+    /// the part, which compaction shares between files, without them.
+    fn remove_list_rows(&mut self, table: &str, file: &str, hash: &str) -> Result<(), StoreError> {
+        let Some(parts) = self.manifest.tables.get_mut(table) else {
+            return Ok(());
+        };
+        let Some(at) = parts.iter().position(|p| p.file == file) else {
+            return Ok(());
+        };
+        let part = parts.remove(at);
+        self.retired.push(part.file.clone());
+        let shared = self
+            .manifest
+            .lists
+            .iter()
+            .any(|l| l.table == table && l.part.as_deref() == Some(file));
+        if !shared {
+            return Ok(());
+        }
+        let mut kept = Vec::new();
+        for batch in parts::read_part(&self.root, &part)? {
+            let hashes = crate::derived::text_column(&batch, "source_hash")?;
+            let keep: arrow::array::BooleanArray =
+                hashes.iter().map(|h| Some(h != Some(hash))).collect();
+            kept.push(arrow::compute::filter_record_batch(&batch, &keep)?);
+        }
+        let Some(schema) = kept.first().map(RecordBatch::schema) else {
+            return Ok(());
+        };
+        let rel = self.part_name(table);
+        let new = parts::write_part(&self.root, &rel, &schema, &kept, Vec::new())?;
+        for list in &mut self.manifest.lists {
+            if list.table == table && list.part.as_deref() == Some(file) {
+                list.part = Some(rel.clone());
+            }
+        }
+        self.manifest
+            .tables
+            .entry(table.to_string())
+            .or_default()
+            .push(new);
+        Ok(())
     }
 
     /// Logs `path` as unchanged if the same source is already in the store.
@@ -434,6 +524,7 @@ impl Writer {
             path: file.path.to_string(),
             layout: file.layout.to_string(),
             charts,
+            superseded: false,
         });
         self.pending_sources.insert(id);
         let entry = LogEntry {
@@ -476,6 +567,7 @@ impl Writer {
                 !gone
             });
             owners.insert(source.id);
+            source.superseded = true;
             if source.charts.is_empty() {
                 self.emptied.insert(source.id);
             }
@@ -699,12 +791,53 @@ impl Writer {
     /// sorted so each chart's rows sit together. Returns parts merged away.
     pub fn compact(&mut self, force: bool) -> Result<usize, StoreError> {
         self.commit()?;
+        if force {
+            self.record_hashes()?;
+        }
         let mut merged = 0;
-        for table in [CHART_ENTRIES, INGEST_LOG] {
+        // Snapshot tables too (one part per input file otherwise); artist
+        // facts stay one part per list, as the registry reads lists in order.
+        for table in [
+            CHART_ENTRIES,
+            INGEST_LOG,
+            PLAYLIST_SNAPSHOTS,
+            VIDEO_SNAPSHOTS,
+        ] {
             merged += self.compact_table(table, force)?;
         }
         self.commit()?;
         Ok(merged)
+    }
+
+    /// Records the hash of every part an older chartlens wrote without one,
+    /// once the part reads back whole (all its rows, as many as recorded).
+    fn record_hashes(&mut self) -> Result<(), StoreError> {
+        let root = self.root.clone();
+        for part in self.manifest.tables.values_mut().flatten() {
+            if part.hash.is_some() {
+                continue;
+            }
+            let rows: usize = parts::read_part(&root, part)?
+                .iter()
+                .map(RecordBatch::num_rows)
+                .sum();
+            let path = root.join(&part.file);
+            if rows as u64 != part.rows {
+                return Err(StoreError::Damaged {
+                    path,
+                    table: part.table().to_string(),
+                    damage: crate::integrity::Damage::Unreadable(format!(
+                        "it holds {rows} rows, the manifest recorded {}",
+                        part.rows
+                    )),
+                    store: root.clone(),
+                });
+            }
+            part.hash =
+                Some(crate::integrity::hash_file(&path).map_err(|e| StoreError::io(&path, e))?);
+            self.dirty = true;
+        }
+        Ok(())
     }
 
     fn compact_table(&mut self, table: &str, force: bool) -> Result<usize, StoreError> {
@@ -727,13 +860,20 @@ impl Writer {
             rows += part.rows;
             groups.last_mut().expect("one group at least").push(part);
         }
-        let (schema, sort_by): (SchemaRef, &[&str]) = if table == CHART_ENTRIES {
-            (
+        let (schema, sort_by): (SchemaRef, &[&str]) = match table {
+            CHART_ENTRIES => (
                 self.schema.clone(),
                 &["source", "chart", "region", "period_start", "rank"],
-            )
-        } else {
-            (table::ingest_log().schema(), &[])
+            ),
+            PLAYLIST_SNAPSHOTS => (
+                table::playlist_snapshots().schema(),
+                &["source", "playlist_name", "snapshot_date", "position"],
+            ),
+            VIDEO_SNAPSHOTS => (
+                table::video_snapshots().schema(),
+                &["platform", "video_id", "observed_at"],
+            ),
+            _ => (table::ingest_log().schema(), &[]),
         };
         let mut merged = 0;
         for group in groups {
@@ -759,6 +899,13 @@ impl Writer {
                 &[sorted],
                 sources.into_iter().collect(),
             )?);
+            // Files stored whole now share the merged part.
+            for list in &mut self.manifest.lists {
+                if list.table == table && group.iter().any(|p| Some(&p.file) == list.part.as_ref())
+                {
+                    list.part = Some(rel.clone());
+                }
+            }
             merged += group.len();
             self.retired.extend(group.into_iter().map(|p| p.file));
             self.dirty = true;
@@ -836,6 +983,49 @@ impl Writer {
     }
 }
 
+/// Whether another process holds the store's write lock right now.
+pub fn is_locked(root: &Path) -> bool {
+    fs::File::open(root.join(LOCK_FILE)).is_ok_and(|f| match f.try_lock_shared() {
+        Ok(()) => {
+            let _ = f.unlock();
+            false
+        }
+        Err(fs::TryLockError::WouldBlock) => true,
+        Err(fs::TryLockError::Error(_)) => false,
+    })
+}
+
+/// Takes the store's write lock, waiting up to `wait` for another writer.
+pub(crate) fn take_lock(
+    root: &Path,
+    wait: Option<std::time::Duration>,
+) -> Result<File, StoreError> {
+    fs::create_dir_all(root.join(DATA_DIR)).map_err(|e| StoreError::io(root, e))?;
+    let lock_path = root.join(LOCK_FILE);
+    let lock = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| StoreError::io(&lock_path, e))?;
+    let started = std::time::Instant::now();
+    loop {
+        match lock.try_lock() {
+            Ok(()) => return Ok(lock),
+            Err(fs::TryLockError::WouldBlock) => {
+                if wait.is_none_or(|w| started.elapsed() >= w) {
+                    return Err(StoreError::Locked {
+                        path: root.into(),
+                        waited: wait,
+                    });
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            Err(fs::TryLockError::Error(e)) => return Err(StoreError::io(&lock_path, e)),
+        }
+    }
+}
+
 /// The identity of a chart as parts and the source index compare it: source, chart, market code, first and last day.
 pub fn chart_id(key: &ChartKey) -> ChartId {
     (
@@ -849,7 +1039,7 @@ pub fn chart_id(key: &ChartKey) -> ChartId {
 
 /// Deletes what an interrupted writer left: parts the manifest does not list
 /// and temporary manifests. Runs under the lock, so nothing is mid-write.
-fn remove_leftovers(root: &Path, manifest: &Manifest) -> Result<(), StoreError> {
+pub(crate) fn remove_leftovers(root: &Path, manifest: &Manifest) -> Result<(), StoreError> {
     let listed: HashSet<&str> = manifest
         .tables
         .values()
@@ -874,14 +1064,20 @@ fn remove_leftovers(root: &Path, manifest: &Manifest) -> Result<(), StoreError> 
             }
         }
     }
+    // Indexes that a kept manifest names stay, for `repair`.
+    let named: HashSet<String> = Manifest::history(root)
+        .into_iter()
+        .filter_map(|(_, m)| m.ok()?.sources_file)
+        .chain(manifest.sources_file.clone())
+        .collect();
     for entry in fs::read_dir(root)
         .map_err(|e| StoreError::io(root, e))?
         .flatten()
     {
         let name = entry.file_name().to_string_lossy().into_owned();
         let temporary = name.starts_with(crate::manifest::MANIFEST_FILE) && name.ends_with(".tmp");
-        let stale_index = name.starts_with(crate::manifest::SOURCES_PREFIX)
-            && manifest.sources_file.as_deref() != Some(name.as_str());
+        let stale_index =
+            name.starts_with(crate::manifest::SOURCES_PREFIX) && !named.contains(&name);
         if temporary || stale_index {
             let _ = fs::remove_file(entry.path());
         }

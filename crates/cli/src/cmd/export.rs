@@ -5,10 +5,11 @@ use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use chartlens_ingest::interchange::{OPTIONAL, REQUIRED};
+use chartlens_ingest::interchange::{CONTENT_HASH_KEY, ContentHash, OPTIONAL, REQUIRED};
 use futures::StreamExt;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::metadata::KeyValue;
 use parquet::file::properties::WriterProperties;
 
 use crate::args::{ExportArgs, ExportFormat, row_filters};
@@ -87,11 +88,17 @@ pub async fn run(store_dir: &Path, args: &ExportArgs) -> anyhow::Result<u8> {
                     .set_compression(Compression::ZSTD(ZstdLevel::try_new(3)?))
                     .build();
                 let mut writer = ArrowWriter::try_new(file, schema, Some(props))?;
+                let mut content = ContentHash::default();
                 while let Some(batch) = stream.next().await {
                     let batch = batch?;
                     rows += batch.num_rows() as u64;
+                    content.add_batch(&batch)?;
                     writer.write(&batch)?;
                 }
+                writer.append_key_value_metadata(KeyValue::new(
+                    CONTENT_HASH_KEY.to_string(),
+                    content.finish(),
+                ));
                 writer.into_inner()?.sync_all()?;
             }
         }

@@ -2,6 +2,7 @@
 
 pub mod artists;
 mod audit;
+mod check;
 mod cohorts;
 mod compact;
 mod demo;
@@ -27,7 +28,24 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         ..WriteOptions::default()
     };
     match cli.command {
-        Command::Ingest(args) => ingest::run(&cli.store, &args.validate()?, write),
+        Command::Ingest(args) => {
+            let write = WriteOptions {
+                lock_wait: args.wait.map(|w| w.duration()),
+                ..write
+            };
+            if let Some(wait) = args.wait
+                && chartlens_store::writer::is_locked(&cli.store)
+            {
+                let limit = wait.0.map_or("as long as it takes".to_string(), |d| {
+                    format!("up to {} s", d.as_secs())
+                });
+                eprintln!(
+                    "another chartlens is writing to {}; waiting for it ({limit}, --wait)",
+                    cli.store.display()
+                );
+            }
+            ingest::run(&cli.store, &args.validate()?, write)
+        }
         Command::Sql(args) => sql::run(&cli.store, cli.cohort_rules.as_deref(), &args).await,
         Command::Artists(command) => {
             artists::run(&cli.store, cli.cohort_rules.as_deref(), &command, write).await
@@ -50,6 +68,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Study(args) => study::run(&cli.store, cli.cohort_rules.as_deref(), &args).await,
         Command::Tables => tables::run(&cli.store),
         Command::Compact => compact::run(&cli.store, write),
+        Command::Check(args) => check::check(&cli.store, &args),
+        Command::Repair => check::repair(&cli.store, write),
         Command::Demo(args) => demo::run(&cli.store, &args, write).await,
         Command::Simulate(args) => simulate::run(&args),
     }

@@ -19,7 +19,13 @@ enum Kind {
 }
 
 pub fn run(store_dir: &Path) -> anyhow::Result<u8> {
-    let store = Store::open(store_dir).ok();
+    // No store yet: the contract alone. A store that cannot be read is an
+    // error, not a store of empty tables.
+    let store = match Store::open(store_dir) {
+        Ok(store) => Some(store),
+        Err(chartlens_store::StoreError::Missing { .. }) => None,
+        Err(err) => return Err(err.into()),
+    };
     let stored = table::all_tables().into_iter().map(|t| (t, Kind::Stored));
     let kept = table::summary_tables()
         .into_iter()
@@ -29,11 +35,26 @@ pub fn run(store_dir: &Path) -> anyhow::Result<u8> {
         .map(|t| (t, Kind::Derived));
     for (table, kind) in stored.chain(kept).chain(derived) {
         let rows = store.as_ref().map_or(0, |s| s.manifest().rows(table.name));
+        let damaged = store.as_ref().map_or(0, |s| {
+            let parts = s.manifest().parts(table.name);
+            parts
+                .iter()
+                .filter(|p| chartlens_store::integrity::inspect(s.root(), p, false).is_err())
+                .count()
+        });
+        let rows = if damaged == 0 {
+            format!("{} rows", thousands(rows))
+        } else {
+            format!(
+                "{} rows listed, {damaged} parts missing or damaged: `chartlens check`",
+                thousands(rows)
+            )
+        };
         match kind {
-            Kind::Stored => println!("{} ({} rows): {}", table.name, thousands(rows), table.doc),
+            Kind::Stored => println!("{} ({rows}): {}", table.name, table.doc),
             Kind::Summary => {
                 let state = if !store.as_ref().is_some_and(Store::summaries_stale) {
-                    format!("{} rows", thousands(rows))
+                    rows
                 } else {
                     "stale: built in memory by the queries that read it, until the next ingest or compact"
                         .to_string()

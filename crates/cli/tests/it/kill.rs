@@ -136,3 +136,72 @@ fn a_killed_ingest_leaves_whole_files_only() {
         listed + retired
     );
 }
+
+/// Makes `store` look as an older chartlens left it: no summary tables and
+/// no part hashes, so that `compact` upgrades it.
+fn make_old(store: &Path) {
+    let path = store.join("manifest.json");
+    let mut manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let object = manifest.as_object_mut().unwrap();
+    object.remove("summaries_from");
+    let tables = object["tables"].as_object_mut().unwrap();
+    tables.remove("track_markets");
+    tables.remove("chart_periods");
+    for parts in tables.values_mut() {
+        for part in parts.as_array_mut().unwrap() {
+            part.as_object_mut().unwrap().remove("hash");
+        }
+    }
+    std::fs::write(&path, serde_json::to_vec(&manifest).unwrap()).unwrap();
+}
+
+#[test]
+fn a_killed_compaction_summary_rebuild_or_upgrade_leaves_a_whole_store() {
+    let input = tempfile::tempdir().unwrap();
+    let store = tempfile::tempdir().unwrap();
+    let expected = write_inputs(input.path());
+    // Parts of 3,000 rows: none is small for the ingest, all are for
+    // `compact`, which merges them, then rebuilds the summaries.
+    chartlens(store.path())
+        .args(["ingest", "--quiet", "--part-rows", "3000"])
+        .arg(input.path())
+        .expect_code(0);
+    let total: usize = expected.values().sum();
+    let binary = env!("CARGO_BIN_EXE_chartlens");
+    let mut killed_while_running = 0;
+    for (round, delay) in [30u64, 90, 200, 400, 60, 150, 300].into_iter().enumerate() {
+        if round >= 4 {
+            // The upgrade of an older store: hashes recorded, summaries built.
+            make_old(store.path());
+        }
+        let mut child = Command::new(binary)
+            .arg("--store")
+            .arg(store.path())
+            .arg("compact")
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(delay));
+        if child.try_wait().unwrap().is_none() {
+            killed_while_running += 1;
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert_whole_files(store.path(), &expected);
+        let rows = sql(store.path(), "select count(*) from chart_entries");
+        assert_eq!(rows.lines().nth(1).unwrap(), total.to_string());
+        chartlens(store.path()).arg("check").expect_code(0);
+        // Queries that read the summaries answer whatever they find.
+        let periods = sql(store.path(), "select sum(entries) from chart_periods");
+        assert_eq!(periods.lines().nth(1).unwrap(), total.to_string());
+    }
+    assert!(
+        killed_while_running > 0,
+        "no kill landed during a compaction; make the input larger"
+    );
+    chartlens(store.path()).arg("compact").expect_code(0);
+    chartlens(store.path())
+        .args(["check", "--deep"])
+        .expect_code(0);
+}

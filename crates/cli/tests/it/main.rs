@@ -5,6 +5,7 @@ mod command_line;
 mod demo;
 mod identity;
 mod ingest;
+mod integrity;
 mod interchange;
 mod json;
 mod kill;
