@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use arrow::array::{Int64Builder, RecordBatch, StringArray, StringBuilder};
 use chartlens_model::Region;
-use chartlens_model::artist::{is_registry_header, parse_registry_csv};
+use chartlens_model::artist::{is_registry_header, read_registry_csv};
 use chartlens_model::registry::{self, FactKind};
 use chartlens_model::table;
 
@@ -122,9 +122,12 @@ pub fn read(text: &str) -> Result<ArtistList, Reject> {
         skipped: Vec::new(),
     };
     if layout == ListLayout::Registry {
-        for record in
-            parse_registry_csv(text).map_err(|e| Reject::at(RejectKind::Row, e.line, e.message))?
-        {
+        // A value that cannot be used (an unknown country, a malformed id)
+        // costs only itself: the row's and the list's other facts stay.
+        let (records, skipped) =
+            read_registry_csv(text).map_err(|e| Reject::at(RejectKind::Row, e.line, e.message))?;
+        list.skipped = skipped.into_iter().map(|e| (e.line, e.message)).collect();
+        for record in records {
             let mut fact = |kind, value: String| {
                 list.facts.push(Fact {
                     line: record.line,
@@ -405,8 +408,35 @@ mod tests {
     fn unknown_headers_and_bad_registry_rows_are_rejected_with_lines() {
         let err = read("who,where\nA,B\n").unwrap_err();
         assert_eq!((err.kind, err.line), (RejectKind::Header, Some(1)));
-        let err = read("name,country,genres,aliases\nA,Atlantis,,\n").unwrap_err();
-        assert_eq!(err.line, Some(2));
+        let err = read("name,country,genres,aliases\nA,KR,,\nB,JP,,,,\n").unwrap_err();
+        assert_eq!((err.kind, err.line), (RejectKind::Row, Some(3)));
         assert_eq!(read("").unwrap_err().kind, RejectKind::Empty);
+    }
+
+    /// Issue 14: one unknown country rejected a whole registry list.
+    #[test]
+    fn regression_unknown_country_costs_only_its_fact() {
+        let list = read(
+            "name,country,genres,aliases,ids\nA,KR,k-pop,,\nB,Atlantis,j-pop,Bee,\nC,JP,,,not-an-id\n",
+        )
+        .unwrap();
+        assert_eq!(list.layout, ListLayout::Registry);
+        assert_eq!(
+            facts(&list),
+            [
+                (2, "A", "country", "KR"),
+                (2, "A", "genre", "k-pop"),
+                (3, "B", "genre", "j-pop"),
+                (3, "B", "alias", "Bee"),
+                (4, "C", "country", "JP"),
+            ]
+        );
+        let skipped: Vec<u64> = list.skipped.iter().map(|(line, _)| *line).collect();
+        assert_eq!(skipped, [3, 4]);
+        assert!(
+            list.skipped[0].1.contains("`Atlantis`"),
+            "{:?}",
+            list.skipped
+        );
     }
 }

@@ -100,12 +100,23 @@ impl Reject {
     }
 }
 
+/// Shown on one line: a control character the message quotes from the file
+/// (a newline inside a quoted field, an escape sequence) is written `\xNN`.
 impl fmt::Display for Reject {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.line {
-            Some(line) => write!(f, "line {line}: {}", self.message),
-            None => f.write_str(&self.message),
+        if let Some(line) = self.line {
+            write!(f, "line {line}: ")?;
         }
+        for c in self.message.chars() {
+            if c.is_control() {
+                for b in c.encode_utf8(&mut [0; 4]).bytes() {
+                    write!(f, "\\x{b:02X}")?;
+                }
+            } else {
+                write!(f, "{c}")?;
+            }
+        }
+        Ok(())
     }
 }
 

@@ -17,8 +17,9 @@ use chartlens_model::{ChartEntriesBuilder, ChartKey, Frequency, Position, Region
 use chrono::NaiveDate;
 
 use crate::error::{ReadError, Reject, RejectKind};
+use crate::number;
 use crate::path::parse_date;
-use crate::spotify_charts::{RankSet, chart_name, parse_count};
+use crate::spotify_charts::{RankSet, chart_name};
 use crate::{Dialect, FileSummary, Source};
 
 /// Layout name of an interchange CSV file, as `ingest_log.layout` records it.
@@ -200,18 +201,7 @@ impl<'s> Charts<'s> {
                 format!("the period ends ({end}) before it starts ({start})"),
             ));
         }
-        let raw_rank = fields[cols.rank];
-        let rank = raw_rank
-            .parse::<i32>()
-            .ok()
-            .filter(|r| *r > 0)
-            .ok_or_else(|| {
-                Reject::at(
-                    RejectKind::Rank,
-                    line,
-                    format!("rank `{raw_rank}` is not a whole number from 1"),
-                )
-            })?;
+        let rank = number::rank(fields[cols.rank], line)?;
         let frequency = match optional(cols.frequency) {
             None => opts.frequency,
             Some(raw) => Some(Frequency::parse(raw).ok_or_else(|| {
@@ -261,7 +251,7 @@ impl<'s> Charts<'s> {
             ));
         }
         let count = |i: Option<usize>, what: &str| match i {
-            Some(i) => parse_count(fields[i], line, what),
+            Some(i) => number::count(fields[i], line, what),
             None => Ok(None),
         };
         let position = Position {
@@ -306,6 +296,7 @@ impl<'s> Charts<'s> {
             layout,
             rows: self.rows,
             charts: self.keys,
+            flagged: self.builder.flagged(),
             table_rows: None,
         })
     }

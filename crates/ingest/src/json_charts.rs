@@ -16,6 +16,7 @@ use chrono::NaiveDate;
 use serde_json::Value;
 
 use crate::error::{ReadError, Reject, RejectKind};
+use crate::number;
 use crate::path::parse_date;
 use crate::spotify_charts::RankSet;
 use crate::{FileSummary, Source};
@@ -49,13 +50,7 @@ pub fn read<E>(
     text: &str,
     sink: &mut dyn FnMut(RecordBatch) -> Result<(), E>,
 ) -> Result<FileSummary, ReadError<E>> {
-    let doc: Value = serde_json::from_str(text).map_err(|e| {
-        Reject::at(
-            RejectKind::Row,
-            e.line() as u64,
-            format!("invalid JSON: {e}"),
-        )
-    })?;
+    let doc = crate::json::parse(text)?;
     let lines = object_lines(text);
     let (layout, items, depth) = if doc.get("tracks").is_some_and(|t| t.get("items").is_some()) {
         (Layout::SpotifyPlaylist, &doc["tracks"]["items"], 4)
@@ -133,6 +128,7 @@ pub fn read<E>(
         layout: layout.name(),
         rows,
         charts: vec![(key, rows)],
+        flagged: builder.flagged(),
         table_rows: None,
     })
 }
@@ -211,6 +207,7 @@ fn snapshot<E>(
         },
         rows: rows as u64,
         charts: Vec::new(),
+        flagged: 0,
         table_rows: Some((chartlens_model::table::PLAYLIST_SNAPSHOTS, batch)),
     })
 }
@@ -224,19 +221,36 @@ struct Entry {
 }
 
 /// The chart of an editorial playlist, from its name (or, for a tracks page,
-/// the file name), the snapshot date from the path or `--period`.
+/// the file name), the snapshot date from the path or `--period`. A path that
+/// names another market than the playlist does is rejected, naming both: one
+/// of them is wrong, and storing either silently would misfile the chart.
 fn playlist_key(source: &Source<'_>, path: &Path, doc: &Value) -> Result<ChartKey, Reject> {
     let name = playlist_name(path, doc);
     let parsed = chart_playlist(&name);
     let region = match (source.options.region, parsed) {
         (Some(region), _) => region,
-        (None, Some((_, market))) => Region::parse(market).ok_or_else(|| {
-            Reject::new(
-                RejectKind::Region,
-                None,
-                format!("unknown market `{market}` in playlist `{name}`; pass --region"),
-            )
-        })?,
+        (None, Some((_, market))) => {
+            let region = Region::parse(market).ok_or_else(|| {
+                Reject::new(
+                    RejectKind::Region,
+                    None,
+                    format!("unknown market `{market}` in playlist `{name}`; pass --region"),
+                )
+            })?;
+            match source.context.region {
+                Some(named) if named != region => {
+                    return Err(Reject::new(
+                        RejectKind::Region,
+                        None,
+                        format!(
+                            "the path names the market {named} but the playlist `{name}` names \
+                             {region}; rename the file, or pass --region to say which is right"
+                        ),
+                    ));
+                }
+                _ => region,
+            }
+        }
         (None, None) => {
             return Err(Reject::new(
                 RejectKind::Region,
@@ -387,18 +401,12 @@ fn billboard_entry(item: &Value, index: usize, line: u64) -> Result<Entry, Rejec
             .ok_or_else(|| missing(field))
     };
     let rank = item.get("this_week").ok_or_else(|| missing("this_week"))?;
-    let rank = rank
-        .as_i64()
-        .or_else(|| rank.as_str().and_then(|s| s.trim().parse().ok()))
-        .and_then(|r| i32::try_from(r).ok())
-        .filter(|r| *r > 0)
-        .ok_or_else(|| {
-            Reject::at(
-                RejectKind::Rank,
-                line,
-                format!("`this_week` {rank} is not a rank"),
-            )
-        })?;
+    // A rank as a JSON number or a string, in the forms every reader takes.
+    let rank = match rank {
+        Value::String(s) => number::rank(s, line)?,
+        Value::Number(n) => number::rank(&n.to_string(), line)?,
+        other => number::rank(&other.to_string(), line)?,
+    };
     Ok(Entry {
         rank,
         track_id: None,

@@ -6,7 +6,9 @@
 pub mod artist_lists;
 pub mod error;
 pub mod interchange;
+pub mod json;
 pub mod json_charts;
+pub mod number;
 pub mod path;
 pub mod spotify_charts;
 pub mod videos;
@@ -75,6 +77,9 @@ pub struct FileSummary {
     pub rows: u64,
     /// Each chart in the file with its number of rows, in order of first row.
     pub charts: Vec<(ChartKey, u64)>,
+    /// Rows of `rows` kept but flagged incomplete (`chart_entries.flag`, such
+    /// as a position whose track was removed).
+    pub flagged: u64,
     /// Rows of another table, stored whole per file: `playlist_snapshots` for a
     /// playlist that is not a chart, `video_snapshots` for video statistics
     /// (then `charts` is empty and nothing went to the sink).
@@ -384,18 +389,32 @@ pub struct Discovered {
 /// directories (names starting with `.`) and anything under `exclude` are
 /// skipped. An input that does not exist is an error; an unreadable entry
 /// below an input is reported and the walk goes on.
+///
+/// A pipe or FIFO named as an input (`chartlens ingest <(zcat charts.csv.gz)`)
+/// is a file to read, once, as a stream. One met while walking a folder is
+/// reported as unreadable by name instead: nothing may be writing to it, and
+/// reading it would wait forever. Sockets and devices are reported wherever
+/// they are met.
 pub fn discover(
     inputs: &[PathBuf],
     exclude: &[PathBuf],
 ) -> Result<Discovered, (PathBuf, io::Error)> {
     let mut found = Discovered::default();
-    let files = &mut found.files;
     for input in inputs {
         let meta = std::fs::metadata(input).map_err(|e| (input.clone(), e))?;
-        if meta.is_file() {
-            files.push(input.clone());
+        if meta.is_file() || is_fifo(&meta.file_type()) {
+            found.files.push(input.clone());
             continue;
         }
+        if !meta.is_dir() {
+            let why = format!(
+                "{}, not a file or folder: not read",
+                special_kind(&meta.file_type())
+            );
+            found.unreadable.push((input.clone(), why));
+            continue;
+        }
+        let files = &mut found.files;
         let walk = walkdir::WalkDir::new(input)
             .follow_links(true)
             .sort_by_file_name();
@@ -415,7 +434,15 @@ pub fn discover(
         for entry in walk {
             match entry {
                 Ok(entry) if entry.file_type().is_file() => files.push(entry.into_path()),
-                Ok(_) => {}
+                Ok(entry) if entry.file_type().is_dir() => {}
+                Ok(entry) => {
+                    let kind = special_kind(&entry.file_type());
+                    let why = format!(
+                        "{kind} inside a folder, not a regular file: not read (reading it could \
+                         wait forever); to read a pipe, give it by name"
+                    );
+                    found.unreadable.push((entry.into_path(), why));
+                }
                 Err(e) => {
                     let path = e.path().map_or_else(|| input.clone(), Path::to_path_buf);
                     found.unreadable.push((path, e.to_string()));
@@ -424,6 +451,36 @@ pub fn discover(
         }
     }
     Ok(found)
+}
+
+/// Whether a file type is a pipe or FIFO.
+fn is_fifo(file_type: &std::fs::FileType) -> bool {
+    #[cfg(unix)]
+    return std::os::unix::fs::FileTypeExt::is_fifo(file_type);
+    #[cfg(not(unix))]
+    return {
+        let _ = file_type;
+        false
+    };
+}
+
+/// What a path that is neither a regular file nor a folder is, in words.
+fn special_kind(file_type: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if file_type.is_fifo() {
+            return "a named pipe (FIFO)";
+        }
+        if file_type.is_socket() {
+            return "a socket";
+        }
+        if file_type.is_block_device() || file_type.is_char_device() {
+            return "a device";
+        }
+    }
+    let _ = file_type;
+    "a special file"
 }
 
 #[cfg(test)]

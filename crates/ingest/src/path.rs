@@ -3,10 +3,97 @@
 //! (`United States/United States-2017-01-05--2017-01-05`,
 //! `us_regional_top200_2020-01-02_2020-01-09.csv`, `regional-us-weekly-2023-01-05.csv`).
 
-use std::path::Path;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
 
 use chartlens_model::{Frequency, Region};
 use chrono::NaiveDate;
+
+/// A path as `source_file` and `ingest_log.path` store it and every message
+/// prints it: its bytes as UTF-8 text, except that each byte that is not part
+/// of valid UTF-8, and each byte of a control character (newline, tab, ESC,
+/// ...), is written `\xNN` (two upper-case hex digits), and a backslash is
+/// written `\\`. So the text names exactly one file ([`from_display`] turns
+/// it back), fits on one line, and an ordinary name is unchanged.
+pub fn display(path: &Path) -> String {
+    #[cfg(unix)]
+    let bytes = std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str());
+    #[cfg(not(unix))]
+    let lossy = path.as_os_str().to_string_lossy();
+    #[cfg(not(unix))]
+    let bytes = lossy.as_bytes();
+    escape_bytes(bytes)
+}
+
+/// The escaping of [`display`], for any bytes.
+pub fn escape_bytes(mut bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    let hex = |out: &mut String, b: u8| {
+        let _ = write!(out, "\\x{b:02X}");
+    };
+    let text = |out: &mut String, text: &str| {
+        for c in text.chars() {
+            match c {
+                '\\' => out.push_str("\\\\"),
+                c if c.is_control() => {
+                    for b in c.encode_utf8(&mut [0; 4]).bytes() {
+                        hex(out, b);
+                    }
+                }
+                c => out.push(c),
+            }
+        }
+    };
+    loop {
+        match std::str::from_utf8(bytes) {
+            Ok(valid) => {
+                text(&mut out, valid);
+                return out;
+            }
+            Err(e) => {
+                let (valid, rest) = bytes.split_at(e.valid_up_to());
+                text(&mut out, std::str::from_utf8(valid).unwrap_or_default());
+                let bad = e.error_len().unwrap_or(rest.len());
+                for &b in &rest[..bad] {
+                    hex(&mut out, b);
+                }
+                bytes = &rest[bad..];
+            }
+        }
+    }
+}
+
+/// The path a [`display`] text names; `None` for text [`display`] does not
+/// write (a lone backslash, a bad escape).
+pub fn from_display(text: &str) -> Option<PathBuf> {
+    let mut bytes = Vec::with_capacity(text.len());
+    let mut rest = text.as_bytes();
+    while let Some((&b, tail)) = rest.split_first() {
+        rest = tail;
+        if b != b'\\' {
+            bytes.push(b);
+            continue;
+        }
+        match rest {
+            [b'\\', tail @ ..] => {
+                bytes.push(b'\\');
+                rest = tail;
+            }
+            [b'x', hi, lo, tail @ ..] if hi.is_ascii_hexdigit() && lo.is_ascii_hexdigit() => {
+                let digits = std::str::from_utf8(&[*hi, *lo]).ok()?.to_string();
+                bytes.push(u8::from_str_radix(&digits, 16).ok()?);
+                rest = tail;
+            }
+            _ => return None,
+        }
+    }
+    #[cfg(unix)]
+    return Some(PathBuf::from(
+        <std::ffi::OsString as std::os::unix::ffi::OsStringExt>::from_vec(bytes),
+    ));
+    #[cfg(not(unix))]
+    return String::from_utf8(bytes).ok().map(PathBuf::from);
+}
 
 /// Facts read off a path. Each is `None` when the path does not say.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -287,6 +374,44 @@ mod tests {
         assert_eq!(ctx.region, None);
         let ctx = infer(Path::new("chart.csv"));
         assert_eq!(ctx, PathContext::default());
+    }
+
+    #[test]
+    fn displayed_paths_name_one_file_on_one_line() {
+        assert_eq!(
+            display(Path::new("charts/Top 50 - USA.json")),
+            "charts/Top 50 - USA.json"
+        );
+        assert_eq!(
+            display(Path::new("a\nb\t\u{1b}[31m.csv")),
+            "a\\x0Ab\\x09\\x1B[31m.csv"
+        );
+        assert_eq!(
+            display(Path::new(r"back\slash\x41.csv")),
+            r"back\\slash\\x41.csv"
+        );
+        assert_eq!(display(Path::new("caf\u{e9}\u{85}")), "caf\u{e9}\\xC2\\x85");
+        assert_eq!(escape_bytes(b"caf\xE9.csv"), "caf\\xE9.csv");
+        assert_eq!(escape_bytes(b"\xF0\x9F"), "\\xF0\\x9F");
+        for name in [
+            &b"plain.csv"[..],
+            b"caf\xE9\n.csv",
+            b"a\\xE9",
+            b"\\\\x",
+            b"\xFF\xFE\x00\x7F",
+            "米津玄師.csv".as_bytes(),
+        ] {
+            let text = escape_bytes(name);
+            assert!(!text.chars().any(char::is_control), "{text}");
+            #[cfg(unix)]
+            assert_eq!(
+                std::os::unix::ffi::OsStrExt::as_bytes(from_display(&text).unwrap().as_os_str()),
+                name,
+                "{text}"
+            );
+        }
+        assert_eq!(from_display(r"lone\"), None);
+        assert_eq!(from_display(r"bad\xZZ"), None);
     }
 
     #[test]

@@ -10,6 +10,7 @@ use chartlens_model::{ChartEntriesBuilder, ChartKey, Frequency, Position, Region
 use chrono::NaiveDate;
 
 use crate::error::{ReadError, Reject, RejectKind};
+use crate::number;
 use crate::path::parse_date;
 use crate::{Dialect, FileSummary, Source};
 
@@ -168,18 +169,29 @@ pub fn read<R: Read, E>(
                 )
             })
         };
-        let rank = parse_rank(field(cols.rank)?, line)?;
-        let url = field(cols.url)?;
-        let track_id = track_id(url).ok_or_else(|| {
-            Reject::at(
-                RejectKind::TrackUrl,
-                line,
-                format!("`{url}` is not a Spotify track URL or URI with a 22-character id"),
-            )
-        })?;
+        let rank = number::rank(field(cols.rank)?, line)?;
+        let (url, track_name, artist_names) = (
+            field(cols.url)?,
+            field(cols.track_name)?,
+            field(cols.artist)?,
+        );
+        // A track taken down since keeps its rank and streams with no title,
+        // artist or link: the row stays (flagged by the builder) so that the
+        // chart's ranks and stream totals stay whole.
+        let removed = url.is_empty() && track_name.is_empty() && artist_names.is_empty();
+        let track_id = match removed {
+            true => None,
+            false => Some(track_id(url).ok_or_else(|| {
+                Reject::at(
+                    RejectKind::TrackUrl,
+                    line,
+                    format!("`{url}` is not a Spotify track URL or URI with a 22-character id"),
+                )
+            })?),
+        };
         let key_index = state.key_for(&record, line)?;
         let streams = match cols.streams {
-            Some(i) => parse_count(field(i)?, line, "stream count")?,
+            Some(i) => number::count(field(i)?, line, "stream count")?,
             None => None,
         };
         if streams.is_none() && cols.streams.is_some() && state.keys[key_index].0.chart != "viral50"
@@ -189,9 +201,9 @@ pub fn read<R: Read, E>(
         state.claim_rank(key_index, rank, line)?;
         let position = Position {
             rank,
-            track_id: Some(track_id),
-            track_name: field(cols.track_name)?,
-            artist_names: field(cols.artist)?,
+            track_id,
+            track_name,
+            artist_names,
             streams,
             views: None,
             artist_ids: None,
@@ -215,6 +227,7 @@ pub fn read<R: Read, E>(
         layout: layout.name(),
         rows,
         charts: state.keys,
+        flagged: builder.flagged(),
         table_rows: None,
     })
 }
@@ -473,39 +486,6 @@ pub fn chart_name(raw: &str) -> String {
     known.to_string()
 }
 
-/// Ranks are whole numbers from 1 up to a bound no chart reaches.
-pub(crate) fn parse_rank(raw: &str, line: u64) -> Result<i32, Reject> {
-    match raw.parse::<i32>() {
-        Ok(rank) if (1..=100_000).contains(&rank) => Ok(rank),
-        _ => Err(Reject::at(
-            RejectKind::Rank,
-            line,
-            format!("rank `{raw}` is not a whole number from 1 to 100000"),
-        )),
-    }
-}
-
-/// Counts are whole non-negative numbers; an empty field is a missing count.
-/// A trailing `.0` (as written by spreadsheet and pandas exports) is accepted.
-pub fn parse_count(raw: &str, line: u64, what: &str) -> Result<Option<i64>, Reject> {
-    if raw.is_empty() {
-        return Ok(None);
-    }
-    let whole = match raw.split_once('.') {
-        Some((whole, frac)) if !frac.is_empty() && frac.bytes().all(|b| b == b'0') => whole,
-        Some(_) => "",
-        None => raw,
-    };
-    match whole.parse::<i64>() {
-        Ok(n) if n >= 0 && whole.bytes().all(|b| b.is_ascii_digit()) => Ok(Some(n)),
-        _ => Err(Reject::at(
-            RejectKind::Count,
-            line,
-            format!("{what} `{raw}` is not a whole non-negative number"),
-        )),
-    }
-}
-
 /// The 22-character track id of `https://open.spotify.com/track/<id>[?...]`
 /// or `spotify:track:<id>`.
 pub fn track_id(url: &str) -> Option<&str> {
@@ -539,17 +519,6 @@ mod tests {
             track_id(&format!("https://open.spotify.com/album/{id}")),
             None
         );
-    }
-
-    #[test]
-    fn counts() {
-        assert_eq!(parse_count("1234", 1, "s"), Ok(Some(1234)));
-        assert_eq!(parse_count("253019.0", 1, "s"), Ok(Some(253_019)));
-        assert_eq!(parse_count("", 1, "s"), Ok(None));
-        assert!(parse_count("12.5", 1, "s").is_err());
-        assert!(parse_count("-3", 1, "s").is_err());
-        assert!(parse_count("+3", 1, "s").is_err());
-        assert!(parse_count("lots", 1, "s").is_err());
     }
 
     #[test]

@@ -19,7 +19,7 @@ use serde_json::Value;
 
 use crate::error::{Reject, RejectKind};
 use crate::json_charts::{line_at, object_lines};
-use crate::spotify_charts::parse_count;
+use crate::number;
 use crate::{FileSummary, Source};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,14 +72,8 @@ pub fn read(source: &Source<'_>, text: &str) -> Result<Option<FileSummary>, Reje
         return Ok(None);
     }
     let mut docs = Vec::new();
-    for doc in serde_json::Deserializer::from_str(text).into_iter::<Value>() {
-        let doc = doc.map_err(|e| {
-            Reject::at(
-                RejectKind::Row,
-                e.line() as u64,
-                format!("invalid JSON: {e}"),
-            )
-        })?;
+    for doc in serde_json::Deserializer::from_str(text).into_iter::<crate::json::Unique>() {
+        let doc = doc.map_err(|e| crate::json::reject(&e))?.0;
         match doc {
             Value::Array(items) => docs.extend(items),
             other => docs.push(other),
@@ -160,6 +154,7 @@ pub fn read(source: &Source<'_>, text: &str) -> Result<Option<FileSummary>, Reje
         layout: platform.layout(),
         rows: n,
         charts: Vec::new(),
+        flagged: 0,
         table_rows: Some((VIDEO_SNAPSHOTS, batch)),
     }))
 }
@@ -282,14 +277,14 @@ fn text(value: &Value) -> Option<String> {
     }
 }
 
-/// A count given as a number or a string of digits (as the chart readers
-/// take them: a trailing `.0` is fine); absent is `None`.
+/// A count given as a JSON number or a string, in the forms every reader
+/// takes ([`number::whole`]); absent is `None`.
 fn count(value: &Value, line: u64, name: &str) -> Result<Option<i64>, Reject> {
     match value {
         Value::Null => Ok(None),
-        Value::String(s) => parse_count(s.trim(), line, name),
-        Value::Number(n) => parse_count(&n.to_string(), line, name),
-        _ => parse_count(&value.to_string(), line, name),
+        Value::String(s) => number::count(s.trim(), line, name),
+        Value::Number(n) => number::count(&n.to_string(), line, name),
+        _ => number::count(&value.to_string(), line, name),
     }
 }
 

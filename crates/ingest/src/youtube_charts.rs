@@ -12,7 +12,8 @@ use arrow::array::RecordBatch;
 use chartlens_model::{ChartEntriesBuilder, ChartKey, Position};
 
 use crate::error::{ReadError, Reject, RejectKind};
-use crate::spotify_charts::{RankSet, parse_count, parse_rank};
+use crate::number;
+use crate::spotify_charts::RankSet;
 use crate::{Dialect, FileSummary, Source};
 
 /// Layout name of a YouTube Charts download, as `ingest_log.layout` records it.
@@ -86,7 +87,7 @@ pub fn read<R: Read, E>(
             return Err(Reject::wrong_width(line, header.len(), record.len()).into());
         }
         let field = |i: usize| record[i].trim();
-        let position = parse_rank(field(rank), line)?;
+        let position = number::rank(field(rank), line)?;
         if !ranks.insert(position) {
             return Err(Reject::at(
                 RejectKind::DuplicateRank,
@@ -115,7 +116,7 @@ pub fn read<R: Read, E>(
             track_name: field(title),
             artist_names: field(artists),
             streams: None,
-            views: parse_count(field(views), line, "view count")?,
+            views: number::count(field(views), line, "view count")?,
             artist_ids: None,
             line,
         };
@@ -135,6 +136,7 @@ pub fn read<R: Read, E>(
         layout: LAYOUT,
         rows,
         charts: vec![(key, rows)],
+        flagged: builder.flagged(),
         table_rows: None,
     })
 }

@@ -87,8 +87,24 @@ pub fn platform_id(text: &str) -> Option<String> {
 
 /// Reads a plain registry CSV: `name,country,genres,aliases` and optionally
 /// `ids`, with `country` a country name or ISO code (or empty) and the lists
-/// separated by `;`.
+/// separated by `;`. Strict: the first unusable value is an error (the
+/// built-in registry must be whole); [`read_registry_csv`] keeps the rest.
 pub fn parse_registry_csv(text: &str) -> Result<Vec<ArtistRecord>, RegistryError> {
+    let (records, skipped) = read_registry_csv(text)?;
+    match skipped.into_iter().next() {
+        Some(first) => Err(first),
+        None => Ok(records),
+    }
+}
+
+/// Reads a registry CSV as [`parse_registry_csv`] does, except that a value
+/// that cannot be used (an unknown country, a malformed platform id, a row
+/// without a name) is left out and returned with its line and why, and the
+/// row's other values are kept. A bad header or a malformed row is an error.
+pub fn read_registry_csv(
+    text: &str,
+) -> Result<(Vec<ArtistRecord>, Vec<RegistryError>), RegistryError> {
+    let mut skipped = Vec::new();
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .from_reader(text.trim_start_matches('\u{feff}').as_bytes());
@@ -130,30 +146,38 @@ pub fn parse_registry_csv(text: &str) -> Result<Vec<ArtistRecord>, RegistryError
         let line = row.position().map_or(0, line_of);
         let name = row[0].trim();
         if name.is_empty() {
-            return Err(RegistryError {
+            skipped.push(RegistryError {
                 line,
                 message: "the artist name is empty".into(),
             });
+            continue;
         }
         let country = match row[1].trim() {
             "" => None,
-            text => Some(Region::parse(text).ok_or_else(|| RegistryError {
-                line,
-                message: format!("`{text}` is not a country name or ISO code"),
-            })?),
+            text => {
+                let region = Region::parse(text);
+                if region.is_none() {
+                    skipped.push(RegistryError {
+                        line,
+                        message: format!("`{text}` is not a country name or ISO code"),
+                    });
+                }
+                region
+            }
         };
-        let ids = list(row.get(4).unwrap_or(""))
-            .into_iter()
-            .map(|id| {
-                platform_id(&id).ok_or_else(|| RegistryError {
+        let mut ids = Vec::new();
+        for id in list(row.get(4).unwrap_or("")) {
+            match platform_id(&id) {
+                Some(id) => ids.push(id),
+                None => skipped.push(RegistryError {
                     line,
                     message: format!(
                         "`{id}` is not a platform id (a 22-character Spotify artist id, \
                          `spotify:<id>` or an open.spotify.com/artist/ link)"
                     ),
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+                }),
+            }
+        }
         records.push(ArtistRecord {
             name: name.to_string(),
             ids,
@@ -166,7 +190,7 @@ pub fn parse_registry_csv(text: &str) -> Result<Vec<ArtistRecord>, RegistryError
             line,
         });
     }
-    Ok(records)
+    Ok((records, skipped))
 }
 
 /// The registry shipped with chartlens: well-known K-pop and J-pop acts with
@@ -315,5 +339,20 @@ mod tests {
             (err.line, err.message.as_str()),
             (2, "the artist name is empty")
         );
+    }
+
+    #[test]
+    fn lenient_registry_keeps_the_rest_of_a_row() {
+        let text =
+            "name,country,genres,aliases,ids\nA,KR,k-pop,,\nB,Atlantis,j-pop,Bee,nope\n,JP,,,\n";
+        let (records, skipped) = read_registry_csv(text).unwrap();
+        assert_eq!(records.len(), 2);
+        assert_eq!(records[1].name, "B");
+        assert_eq!(records[1].country, None);
+        assert_eq!(records[1].genres, ["j-pop"]);
+        assert_eq!(records[1].aliases, ["Bee"]);
+        let lines: Vec<u64> = skipped.iter().map(|e| e.line).collect();
+        assert_eq!(lines, [3, 3, 4]);
+        assert!(skipped[0].message.contains("Atlantis"));
     }
 }

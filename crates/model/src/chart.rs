@@ -70,6 +70,34 @@ impl fmt::Display for ChartKey {
     }
 }
 
+/// Why a kept `chart_entries` row is incomplete, as `chart_entries.flag`
+/// stores it. A flagged row is real (its chart printed it) and stays, so that
+/// ranks and stream totals stay whole; queries that need what it lacks skip it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EntryFlag {
+    /// The position has no track: no track id, no title and no artists (a
+    /// Spotify chart keeps the rank and streams of a track taken down since).
+    /// It counts in its chart but is no track: `track_markets` leaves it out.
+    TrackRemoved,
+}
+
+impl EntryFlag {
+    /// The name `chart_entries.flag` stores: `track-removed`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntryFlag::TrackRemoved => "track-removed",
+        }
+    }
+
+    /// The flag of a row from its track fields, the one rule every reader and
+    /// summary applies: `TrackRemoved` when the row names no track at all.
+    pub fn of(track_id: Option<&str>, track_name: &str, artist_names: &str) -> Option<EntryFlag> {
+        let blank = |s: &str| s.trim().is_empty();
+        (track_id.is_none_or(blank) && blank(track_name) && blank(artist_names))
+            .then_some(EntryFlag::TrackRemoved)
+    }
+}
+
 /// The values of one chart position that vary from row to row.
 #[derive(Debug, Clone, Copy)]
 pub struct Position<'a> {
@@ -111,6 +139,8 @@ pub struct ChartEntriesBuilder {
     line: Int64Builder,
     hash: StringBuilder,
     artist_ids: StringBuilder,
+    flag: StringBuilder,
+    flagged: u64,
 }
 
 impl ChartEntriesBuilder {
@@ -139,6 +169,8 @@ impl ChartEntriesBuilder {
             line: Int64Builder::with_capacity(ROWS),
             hash: text(source_hash.len()),
             artist_ids: text(0),
+            flag: text(0),
+            flagged: 0,
         }
     }
 
@@ -152,7 +184,13 @@ impl ChartEntriesBuilder {
         self.len() == 0
     }
 
-    /// Appends one `chart_entries` row: the chart's key, its frequency (null when None) and one position.
+    /// Rows flagged ([`EntryFlag`]) among all pushed since the builder was made.
+    pub fn flagged(&self) -> u64 {
+        self.flagged
+    }
+
+    /// Appends one `chart_entries` row: the chart's key, its frequency (null
+    /// when None) and one position, flagged by [`EntryFlag::of`].
     pub fn push(&mut self, key: &ChartKey, frequency: Option<Frequency>, pos: &Position<'_>) {
         self.source.append_value(&key.source);
         self.chart.append_value(&key.chart);
@@ -174,6 +212,9 @@ impl ChartEntriesBuilder {
             .append_value(i64::try_from(pos.line).unwrap_or(i64::MAX));
         self.hash.append_value(&self.source_hash);
         self.artist_ids.append_option(pos.artist_ids);
+        let flag = EntryFlag::of(pos.track_id, pos.track_name, pos.artist_names);
+        self.flagged += u64::from(flag.is_some());
+        self.flag.append_option(flag.map(EntryFlag::as_str));
     }
 
     /// Takes the rows pushed so far as one batch and leaves the builder empty.
@@ -195,6 +236,7 @@ impl ChartEntriesBuilder {
             Arc::new(self.line.finish()),
             Arc::new(self.hash.finish()),
             Arc::new(self.artist_ids.finish()),
+            Arc::new(self.flag.finish()),
         ];
         RecordBatch::try_new(table::chart_entries().schema(), columns)
             .expect("builder columns follow the chart_entries schema")
@@ -242,6 +284,22 @@ mod tests {
         assert_eq!(batch.num_rows(), 1);
         assert_eq!(batch.schema(), table::chart_entries().schema());
         assert!(b.is_empty());
+        assert_eq!(b.flagged(), 0);
+        let removed = Position {
+            track_id: None,
+            track_name: "",
+            artist_names: " ",
+            streams: Some(10),
+            ..pos
+        };
+        b.push(&key, None, &removed);
+        assert_eq!(b.flagged(), 1);
+        let batch = b.finish();
+        let flag = batch
+            .column_by_name("flag")
+            .and_then(|c| c.as_any().downcast_ref::<arrow::array::StringArray>())
+            .unwrap();
+        assert_eq!(flag.value(0), "track-removed");
         assert_eq!(
             date_from_days(days_since_epoch(key.period_start)),
             key.period_start

@@ -11,5 +11,5 @@ pub mod registry;
 pub mod scene;
 pub mod table;
 
-pub use chart::{ChartEntriesBuilder, ChartKey, Frequency, Position};
+pub use chart::{ChartEntriesBuilder, ChartKey, EntryFlag, Frequency, Position};
 pub use region::Region;

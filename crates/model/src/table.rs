@@ -164,6 +164,14 @@ pub fn chart_entries() -> Table {
                 "Platform ids of the credited artists, in credit order, separated by `,` (Spotify \
                  playlist snapshots); empty when the source gives none.",
             ),
+            col(
+                "flag",
+                Utf8,
+                true,
+                "Why a kept row is incomplete, null for a complete one: `track-removed` when the \
+                 chart lists the position (rank, streams) but no track id, title or artists (a \
+                 track taken down since). Such rows count in their chart but not as a track.",
+            ),
         ],
     }
 }
@@ -236,6 +244,13 @@ pub fn ingest_log() -> Table {
                 Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
                 false,
                 "When the file was processed.",
+            ),
+            col(
+                "flagged_rows",
+                Int64,
+                true,
+                "Rows of `rows` kept but flagged incomplete (`chart_entries.flag`); null in logs \
+                 written before the column existed.",
             ),
         ],
     }

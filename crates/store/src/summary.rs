@@ -28,6 +28,7 @@ use arrow::array::{
     Int64Array, Int64Builder, RecordBatch, StringBuilder,
 };
 use arrow::datatypes::SchemaRef;
+use chartlens_model::EntryFlag;
 use chartlens_model::chart::days_since_epoch;
 use chartlens_model::table::{self, CHART_ENTRIES};
 use chrono::NaiveDate;
@@ -445,6 +446,13 @@ fn summarise(
                     return Ok(None);
                 };
                 let (artists, title) = (artist_names.value(i), track_name.value(i));
+                let id = track_id.is_valid(i).then(|| track_id.value(i));
+                // A position without a track (removed since) counts in its
+                // chart (`chart_periods`) but is no track: one `" - "` key
+                // would lump every removed track of a market together.
+                if EntryFlag::of(id, title, artists).is_some() {
+                    continue;
+                }
                 let key = if track_id.is_valid(i) {
                     keys.id(track_id.value(i))
                 } else {

@@ -93,6 +93,8 @@ pub struct LogEntry {
     pub replaced_rows: u64,
     /// Distinct charts (chart, market, period) in the file.
     pub charts: u64,
+    /// Rows of `rows` kept but flagged incomplete (`chart_entries.flag`).
+    pub flagged_rows: u64,
 }
 
 impl LogEntry {
@@ -108,6 +110,7 @@ impl LogEntry {
             rows: 0,
             replaced_rows: 0,
             charts: 0,
+            flagged_rows: 0,
         }
     }
 }
@@ -124,6 +127,8 @@ pub struct FileRows<'a> {
     pub layout: &'a str,
     /// Each chart of the file with its number of rows.
     pub charts: &'a [(ChartKey, u64)],
+    /// Rows kept but flagged incomplete (`chart_entries.flag`).
+    pub flagged_rows: u64,
 }
 
 /// The single writer of a store: holds the store's lock while it lives, buffers rows and commits them.
@@ -360,6 +365,7 @@ impl Writer {
             rows: 0,
             replaced_rows: 0,
             charts: 0,
+            flagged_rows: 0,
         };
         let lists = &self.manifest.lists;
         if let Some(same) = lists.iter().find(|l| l.table == table && l.hash == hash) {
@@ -479,6 +485,7 @@ impl Writer {
             rows: 0,
             replaced_rows: 0,
             charts: 0,
+            flagged_rows: 0,
         };
         self.log.push(entry.clone());
         Some(entry)
@@ -541,6 +548,7 @@ impl Writer {
             rows,
             replaced_rows,
             charts: file.charts.len() as u64,
+            flagged_rows: file.flagged_rows,
         };
         self.log.push(entry.clone());
         self.dirty = true;
@@ -754,6 +762,7 @@ impl Writer {
         let mut rows = Int64Builder::new();
         let mut replaced = Int64Builder::new();
         let mut charts = Int64Builder::new();
+        let mut flagged = Int64Builder::new();
         let mut at = TimestampMicrosecondBuilder::new().with_timezone("UTC");
         let int = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
         for e in &self.log {
@@ -767,6 +776,7 @@ impl Writer {
             rows.append_value(int(e.rows));
             replaced.append_value(int(e.replaced_rows));
             charts.append_value(int(e.charts));
+            flagged.append_value(int(e.flagged_rows));
             at.append_value(now);
         }
         Ok(RecordBatch::try_new(
@@ -783,6 +793,7 @@ impl Writer {
                 Arc::new(replaced.finish()),
                 Arc::new(charts.finish()),
                 Arc::new(at.finish()),
+                Arc::new(flagged.finish()),
             ],
         )?)
     }

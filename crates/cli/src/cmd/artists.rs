@@ -11,6 +11,7 @@ use anyhow::bail;
 use arrow::array::cast::as_primitive_array;
 use arrow::datatypes::Int64Type;
 use chartlens_ingest::artist_lists;
+use chartlens_ingest::path::display;
 use chartlens_metrics::{self as metrics, Filters, sql_text};
 use chartlens_model::cohort::{Cohorts, Effect};
 use chartlens_model::registry::{MatchedBy, Registry, Resolution, builtin_facts};
@@ -82,13 +83,17 @@ fn import(
     let store = Store::open_or_create(store_dir)?;
     let exclude: Vec<PathBuf> = store_dir.canonicalize().into_iter().collect();
     let found = chartlens_ingest::discover(&args.paths, &exclude)
-        .map_err(|(path, e)| anyhow::anyhow!("{}: {e}", path.display()))?;
+        .map_err(|(path, e)| anyhow::anyhow!("{}: {e}", display(&path)))?;
     let mut writer = store.writer(write)?;
     let mut counts: BTreeMap<Status, u64> = BTreeMap::new();
+    let mut skipped = 0u64;
     for (path, err) in &found.unreadable {
-        eprintln!("rejected {}: {err}", path.display());
+        // Through `Reject` so the message prints on one line.
+        let shown =
+            chartlens_ingest::Reject::new(chartlens_ingest::RejectKind::Io, None, err.clone());
+        eprintln!("rejected {}: {shown}", display(path));
         writer.log(LogEntry::rejected(
-            &path.to_string_lossy(),
+            &display(path),
             None,
             err.to_string(),
             None,
@@ -96,7 +101,7 @@ fn import(
         *counts.entry(Status::Rejected).or_default() += 1;
     }
     for path in &found.files {
-        let display = path.to_string_lossy();
+        let display = display(path);
         let bytes = match std::fs::read(path) {
             Ok(bytes) => bytes,
             Err(e) => {
@@ -136,13 +141,21 @@ fn import(
                 _ => format!("{} facts", thousands(entry.rows)),
             };
             println!("{display}: {} ({what})", list.layout.name());
-            if let Some((line, why)) = list.skipped.first() {
+            if !list.skipped.is_empty() {
                 println!(
-                    "  {} values not used, e.g. line {line}: {why}",
+                    "  {} values not used (the list's other facts kept; warnings on stderr)",
                     thousands(list.skipped.len() as u64)
                 );
             }
         }
+        // A value left out costs only itself, but the user must hear of it.
+        for (line, why) in &list.skipped {
+            // Through `Reject` so that the reason prints on one line.
+            let why =
+                chartlens_ingest::Reject::new(chartlens_ingest::RejectKind::Row, None, why.clone());
+            eprintln!("warning: {display}:{line}: {why} (left out; the rest of the list kept)");
+        }
+        skipped += list.skipped.len() as u64;
     }
     writer.finish()?;
     let summary: Vec<String> = counts
@@ -150,6 +163,12 @@ fn import(
         .map(|(status, n)| format!("{} {}", thousands(*n), status.as_str()))
         .collect();
     println!("artist lists: {}", summary.join(", "));
+    if skipped > 0 {
+        println!(
+            "{} values not used (unknown country, bad id, no name), each on stderr with its file and line",
+            thousands(skipped)
+        );
+    }
     let (_, artists) = load_artists(store_dir, cohorts)?;
     print_registry_summary(&artists);
     let rejected = counts.get(&Status::Rejected).copied().unwrap_or(0);

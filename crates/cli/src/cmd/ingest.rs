@@ -11,6 +11,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use arrow::array::RecordBatch;
+use chartlens_ingest::path::display;
 use chartlens_ingest::{FileSummary, ReadError, ReadOptions, Reject, RejectKind, Source};
 use chartlens_store::{FileRows, LogEntry, Status, Store, WriteOptions, Writer};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -51,6 +52,7 @@ struct Tally {
     rows: u64,
     replaced_rows: u64,
     charts: u64,
+    flagged_rows: u64,
     rejects: BTreeMap<RejectKind, u64>,
 }
 
@@ -59,6 +61,7 @@ impl Tally {
         *self.by_status.entry(entry.status).or_default() += 1;
         self.rows += entry.rows;
         self.replaced_rows += entry.replaced_rows;
+        self.flagged_rows += entry.flagged_rows;
         if matches!(entry.status, Status::Ingested | Status::Replaced) {
             self.charts += entry.charts;
         }
@@ -79,7 +82,7 @@ pub fn run(store_dir: &Path, config: &IngestConfig, write: WriteOptions) -> anyh
     let mut writer = store.writer(options)?;
     let exclude = vec![fs::canonicalize(store_dir).context("locating the store")?];
     let found = chartlens_ingest::discover(&config.paths, &exclude)
-        .map_err(|(path, e)| anyhow::anyhow!("{}: {e}", path.display()))?;
+        .map_err(|(path, e)| anyhow::anyhow!("{}: {e}", display(&path)))?;
     let (large, small): (Vec<PathBuf>, Vec<PathBuf>) = found.files.into_iter().partition(|p| {
         fs::metadata(p)
             .map(|m| m.len() > config.stream_above_bytes)
@@ -103,7 +106,7 @@ pub fn run(store_dir: &Path, config: &IngestConfig, write: WriteOptions) -> anyh
     for (path, why) in found.unreadable {
         let reject = Reject::new(RejectKind::Io, None, why);
         report(
-            rejected(&mut writer, &path.to_string_lossy(), None, reject),
+            rejected(&mut writer, &display(&path), None, reject),
             &mut tally,
         );
     }
@@ -162,6 +165,16 @@ pub fn run(store_dir: &Path, config: &IngestConfig, write: WriteOptions) -> anyh
         thousands(rejected),
         started.elapsed().as_secs_f64(),
     );
+    if tally.flagged_rows > 0 {
+        println!(
+            "kept {} rows flagged incomplete (a chart position whose track was removed: rank and \
+             streams, no id, title or artist); they count in their charts, not as tracks: \
+             chartlens --store {} sql \"select source_file, source_line, flag from chart_entries \
+             where flag is not null\"",
+            thousands(tally.flagged_rows),
+            store_dir.display()
+        );
+    }
     if !tally.rejects.is_empty() {
         println!("rejected files by reason:");
         for (kind, n) in &tally.rejects {
@@ -205,7 +218,7 @@ fn progress_bar(files: u64) -> ProgressBar {
 
 /// Reads a whole file into memory and parses it, unless its content is known.
 fn read_whole(path: &Path, known: &HashSet<String>, options: &ReadOptions) -> Outcome {
-    let display = path.to_string_lossy().into_owned();
+    let display = display(path);
     let bytes = match fs::read(path) {
         Ok(bytes) => bytes,
         Err(e) => {
@@ -299,6 +312,7 @@ fn take_in(writer: &mut Writer, outcome: Outcome) -> anyhow::Result<Reported> {
                 identity: &identity,
                 layout: summary.layout,
                 charts: &summary.charts,
+                flagged_rows: summary.flagged,
             };
             writer.add_file(&file, batches)?.into()
         }
@@ -319,7 +333,7 @@ fn take_in(writer: &mut Writer, outcome: Outcome) -> anyhow::Result<Reported> {
 /// Streams a large file into the store; its rows become visible only if the
 /// whole file is valid.
 fn stream_in(writer: &mut Writer, path: &Path, options: &ReadOptions) -> anyhow::Result<Reported> {
-    let display = path.to_string_lossy().into_owned();
+    let display = display(path);
     let hash = match chartlens_ingest::hash_file(path) {
         Ok(hash) => hash,
         Err(e) => {
@@ -367,6 +381,7 @@ fn stream_in(writer: &mut Writer, path: &Path, options: &ReadOptions) -> anyhow:
                 identity: &identity,
                 layout: summary.layout,
                 charts: &summary.charts,
+                flagged_rows: summary.flagged,
             };
             Ok(writer.finish_stream(&rows)?.into())
         }

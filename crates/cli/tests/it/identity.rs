@@ -100,12 +100,20 @@ fn platform_ids_in_a_registry_row_decide_over_names() {
     assert_eq!(credits(&store, "Other Sun"), "Sunny Day,unknown,");
     let bad = dir.path().join("bad-ids.csv");
     std::fs::write(&bad, "name,country,genres,aliases,ids\nX,KR,,,not-an-id\n").unwrap();
+    // A malformed id costs only itself: a warning, and the row's country lands.
     let out = chartlens(&store)
         .args(["artists", "import"])
         .arg(&bad)
-        .expect_code(3);
+        .expect_code(0);
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("line 2") && err.contains("not-an-id"), "{err}");
+    assert!(err.contains("bad-ids.csv:2: `not-an-id`"), "{err}");
+    assert_eq!(
+        sql(
+            &store,
+            "select kind, value from artist_facts where artist = 'X'"
+        ),
+        "kind,value\ncountry,KR\n"
+    );
 }
 
 #[test]

@@ -10,6 +10,7 @@ mod interchange;
 mod json;
 mod kill;
 mod metrics;
+mod regression;
 mod rejects;
 mod sql;
 mod study;
