@@ -408,7 +408,6 @@ fn texts_of(
 /// writes). Rejections cite the row number as the line. When the file
 /// records a [`ContentHash`] (every chartlens export does), the rows must
 /// match it, or the file is rejected.
-
 pub fn read_parquet<E>(
     source: &Source<'_>,
     bytes: Vec<u8>,

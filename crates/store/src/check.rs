@@ -189,7 +189,7 @@ pub fn check(
             ),
         );
     }
-    report.findings.sort_by(|a, b| a.severity.cmp(&b.severity));
+    report.findings.sort_by_key(|f| f.severity);
     Ok(report)
 }
 

@@ -34,6 +34,7 @@ enum Outcome {
         batches: Vec<RecordBatch>,
     },
     Known {
+        file: std::path::PathBuf,
         path: String,
         hash: String,
         identity: String,
@@ -131,7 +132,7 @@ pub fn run(store_dir: &Path, config: &IngestConfig, write: WriteOptions) -> anyh
         });
         for outcomes in rx {
             for outcome in outcomes {
-                report(take_in(&mut writer, outcome)?, &mut tally);
+                report(take_in(&mut writer, outcome, read)?, &mut tally);
             }
         }
         Ok(())
@@ -235,6 +236,7 @@ fn read_whole(path: &Path, known: &HashSet<String>, options: &ReadOptions) -> Ou
     let identity = chartlens_ingest::source_identity(&hash, &context, options);
     if known.contains(&identity) {
         return Outcome::Known {
+            file: path.to_path_buf(),
             path: display,
             hash,
             identity,
@@ -292,7 +294,11 @@ fn rejected(writer: &mut Writer, path: &str, hash: Option<&str>, reject: Reject)
     }
 }
 
-fn take_in(writer: &mut Writer, outcome: Outcome) -> anyhow::Result<Reported> {
+fn take_in(
+    writer: &mut Writer,
+    outcome: Outcome,
+    options: &ReadOptions,
+) -> anyhow::Result<Reported> {
     Ok(match outcome {
         Outcome::Parsed {
             path,
@@ -317,13 +323,16 @@ fn take_in(writer: &mut Writer, outcome: Outcome) -> anyhow::Result<Reported> {
             writer.add_file(&file, batches)?.into()
         }
         Outcome::Known {
+            file,
             path,
             hash,
             identity,
-        } => writer
-            .unchanged(&path, &hash, &identity, None)
-            .expect("the store knew this content when the run started")
-            .into(),
+        } => match writer.unchanged(&path, &hash, &identity, None) {
+            Some(entry) => entry.into(),
+            // A file of this run took charts of this one since the run
+            // started: it is read after all, and the latest ingest wins.
+            None => take_in(writer, read_whole(&file, &HashSet::new(), options), options)?,
+        },
         Outcome::Rejected { path, hash, reject } => {
             rejected(writer, &path, hash.as_deref(), reject)
         }
