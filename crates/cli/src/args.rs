@@ -2,6 +2,7 @@
 //! commands run with. Nothing here does I/O.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use chartlens_ingest::path::parse_date;
@@ -35,8 +36,100 @@ pub struct Cli {
     #[arg(long, global = true, env = "CHARTLENS_COHORTS")]
     pub cohort_rules: Option<PathBuf>,
 
+    /// Memory each query may hold, e.g. 512M or 4G (K, M, G, T: powers of
+    /// 1024; a B or iB after them is allowed). Sorts and aggregations spill to
+    /// the temporary directory beyond it, other queries stop with an error.
+    /// Default: half of physical memory (2 GiB where it cannot be read).
+    #[arg(long, global = true, env = "CHARTLENS_MEMORY_LIMIT", value_name = "SIZE", value_parser = parse_size)]
+    pub memory_limit: Option<usize>,
+
+    /// Stop a query command (sql, reach, spread, share, home, engagement,
+    /// artists, export, study, demo) after this many seconds, e.g. 30 or 2.5.
+    /// Default: no deadline.
+    #[arg(long, global = true, env = "CHARTLENS_TIMEOUT", value_name = "SECS", value_parser = parse_seconds)]
+    pub timeout: Option<Duration>,
+
     #[command(subcommand)]
     pub command: Command,
+}
+
+impl Cli {
+    /// The query limits the flags ask for, defaults filled in.
+    pub fn limits(&self) -> chartlens_store::Limits {
+        let defaults = chartlens_store::Limits::default();
+        chartlens_store::Limits {
+            memory_bytes: self.memory_limit.unwrap_or(defaults.memory_bytes),
+            timeout: self.timeout,
+        }
+    }
+}
+
+impl Command {
+    /// Whether `--timeout` stops this command: every command that queries the
+    /// store, not those that only write it (a write stopped midway is safe,
+    /// but `--timeout` promises to stop queries).
+    pub fn honours_timeout(&self) -> bool {
+        match self {
+            Command::Sql(_)
+            | Command::Reach(_)
+            | Command::Spread(_)
+            | Command::Share(_)
+            | Command::Home(_)
+            | Command::Engagement(_)
+            | Command::Study(_)
+            | Command::Export(_)
+            | Command::Demo(_) => true,
+            Command::Artists(command) => !matches!(
+                command,
+                ArtistsCommand::Import(_) | ArtistsCommand::Cohorts
+            ),
+            Command::Ingest(_)
+            | Command::Metrics
+            | Command::Tables
+            | Command::Compact
+            | Command::Check(_)
+            | Command::Repair
+            | Command::Simulate(_) => false,
+        }
+    }
+}
+
+/// A size such as `512M`, `4GiB` or `1.5g`: a number of bytes, or of K, M, G
+/// or T (powers of 1024), with an optional `B` or `iB`.
+pub fn parse_size(text: &str) -> Result<usize, String> {
+    let wrong = || {
+        format!("{text:?} is not a size: give bytes or a number with K, M, G or T, e.g. 512M or 4G")
+    };
+    let lower = text.trim().to_ascii_lowercase();
+    let unitless = lower
+        .strip_suffix("ib")
+        .or_else(|| lower.strip_suffix('b'))
+        .unwrap_or(&lower);
+    let (number, shift) = match unitless.char_indices().last() {
+        Some((at, 'k')) => (&unitless[..at], 10),
+        Some((at, 'm')) => (&unitless[..at], 20),
+        Some((at, 'g')) => (&unitless[..at], 30),
+        Some((at, 't')) => (&unitless[..at], 40),
+        // "iB" alone is no unit.
+        _ if lower.ends_with("ib") => return Err(wrong()),
+        _ => (unitless, 0),
+    };
+    let value: f64 = number.trim().parse().map_err(|_| wrong())?;
+    let bytes = value * (1u64 << shift) as f64;
+    if !bytes.is_finite() || bytes < 1.0 || bytes >= usize::MAX as f64 {
+        return Err(format!("{text:?} is not a usable memory limit: give at least 1 byte"));
+    }
+    Ok(bytes as usize)
+}
+
+/// A positive number of seconds, such as `10` or `2.5`.
+pub fn parse_seconds(text: &str) -> Result<Duration, String> {
+    text.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s > 0.0)
+        .and_then(|s| Duration::try_from_secs_f64(s).ok())
+        .ok_or_else(|| format!("{text:?} is not a number of seconds above 0, e.g. 30 or 2.5"))
 }
 
 #[derive(Debug, Subcommand)]
@@ -757,6 +850,30 @@ mod tests {
         );
         assert!(parse_period("2020-01-08..2020-01-02").is_err());
         assert!(parse_period("yesterday").is_err());
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("512M"), Ok(512 << 20));
+        assert_eq!(parse_size("4G"), Ok(4 << 30));
+        assert_eq!(parse_size("4gib"), Ok(4 << 30));
+        assert_eq!(parse_size("64KB"), Ok(64 << 10));
+        assert_eq!(parse_size("1.5G"), Ok(3 << 29));
+        assert_eq!(parse_size("1T"), Ok(1 << 40));
+        assert_eq!(parse_size("1000"), Ok(1000));
+        assert_eq!(parse_size("100B"), Ok(100));
+        for junk in ["", "M", "lots", "4X", "-1G", "0", "iB", "4 G B", "NaNG"] {
+            assert!(parse_size(junk).is_err(), "{junk:?} parsed");
+        }
+    }
+
+    #[test]
+    fn seconds() {
+        assert_eq!(parse_seconds("10"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_seconds("2.5"), Ok(Duration::from_millis(2500)));
+        for junk in ["", "0", "-3", "soon", "inf", "1e30"] {
+            assert!(parse_seconds(junk).is_err(), "{junk:?} parsed");
+        }
     }
 
     #[test]

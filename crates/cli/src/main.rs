@@ -30,6 +30,8 @@ pub mod exit {
 
 fn main() -> ExitCode {
     let cli = args::Cli::parse();
+    let limits = cli.limits();
+    let deadline = limits.timeout.filter(|_| cli.command.honours_timeout());
     // The process's one runtime: every query of every command runs on it.
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -41,14 +43,53 @@ fn main() -> ExitCode {
             return ExitCode::from(exit::ERROR);
         }
     };
-    match runtime.block_on(cmd::run(cli)) {
+    let outcome = match deadline {
+        None => runtime.block_on(cmd::run(cli)),
+        Some(limit) => run_before(runtime, cli, limit),
+    };
+    match outcome {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
             if is_broken_pipe(&err) {
                 return ExitCode::from(exit::OK);
             }
-            eprintln!("chartlens: error: {err:#}");
+            match err.chain().find_map(|cause| limits.explain(cause)) {
+                Some(clear) => eprintln!("chartlens: error: {clear}"),
+                None => eprintln!("chartlens: error: {err:#}"),
+            }
             ExitCode::from(exit::ERROR)
+        }
+    }
+}
+
+/// Runs the command on its own thread and gives up on it at `limit`: the
+/// runtime is shut down without waiting, which drops every query task, and
+/// the process exits while any blocking work (the study's measures on rayon,
+/// a table derivation) is still going, so the deadline holds whatever the
+/// command is doing.
+fn run_before(
+    runtime: tokio::runtime::Runtime,
+    cli: args::Cli,
+    limit: std::time::Duration,
+) -> anyhow::Result<u8> {
+    let (sender, receiver) = std::sync::mpsc::channel();
+    let handle = runtime.handle().clone();
+    std::thread::Builder::new()
+        .name("chartlens-command".into())
+        .spawn(move || {
+            // The receiver is gone only after the deadline.
+            let _ = sender.send(handle.block_on(cmd::run(cli)));
+        })?;
+    match receiver.recv_timeout(limit) {
+        Ok(outcome) => outcome,
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+            // Dropping the runtime would wait for its blocking threads.
+            runtime.shutdown_background();
+            Err(chartlens_store::StoreError::Deadline { limit }.into())
+        }
+        // The thread ended without an outcome: it panicked, and said why.
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+            anyhow::bail!("the command stopped unexpectedly (see the message above)")
         }
     }
 }

@@ -43,7 +43,8 @@ pub fn thousands(n: u64) -> String {
 }
 
 /// Prints a result stream. `table` shows at most `max_rows` rows and says
-/// how many it left out; `csv` and `json` print every row.
+/// how many it left out, holding only those rows while it counts the rest;
+/// `csv` and `json` print every row as it comes.
 pub async fn print_stream(
     mut stream: SendableRecordBatchStream,
     format: Format,
@@ -86,7 +87,10 @@ pub async fn print_stream(
                 total += batch.num_rows();
                 let take = batch.num_rows().min(max_rows - kept.min(max_rows));
                 if take > 0 {
-                    shown.push(batch.slice(0, take));
+                    // A copy of the rows shown, not a slice: a slice would
+                    // keep the whole batch's buffers alive.
+                    let rows = arrow::array::UInt32Array::from_iter_values(0..take as u32);
+                    shown.push(arrow::compute::take_record_batch(&batch, &rows)?);
                     kept += take;
                 }
             }

@@ -104,6 +104,28 @@ pub enum StoreError {
         /// The directory opened as a store.
         path: PathBuf,
     },
+    /// A statement `chartlens sql` does not run, because it writes or reads
+    /// files, or changes tables or settings ([`crate::query::read_only_sql`]).
+    #[error("{0}")]
+    ReadOnly(crate::query::Refused),
+    /// A query needed more memory than the session's pool ([`crate::query::Limits`]).
+    #[error(
+        "the query needed more than the {} memory limit (--memory-limit); raise it or narrow the query",
+        crate::query::human_bytes(*limit)
+    )]
+    MemoryLimit {
+        /// The pool's size, in bytes.
+        limit: usize,
+    },
+    /// A query ran past its deadline and was stopped ([`crate::query::Limits`]).
+    #[error(
+        "the query ran longer than the {} s deadline (--timeout) and was stopped; raise it or narrow the query",
+        limit.as_secs_f64()
+    )]
+    Deadline {
+        /// The time the query was given.
+        limit: std::time::Duration,
+    },
 }
 
 /// The store directory of a manifest or source index file.

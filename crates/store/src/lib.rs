@@ -11,6 +11,7 @@ pub mod error;
 pub mod integrity;
 pub mod manifest;
 pub mod parts;
+pub mod query;
 pub mod summary;
 pub mod writer;
 
@@ -27,6 +28,7 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 
 pub use error::StoreError;
 pub use manifest::Manifest;
+pub use query::Limits;
 pub use summary::Summaries;
 pub use writer::{FileRows, LogEntry, Status, WriteOptions, Writer};
 
@@ -35,6 +37,7 @@ pub use writer::{FileRows, LogEntry, Status, WriteOptions, Writer};
 pub struct Store {
     root: PathBuf,
     manifest: Manifest,
+    limits: Limits,
 }
 
 impl Store {
@@ -48,6 +51,7 @@ impl Store {
         Ok(Store {
             root: root.to_path_buf(),
             manifest: Manifest::load(root)?,
+            limits: Limits::default(),
         })
     }
 
@@ -56,6 +60,18 @@ impl Store {
         std::fs::create_dir_all(root).map_err(|e| StoreError::io(root, e))?;
         Manifest::create_empty(root)?;
         Store::open(root)
+    }
+
+    /// The store with sessions bounded by `limits` (the memory pool; the
+    /// deadline is the caller's to enforce, as [`query::read_only_sql`] does).
+    pub fn with_limits(mut self, limits: Limits) -> Store {
+        self.limits = limits;
+        self
+    }
+
+    /// The limits of this store's sessions.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
     }
 
     /// The store's directory, as it was opened.
@@ -81,13 +97,14 @@ impl Store {
     }
 
     /// A DataFusion session with every stored table registered under its
-    /// contract name, reading exactly the parts of this manifest version.
+    /// contract name, reading exactly the parts of this manifest version,
+    /// with a memory pool of the store's [`Limits`].
     pub fn session(&self) -> Result<SessionContext, StoreError> {
         // DataFusion's defaults (one partition per core), tunable with its
         // own DATAFUSION_* environment variables, such as
         // DATAFUSION_EXECUTION_TARGET_PARTITIONS.
         let config = SessionConfig::from_env()?.with_information_schema(true);
-        let ctx = SessionContext::new_with_config(config);
+        let ctx = SessionContext::new_with_config_rt(config, self.limits.runtime_env()?);
         for table in table::all_tables() {
             self.register(&ctx, &table)?;
         }

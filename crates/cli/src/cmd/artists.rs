@@ -17,7 +17,7 @@ use chartlens_model::cohort::{Cohorts, Effect};
 use chartlens_model::registry::{MatchedBy, Registry, Resolution, builtin_facts};
 use chartlens_model::table::ARTIST_FACTS;
 use chartlens_store::derived::Artists;
-use chartlens_store::{LogEntry, Status, Store, WriteOptions};
+use chartlens_store::{Limits, LogEntry, Status, Store, WriteOptions};
 use datafusion::prelude::SessionContext;
 use serde_json::json;
 
@@ -34,15 +34,16 @@ pub async fn run(
     cohorts: Option<&Path>,
     command: &ArtistsCommand,
     write: WriteOptions,
+    limits: &Limits,
 ) -> anyhow::Result<u8> {
     match command {
         ArtistsCommand::Import(args) => import(store_dir, cohorts, args, write),
-        ArtistsCommand::Explain(args) => explain(store_dir, cohorts, args).await,
-        ArtistsCommand::List(args) => list(store_dir, cohorts, args).await,
-        ArtistsCommand::Coverage(args) => coverage(store_dir, cohorts, args).await,
+        ArtistsCommand::Explain(args) => explain(store_dir, cohorts, args, limits).await,
+        ArtistsCommand::List(args) => list(store_dir, cohorts, args, limits).await,
+        ArtistsCommand::Coverage(args) => coverage(store_dir, cohorts, args, limits).await,
         ArtistsCommand::Audit(args) => {
             let (cohorts, _) = load_cohorts(store_dir, cohorts)?;
-            crate::cmd::audit::run(store_dir, cohorts, args).await
+            crate::cmd::audit::run(store_dir, cohorts, args, limits).await
         }
         ArtistsCommand::Cohorts => {
             let (cohorts, origin) = load_cohorts(store_dir, cohorts)?;
@@ -58,9 +59,11 @@ pub async fn run(
 fn load_artists(
     store_dir: &Path,
     cohorts: Cohorts,
+    limits: &Limits,
 ) -> anyhow::Result<(Option<Store>, Arc<Artists>)> {
     match Store::open(store_dir) {
         Ok(store) => {
+            let store = store.with_limits(*limits);
             let artists = store.artists(cohorts)?;
             Ok((Some(store), Arc::new(artists)))
         }
@@ -169,7 +172,7 @@ fn import(
             thousands(skipped)
         );
     }
-    let (_, artists) = load_artists(store_dir, cohorts)?;
+    let (_, artists) = load_artists(store_dir, cohorts, &Limits::default())?;
     print_registry_summary(&artists);
     let rejected = counts.get(&Status::Rejected).copied().unwrap_or(0);
     Ok(if rejected > 0 {
@@ -211,8 +214,9 @@ async fn explain(
     store_dir: &Path,
     cohorts: Option<&Path>,
     args: &ExplainArgs,
+    limits: &Limits,
 ) -> anyhow::Result<u8> {
-    let (store, artists) = load_artists(store_dir, load_cohorts(store_dir, cohorts)?.0)?;
+    let (store, artists) = load_artists(store_dir, load_cohorts(store_dir, cohorts)?.0, limits)?;
     let registry = &artists.registry;
     let (resolution, how) = registry.index.resolve_how(&args.name);
     let ids = match &resolution {
@@ -520,8 +524,12 @@ fn print_report(report: &serde_json::Value) {
     println!();
 }
 
-fn session(store_dir: &Path, cohorts: Cohorts) -> anyhow::Result<(Store, SessionContext)> {
-    let store = super::open_store(store_dir)?;
+fn session(
+    store_dir: &Path,
+    cohorts: Cohorts,
+    limits: &Limits,
+) -> anyhow::Result<(Store, SessionContext)> {
+    let store = super::open_store(store_dir, limits)?;
     let ctx = store.session_with_artists(cohorts)?;
     Ok((store, ctx))
 }
@@ -530,6 +538,7 @@ async fn list(
     store_dir: &Path,
     cohorts_flag: Option<&Path>,
     args: &ListArgs,
+    limits: &Limits,
 ) -> anyhow::Result<u8> {
     let (cohorts, _) = load_cohorts(store_dir, cohorts_flag)?;
     let filter = match args.cohort.as_deref() {
@@ -550,7 +559,7 @@ async fn list(
     if args.show_sql {
         eprintln!("{query}\n");
     }
-    let (_, ctx) = session(store_dir, cohorts)?;
+    let (_, ctx) = session(store_dir, cohorts, limits)?;
     output::run_query(&ctx, &query, args.format, args.max_rows).await?;
     Ok(exit::OK)
 }
@@ -610,12 +619,13 @@ async fn coverage(
     store_dir: &Path,
     cohorts: Option<&Path>,
     args: &CoverageArgs,
+    limits: &Limits,
 ) -> anyhow::Result<u8> {
     let rows = MetricFilters {
         rows: args.rows.clone(),
         cohort: None,
     };
-    let selection = super::selection::select(store_dir, cohorts, &rows, Default::default()).await?;
+    let selection = super::selection::select(store_dir, cohorts, &rows, Default::default(), limits).await?;
     let views: Vec<CoverageView> = match (args.view, args.format) {
         (Some(view), _) => vec![view],
         (None, Format::Table | Format::Json) => {

@@ -32,7 +32,12 @@ struct Row {
     fix: String,
 }
 
-pub async fn run(store_dir: &Path, cohorts: Cohorts, args: &AuditArgs) -> anyhow::Result<u8> {
+pub async fn run(
+    store_dir: &Path,
+    cohorts: Cohorts,
+    args: &AuditArgs,
+    limits: &chartlens_store::Limits,
+) -> anyhow::Result<u8> {
     let only = match args.cohort.as_deref() {
         Some(name) => match cohort_name(&cohorts, name)? {
             Some(name) => Some(name),
@@ -40,7 +45,7 @@ pub async fn run(store_dir: &Path, cohorts: Cohorts, args: &AuditArgs) -> anyhow
         },
         None => None,
     };
-    let store = super::open_store(store_dir)?;
+    let store = super::open_store(store_dir, limits)?;
     let artists = Arc::new(store.artists(cohorts)?);
     if args.show_sql {
         eprintln!("{}\n", audit::PRESENCE_SQL);

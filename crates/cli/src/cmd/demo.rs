@@ -16,7 +16,12 @@ use crate::args::{Cli, DemoArgs, SimulateArgs};
 use crate::exit;
 use chartlens_sim::{self as simulate, Params};
 
-pub async fn run(_store: &Path, args: &DemoArgs, _write: WriteOptions) -> anyhow::Result<u8> {
+pub async fn run(
+    _store: &Path,
+    args: &DemoArgs,
+    _write: WriteOptions,
+    limits: &chartlens_store::Limits,
+) -> anyhow::Result<u8> {
     let started = std::time::Instant::now();
     if args.dir.exists() {
         fs::remove_dir_all(&args.dir)
@@ -89,7 +94,11 @@ pub async fn run(_store: &Path, args: &DemoArgs, _write: WriteOptions) -> anyhow
         let argv = ["chartlens".into(), "--store".into(), store.clone().into()]
             .into_iter()
             .chain(command);
-        let code = Box::pin(super::run(Cli::try_parse_from(argv)?)).await?;
+        let mut step = Cli::try_parse_from(argv)?;
+        // The deadline is the whole demo's (main's); each step's sessions
+        // get the demo's memory limit.
+        step.memory_limit = Some(limits.memory_bytes);
+        let code = Box::pin(super::run(step)).await?;
         if code != exit::OK {
             anyhow::bail!("{label} failed (exit {code})");
         }

@@ -44,8 +44,12 @@ fn query(args: &ExportArgs) -> anyhow::Result<String> {
     ))
 }
 
-pub async fn run(store_dir: &Path, args: &ExportArgs) -> anyhow::Result<u8> {
-    let store = super::open_store(store_dir)?;
+pub async fn run(
+    store_dir: &Path,
+    args: &ExportArgs,
+    limits: &chartlens_store::Limits,
+) -> anyhow::Result<u8> {
+    let store = super::open_store(store_dir, limits)?;
     let sql = query(args)?;
     let extension = match args.format {
         ExportFormat::Csv => "csv",

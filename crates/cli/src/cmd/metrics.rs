@@ -18,12 +18,14 @@ use crate::args::{
 };
 use crate::cmd::selection::{self, Selection, Wanted};
 use crate::exit;
+use chartlens_store::Limits;
 use crate::output;
 
 pub async fn reach(
     store_dir: &Path,
     cohorts: Option<&Path>,
     args: &ReachArgs,
+    limits: &Limits,
 ) -> anyhow::Result<u8> {
     let sort = match (args.by, args.sort) {
         (ReachBy::Cohort, Some(_)) => {
@@ -44,7 +46,7 @@ pub async fn reach(
         track: None,
         markets_only: false,
     };
-    let selection = selection::select(store_dir, cohorts, &args.filters, wanted).await?;
+    let selection = selection::select(store_dir, cohorts, &args.filters, wanted, limits).await?;
     let filters = &selection.filters;
     let sql = match args.by {
         ReachBy::Track => metrics::breadth_by_track(filters, sort),
@@ -60,6 +62,7 @@ pub async fn spread(
     store_dir: &Path,
     cohorts: Option<&Path>,
     args: &SpreadArgs,
+    limits: &Limits,
 ) -> anyhow::Result<u8> {
     let markets = &args.filters.rows.market;
     if !markets.is_empty() && markets.iter().all(|m| m.eq_ignore_ascii_case("global")) {
@@ -73,7 +76,7 @@ pub async fn spread(
         track: args.track.as_deref(),
         markets_only: true,
     };
-    let selection = selection::select(store_dir, cohorts, &args.filters, wanted).await?;
+    let selection = selection::select(store_dir, cohorts, &args.filters, wanted, limits).await?;
     let firsts_sql = metrics::spread_firsts(&selection.filters);
     let starts_sql = metrics::data_starts(&selection.filters);
     if args.output.show_sql {
@@ -109,11 +112,12 @@ pub async fn share(
     store_dir: &Path,
     cohorts: Option<&Path>,
     args: &ShareArgs,
+    limits: &Limits,
 ) -> anyhow::Result<u8> {
     if args.filters.cohort.is_some() {
         bail!("--cohort does not apply to shares: every cohort is shown");
     }
-    let selection = selection::select(store_dir, cohorts, &args.filters, Wanted::default()).await?;
+    let selection = selection::select(store_dir, cohorts, &args.filters, Wanted::default(), limits).await?;
     let by = match args.by {
         ShareBy::Market => metrics::ShareBy::Market,
         ShareBy::Month => metrics::ShareBy::Month,
@@ -127,8 +131,13 @@ pub async fn share(
     .await
 }
 
-pub async fn home(store_dir: &Path, cohorts: Option<&Path>, args: &HomeArgs) -> anyhow::Result<u8> {
-    let selection = selection::select(store_dir, cohorts, &args.filters, Wanted::default()).await?;
+pub async fn home(
+    store_dir: &Path,
+    cohorts: Option<&Path>,
+    args: &HomeArgs,
+    limits: &Limits,
+) -> anyhow::Result<u8> {
+    let selection = selection::select(store_dir, cohorts, &args.filters, Wanted::default(), limits).await?;
     let by = match args.by {
         HomeBy::Artist => metrics::HomeBy::Artist,
         HomeBy::Cohort => metrics::HomeBy::Cohort,
@@ -146,6 +155,7 @@ pub async fn engagement(
     store_dir: &Path,
     cohorts: Option<&Path>,
     args: &EngagementArgs,
+    limits: &Limits,
 ) -> anyhow::Result<u8> {
     let platforms: Vec<String> = args.platform.iter().map(|p| p.to_lowercase()).collect();
     // The period bounds snapshot dates, not chart dates: the chart checks
@@ -160,7 +170,7 @@ pub async fn engagement(
         cohort: args.cohort.clone(),
     };
     let mut selection =
-        selection::select(store_dir, cohorts, &cohort_only, Wanted::default()).await?;
+        selection::select(store_dir, cohorts, &cohort_only, Wanted::default(), limits).await?;
     selection::check_platforms(&selection, &platforms).await?;
     let period = args.period.as_deref().map(args::parse_period).transpose()?;
     selection.filters.sources = platforms;

@@ -15,7 +15,7 @@ pub mod sql;
 mod study;
 mod tables;
 
-use chartlens_store::WriteOptions;
+use chartlens_store::{Limits, WriteOptions};
 
 use crate::args::{Cli, Command};
 
@@ -27,6 +27,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         retire_grace_secs: cli.retire_grace_secs,
         ..WriteOptions::default()
     };
+    // Every session's memory pool; the deadline is main's (`--timeout`).
+    let limits = &cli.limits();
     match cli.command {
         Command::Ingest(args) => {
             let write = WriteOptions {
@@ -46,31 +48,37 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             }
             ingest::run(&cli.store, &args.validate()?, write)
         }
-        Command::Sql(args) => sql::run(&cli.store, cli.cohort_rules.as_deref(), &args).await,
-        Command::Artists(command) => {
-            artists::run(&cli.store, cli.cohort_rules.as_deref(), &command, write).await
+        Command::Sql(args) => {
+            sql::run(&cli.store, cli.cohort_rules.as_deref(), &args, limits).await
         }
-        Command::Export(args) => export::run(&cli.store, &args).await,
+        Command::Artists(command) => {
+            artists::run(&cli.store, cli.cohort_rules.as_deref(), &command, write, limits).await
+        }
+        Command::Export(args) => export::run(&cli.store, &args, limits).await,
         Command::Reach(args) => {
-            metrics::reach(&cli.store, cli.cohort_rules.as_deref(), &args).await
+            metrics::reach(&cli.store, cli.cohort_rules.as_deref(), &args, limits).await
         }
         Command::Spread(args) => {
-            metrics::spread(&cli.store, cli.cohort_rules.as_deref(), &args).await
+            metrics::spread(&cli.store, cli.cohort_rules.as_deref(), &args, limits).await
         }
         Command::Share(args) => {
-            metrics::share(&cli.store, cli.cohort_rules.as_deref(), &args).await
+            metrics::share(&cli.store, cli.cohort_rules.as_deref(), &args, limits).await
         }
-        Command::Home(args) => metrics::home(&cli.store, cli.cohort_rules.as_deref(), &args).await,
+        Command::Home(args) => {
+            metrics::home(&cli.store, cli.cohort_rules.as_deref(), &args, limits).await
+        }
         Command::Engagement(args) => {
-            metrics::engagement(&cli.store, cli.cohort_rules.as_deref(), &args).await
+            metrics::engagement(&cli.store, cli.cohort_rules.as_deref(), &args, limits).await
         }
         Command::Metrics => metrics::docs(),
-        Command::Study(args) => study::run(&cli.store, cli.cohort_rules.as_deref(), &args).await,
+        Command::Study(args) => {
+            study::run(&cli.store, cli.cohort_rules.as_deref(), &args, limits).await
+        }
         Command::Tables => tables::run(&cli.store),
         Command::Compact => compact::run(&cli.store, write),
         Command::Check(args) => check::check(&cli.store, &args),
         Command::Repair => check::repair(&cli.store, write),
-        Command::Demo(args) => demo::run(&cli.store, &args, write).await,
+        Command::Demo(args) => demo::run(&cli.store, &args, write, limits).await,
         Command::Simulate(args) => simulate::run(&args),
     }
 }
@@ -78,9 +86,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
 /// Opens the store for reading, with a note on standard error when its
 /// summary tables do not match its entries (an ingest running, or stopped
 /// before it rebuilt them): queries then build them in memory, which is
-/// slower.
-fn open_store(dir: &std::path::Path) -> anyhow::Result<chartlens_store::Store> {
-    let store = chartlens_store::Store::open(dir)?;
+/// slower. Its sessions' memory pools have the size of `limits`.
+fn open_store(dir: &std::path::Path, limits: &Limits) -> anyhow::Result<chartlens_store::Store> {
+    let store = chartlens_store::Store::open(dir)?.with_limits(*limits);
     if store.summaries_stale() {
         eprintln!(
             "note: the store's summary tables (track_markets, chart_periods) are out of date \

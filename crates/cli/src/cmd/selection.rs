@@ -48,6 +48,7 @@ pub async fn select(
     cohorts_flag: Option<&Path>,
     args: &MetricFilters,
     wanted: Wanted<'_>,
+    limits: &chartlens_store::Limits,
 ) -> anyhow::Result<Selection> {
     let mut filters = args.validate()?;
     let (cohorts, _) = super::cohorts::load_cohorts(store_dir, cohorts_flag)?;
@@ -57,7 +58,7 @@ pub async fn select(
             filters.cohort = Some(name);
         }
     }
-    let store = super::open_store(store_dir)?;
+    let store = super::open_store(store_dir, limits)?;
     // The registry is built here only when a name must be looked up in it;
     // otherwise the session derives it if a query needs it.
     let (ctx, artists) = match wanted.artist {

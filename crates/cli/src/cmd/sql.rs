@@ -1,14 +1,21 @@
-//! `chartlens sql`: run one DataFusion SQL query on the store and print it.
+//! `chartlens sql`: run one read-only DataFusion SQL query on the store, within
+//! the memory limit and deadline, and print it.
 
 use std::io::Read;
 use std::path::Path;
 
 use anyhow::Context;
+use chartlens_store::{Limits, query};
 
 use crate::args::SqlArgs;
 use crate::{exit, output};
 
-pub async fn run(store_dir: &Path, cohorts: Option<&Path>, args: &SqlArgs) -> anyhow::Result<u8> {
+pub async fn run(
+    store_dir: &Path,
+    cohorts: Option<&Path>,
+    args: &SqlArgs,
+    limits: &Limits,
+) -> anyhow::Result<u8> {
     let query = if args.query == "-" {
         let mut text = String::new();
         std::io::stdin()
@@ -18,11 +25,10 @@ pub async fn run(store_dir: &Path, cohorts: Option<&Path>, args: &SqlArgs) -> an
     } else {
         args.query.clone()
     };
-    let store = super::open_store(store_dir)?;
+    let store = super::open_store(store_dir, limits)?;
     let (cohorts, _) = super::cohorts::load_cohorts(store_dir, cohorts)?;
     let ctx = store.session_with_artists(cohorts)?;
-    let frame = ctx.sql(&query).await?;
-    let stream = frame.execute_stream().await?;
+    let stream = query::read_only_sql(&ctx, &query, limits).await?;
     output::print_stream(stream, args.format, args.max_rows).await?;
     Ok(exit::OK)
 }

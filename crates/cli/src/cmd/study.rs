@@ -11,10 +11,15 @@ use crate::exit;
 use chartlens_study::measure::Verdict;
 use chartlens_study::{self as study, StudySettings};
 
-pub async fn run(store_dir: &Path, rules: Option<&Path>, args: &StudyArgs) -> anyhow::Result<u8> {
-    let (cohorts, settings) = settings(store_dir, rules, args).await?;
+pub async fn run(
+    store_dir: &Path,
+    rules: Option<&Path>,
+    args: &StudyArgs,
+    limits: &chartlens_store::Limits,
+) -> anyhow::Result<u8> {
+    let (cohorts, settings) = settings(store_dir, rules, args, limits).await?;
     let started = std::time::Instant::now();
-    let store = super::open_store(store_dir)?;
+    let store = super::open_store(store_dir, limits)?;
     let report = study::run(&store, cohorts, &settings)
         .await
         .map_err(|e| match e {
@@ -73,6 +78,7 @@ async fn settings(
     store_dir: &Path,
     rules: Option<&Path>,
     args: &StudyArgs,
+    limits: &chartlens_store::Limits,
 ) -> anyhow::Result<(Cohorts, StudySettings)> {
     let (cohorts, _) = super::cohorts::load_cohorts(store_dir, rules)?;
     let names = args
@@ -94,7 +100,7 @@ async fn settings(
         rows: args.rows.clone(),
         cohort: None,
     };
-    super::selection::select(store_dir, rules, &rows, Default::default()).await?;
+    super::selection::select(store_dir, rules, &rows, Default::default(), limits).await?;
     let settings = StudySettings {
         cohorts: names,
         filters_text: describe(args),
@@ -167,7 +173,9 @@ mod tests {
         let Command::Study(study_args) = cli(&args).command else {
             panic!("parsed as a study")
         };
-        let (cohorts, settings) = super::settings(&store, None, &study_args).await.unwrap();
+        let (cohorts, settings) = super::settings(&store, None, &study_args, &Default::default())
+            .await
+            .unwrap();
         let opened = chartlens_store::Store::open(&store).unwrap();
         let report = chartlens_study::run(&opened, cohorts, &settings)
             .await

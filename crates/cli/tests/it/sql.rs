@@ -146,3 +146,126 @@ fn errors_are_clear_and_exit_one() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("nothing-here"));
 }
+
+/// Every file under `dir` with its bytes, to tell that nothing was written.
+fn files(dir: &std::path::Path) -> std::collections::BTreeMap<std::path::PathBuf, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(dir) = todo.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                todo.push(path);
+            } else {
+                out.insert(path.clone(), std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    out
+}
+
+/// Issue 14: `chartlens sql` ran any statement, so `COPY ... TO
+/// '<store>/manifest.json'` destroyed the store, `COPY` wrote anywhere and
+/// `CREATE EXTERNAL TABLE` read any file. Each statement that writes, reads
+/// files, changes tables or sets options is refused with its kind and what
+/// to use instead, and nothing is written.
+#[test]
+fn issue14_sql_is_read_only_and_writes_nothing() {
+    let store = store_with_fixtures();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let target = elsewhere.path().join("out.csv");
+    let spill = elsewhere.path().join("spill");
+    std::fs::create_dir(&spill).unwrap();
+    let manifest = store.path().join("manifest.json");
+    let before = files(store.path());
+    let (t, m, s) = (
+        target.display(),
+        manifest.display(),
+        spill.display(),
+    );
+    let cases = [
+        (format!("COPY (select 1) TO '{m}' STORED AS CSV"), "COPY is refused"),
+        (format!("COPY chart_entries TO '{t}' STORED AS CSV"), "COPY is refused"),
+        (format!("copy (select * from chart_entries) to '{t}.parquet'"), "COPY is refused"),
+        (format!("EXPLAIN COPY chart_entries TO '{t}' STORED AS CSV"), "COPY is refused"),
+        (format!("EXPLAIN ANALYZE COPY (select 1) TO '{t}' STORED AS CSV"), "COPY is refused"),
+        (
+            "CREATE EXTERNAL TABLE t STORED AS CSV LOCATION '/etc/passwd'".into(),
+            "CREATE EXTERNAL TABLE is refused",
+        ),
+        (
+            "EXPLAIN ANALYZE CREATE EXTERNAL TABLE t STORED AS CSV LOCATION '/etc/passwd'".into(),
+            "CREATE EXTERNAL TABLE is refused",
+        ),
+        ("CREATE TABLE t AS SELECT * FROM chart_entries".into(), "CREATE TABLE is refused"),
+        ("create view v as select 1".into(), "CREATE VIEW is refused"),
+        ("CREATE SCHEMA s".into(), "CREATE SCHEMA is refused"),
+        ("DROP TABLE chart_entries".into(), "DROP TABLE is refused"),
+        ("DROP VIEW IF EXISTS artists".into(), "DROP VIEW is refused"),
+        ("SELECT * INTO copied FROM chart_entries".into(), "SELECT ... INTO is refused"),
+        (
+            "INSERT INTO chart_entries SELECT * FROM chart_entries".into(),
+            "INSERT is refused",
+        ),
+        ("DELETE FROM chart_entries".into(), "DELETE is refused"),
+        ("UPDATE chart_entries SET rank = 0".into(), "UPDATE is refused"),
+        (format!("SET datafusion.runtime.temp_directory = '{s}'"), "SET is refused"),
+        ("SET datafusion.runtime.memory_limit = '1T'".into(), "SET is refused"),
+        ("SET datafusion.catalog.location = '/etc'".into(), "SET is refused"),
+        ("RESET datafusion.execution.batch_size".into(), "RESET is refused"),
+        (
+            format!("select 1; COPY (select 1) TO '{t}' STORED AS CSV"),
+            "2 statements are refused",
+        ),
+        ("SELECT * FROM '/etc/passwd'".into(), "reading the file \"/etc/passwd\" is refused"),
+        (format!("SELECT * FROM '{m}'"), "is refused"),
+        ("SELECT * FROM read_csv('/etc/passwd')".into(), "read_csv"),
+        ("SELECT * FROM read_parquet('/etc/passwd')".into(), "read_parquet"),
+        ("BEGIN".into(), "BEGIN is refused"),
+    ];
+    for (query, says) in &cases {
+        let out = chartlens(store.path()).args(["sql", query]).expect_code(1);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(says), "{query}: {stderr}");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(!stdout.contains("root:"), "{query} read /etc/passwd: {stdout}");
+        if says.contains("refused") && !says.contains("file") && !says.contains("statements") {
+            assert!(
+                stderr.contains("chartlens SQL is read-only"),
+                "{query}: {stderr}"
+            );
+        }
+    }
+    let copy = chartlens(store.path())
+        .args(["sql", &format!("COPY chart_entries TO '{t}' STORED AS CSV")])
+        .expect_code(1);
+    assert!(
+        String::from_utf8_lossy(&copy.stderr).contains("chartlens export"),
+        "COPY suggests `chartlens export`"
+    );
+    assert_eq!(files(store.path()), before, "the store changed");
+    assert!(!target.exists(), "{t} was written");
+    assert!(
+        std::fs::read_dir(elsewhere.path()).unwrap().count() == 1
+            && std::fs::read_dir(&spill).unwrap().count() == 0,
+        "files appeared in {}",
+        elsewhere.path().display()
+    );
+    // What stays allowed: queries, EXPLAIN of them, SHOW and DESCRIBE, and
+    // the table functions that make rows rather than read files.
+    assert_eq!(crate::scalar(store.path(), "select count(*) from chart_entries"), "17");
+    assert_eq!(
+        crate::scalar(store.path(), "select sum(value) from generate_series(1, 4)"),
+        "10"
+    );
+    for query in [
+        "EXPLAIN select count(*) from chart_entries",
+        "EXPLAIN ANALYZE select count(*) from chart_entries",
+        "SHOW TABLES",
+        "SHOW COLUMNS FROM chart_entries",
+        "DESCRIBE chart_entries",
+        "with t as (select region from chart_entries) select count(*) from t",
+    ] {
+        chartlens(store.path()).args(["sql", query]).expect_code(0);
+    }
+}
