@@ -79,10 +79,9 @@ impl Command {
             | Command::Study(_)
             | Command::Export(_)
             | Command::Demo(_) => true,
-            Command::Artists(command) => !matches!(
-                command,
-                ArtistsCommand::Import(_) | ArtistsCommand::Cohorts
-            ),
+            Command::Artists(command) => {
+                !matches!(command, ArtistsCommand::Import(_) | ArtistsCommand::Cohorts)
+            }
             Command::Ingest(_)
             | Command::Metrics
             | Command::Tables
@@ -117,7 +116,9 @@ pub fn parse_size(text: &str) -> Result<usize, String> {
     let value: f64 = number.trim().parse().map_err(|_| wrong())?;
     let bytes = value * (1u64 << shift) as f64;
     if !bytes.is_finite() || bytes < 1.0 || bytes >= usize::MAX as f64 {
-        return Err(format!("{text:?} is not a usable memory limit: give at least 1 byte"));
+        return Err(format!(
+            "{text:?} is not a usable memory limit: give at least 1 byte"
+        ));
     }
     Ok(bytes as usize)
 }

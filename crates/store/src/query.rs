@@ -270,9 +270,8 @@ pub async fn read_only_sql(
 async fn read_only_plan(ctx: &SessionContext, sql: &str) -> Result<LogicalPlan, StoreError> {
     let state = ctx.state();
     let options = &state.config().options().sql_parser;
-    let dialect = dialect_from_str(options.dialect).ok_or_else(|| {
-        DataFusionError::Plan(format!("unknown SQL dialect {}", options.dialect))
-    })?;
+    let dialect = dialect_from_str(options.dialect)
+        .ok_or_else(|| DataFusionError::Plan(format!("unknown SQL dialect {}", options.dialect)))?;
     let mut statements = DFParserBuilder::new(sql)
         .with_dialect(dialect.as_ref())
         .with_recursion_limit(options.recursion_limit.get())
@@ -287,7 +286,9 @@ async fn read_only_plan(ctx: &SessionContext, sql: &str) -> Result<LogicalPlan, 
     check(&statement).map_err(StoreError::ReadOnly)?;
     for reference in state.resolve_table_references(&statement)? {
         if names_a_file(reference.table()) {
-            return Err(StoreError::ReadOnly(Refused::File(reference.table().into())));
+            return Err(StoreError::ReadOnly(Refused::File(
+                reference.table().into(),
+            )));
         }
     }
     let plan = state.statement_to_plan(statement).await?;
@@ -425,9 +426,9 @@ impl Stream for Limited {
             let limit = *limit;
             self.deadline = None;
             // Drop the plan now: its tasks abort, and the stream ends.
-            self.inner = Box::pin(datafusion::physical_plan::stream::EmptyRecordBatchStream::new(
-                self.schema.clone(),
-            ));
+            self.inner = Box::pin(
+                datafusion::physical_plan::stream::EmptyRecordBatchStream::new(self.schema.clone()),
+            );
             let err = StoreError::Deadline { limit };
             return Poll::Ready(Some(Err(DataFusionError::External(Box::new(err)))));
         }
@@ -500,7 +501,10 @@ mod tests {
         };
         let (err, took) = first_error(limits, "select count(*) from range(1000000000000)").await;
         assert!(matches!(err, StoreError::Deadline { .. }), "{err}");
-        assert!(err.to_string().contains("0.3 s deadline (--timeout)"), "{err}");
+        assert!(
+            err.to_string().contains("0.3 s deadline (--timeout)"),
+            "{err}"
+        );
         assert!(took < Duration::from_secs(3), "stopped after {took:?}");
     }
 
@@ -511,11 +515,13 @@ mod tests {
             timeout: Some(Duration::from_secs(60)),
         };
         // A hash join holds its build side in memory and cannot spill.
-        let sql = "select count(*) from range(3000000) a join range(3000000) b on a.value = b.value";
+        let sql =
+            "select count(*) from range(3000000) a join range(3000000) b on a.value = b.value";
         let (err, _) = first_error(limits, sql).await;
         assert!(matches!(err, StoreError::MemoryLimit { .. }), "{err}");
         assert!(
-            err.to_string().contains("more than the 4 MiB memory limit (--memory-limit)"),
+            err.to_string()
+                .contains("more than the 4 MiB memory limit (--memory-limit)"),
             "{err}"
         );
     }
@@ -530,11 +536,20 @@ mod tests {
         for (sql, refused) in [
             ("COPY (select 1) TO '/tmp/x.csv'", Refused::Copy),
             ("EXPLAIN COPY (select 1) TO '/tmp/x.csv'", Refused::Copy),
-            ("EXPLAIN ANALYZE COPY (select 1) TO '/tmp/x.csv'", Refused::Copy),
+            (
+                "EXPLAIN ANALYZE COPY (select 1) TO '/tmp/x.csv'",
+                Refused::Copy,
+            ),
             ("select 1; select 2", Refused::Several(2)),
             ("  ", Refused::Empty),
-            ("SET datafusion.execution.batch_size = 1", Refused::Setting("SET".into())),
-            ("select * into t from (values (1))", Refused::Definition("SELECT ... INTO".into())),
+            (
+                "SET datafusion.execution.batch_size = 1",
+                Refused::Setting("SET".into()),
+            ),
+            (
+                "select * into t from (values (1))",
+                Refused::Definition("SELECT ... INTO".into()),
+            ),
             ("select * from 'x/y.csv'", Refused::File("x/y.csv".into())),
         ] {
             match read_only_sql(&ctx, sql, &limits).await {

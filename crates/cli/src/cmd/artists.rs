@@ -625,7 +625,8 @@ async fn coverage(
         rows: args.rows.clone(),
         cohort: None,
     };
-    let selection = super::selection::select(store_dir, cohorts, &rows, Default::default(), limits).await?;
+    let selection =
+        super::selection::select(store_dir, cohorts, &rows, Default::default(), limits).await?;
     let views: Vec<CoverageView> = match (args.view, args.format) {
         (Some(view), _) => vec![view],
         (None, Format::Table | Format::Json) => {

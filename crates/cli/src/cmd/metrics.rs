@@ -18,8 +18,8 @@ use crate::args::{
 };
 use crate::cmd::selection::{self, Selection, Wanted};
 use crate::exit;
-use chartlens_store::Limits;
 use crate::output;
+use chartlens_store::Limits;
 
 pub async fn reach(
     store_dir: &Path,
@@ -117,7 +117,8 @@ pub async fn share(
     if args.filters.cohort.is_some() {
         bail!("--cohort does not apply to shares: every cohort is shown");
     }
-    let selection = selection::select(store_dir, cohorts, &args.filters, Wanted::default(), limits).await?;
+    let selection =
+        selection::select(store_dir, cohorts, &args.filters, Wanted::default(), limits).await?;
     let by = match args.by {
         ShareBy::Market => metrics::ShareBy::Market,
         ShareBy::Month => metrics::ShareBy::Month,
@@ -137,7 +138,8 @@ pub async fn home(
     args: &HomeArgs,
     limits: &Limits,
 ) -> anyhow::Result<u8> {
-    let selection = selection::select(store_dir, cohorts, &args.filters, Wanted::default(), limits).await?;
+    let selection =
+        selection::select(store_dir, cohorts, &args.filters, Wanted::default(), limits).await?;
     let by = match args.by {
         HomeBy::Artist => metrics::HomeBy::Artist,
         HomeBy::Cohort => metrics::HomeBy::Cohort,

@@ -52,7 +52,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             sql::run(&cli.store, cli.cohort_rules.as_deref(), &args, limits).await
         }
         Command::Artists(command) => {
-            artists::run(&cli.store, cli.cohort_rules.as_deref(), &command, write, limits).await
+            artists::run(
+                &cli.store,
+                cli.cohort_rules.as_deref(),
+                &command,
+                write,
+                limits,
+            )
+            .await
         }
         Command::Export(args) => export::run(&cli.store, &args, limits).await,
         Command::Reach(args) => {
