@@ -521,6 +521,15 @@ pub(crate) fn sync_dir(dir: &Path) {
 mod tests {
     use super::*;
 
+    /// Whether `name` in the store root is the history folder or an index a
+    /// kept manifest names.
+    fn kept_by_history(root: &Path, name: &str) -> bool {
+        name == HISTORY_DIR
+            || Manifest::history(root)
+                .into_iter()
+                .any(|(_, m)| m.is_ok_and(|m| m.sources_file.as_deref() == Some(name)))
+    }
+
     fn record(id: u64) -> SourceRecord {
         SourceRecord {
             id,
@@ -603,6 +612,7 @@ mod tests {
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
+        names.retain(|n| !kept_by_history(dir.path(), n));
         names.sort();
         assert_eq!(names, [MANIFEST_FILE, "sources-00000003.jsonl"]);
     }
@@ -636,8 +646,17 @@ mod tests {
                     .to_string_lossy()
                     .starts_with(SOURCES_PREFIX)
             })
+            .filter(|e| {
+                let name = e.as_ref().unwrap().file_name();
+                let name = name.to_string_lossy();
+                name == file.as_str() || !kept_by_history(dir.path(), &name)
+            })
             .count();
-        assert_eq!(indexes, 1, "a replaced index is deleted");
+        assert_eq!(
+            indexes, 1,
+            "a replaced index no kept manifest names is deleted"
+        );
+        assert_eq!(Manifest::history(dir.path()).len(), HISTORY_KEEP);
     }
 
     #[test]
@@ -679,7 +698,10 @@ mod tests {
         m.save(dir.path()).unwrap();
         Manifest::create_empty(dir.path()).unwrap();
         assert_eq!(Manifest::load(dir.path()).unwrap().version, 7);
-        let names = fs::read_dir(dir.path()).unwrap().count();
+        let names = fs::read_dir(dir.path())
+            .unwrap()
+            .filter(|e| e.as_ref().unwrap().file_name() != HISTORY_DIR)
+            .count();
         assert_eq!(names, 1, "no temporary file is left");
     }
 
