@@ -783,7 +783,9 @@ pub const TRACK_KEY: &str = "coalesce(e.track_id, e.artist_names || ' - ' || e.t
 /// every query that does not cut the chart's weeks by a period filter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Grain {
-    /// Every row of `chart_entries`.
+    /// The complete rows of `chart_entries`: a row kept but flagged (a track
+    /// removed since, with no id, title or credits) counts in its chart's
+    /// size and totals, never as a track, as in `track_markets`.
     Entries,
     /// The `track_markets` summary.
     TrackMarkets,
@@ -802,7 +804,7 @@ impl Grain {
     /// The table, aliased `e`.
     pub fn table(self) -> &'static str {
         match self {
-            Grain::Entries => "chart_entries e",
+            Grain::Entries => "(SELECT * FROM chart_entries WHERE flag IS NULL) e",
             Grain::TrackMarkets => "track_markets e",
         }
     }

@@ -55,6 +55,18 @@ fn removed_track_row_cost_its_whole_chart() {
         ),
         "region,chart,tracks,entries\nAR,top200,1,1\nJP,top200,1,1\nUS,top200,2,2\nUS,viral50,1,1\n"
     );
+    // Nor when a period makes the metrics read every entry instead of the
+    // summary: both give the same tracks.
+    let tracks = |period: &[&str]| {
+        let out = chartlens(&store)
+            .args(["reach", "--by", "track", "--format", "csv"])
+            .args(period)
+            .expect_code(0);
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let whole = tracks(&[]);
+    assert_eq!(whole, tracks(&["--period", "2000-01-01..2100-01-01"]));
+    assert!(!whole.contains(" - "), "{whole}");
     // ...but they count in their chart.
     assert_eq!(
         scalar(
