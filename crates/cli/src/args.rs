@@ -83,12 +83,14 @@ impl Command {
                 !matches!(command, ArtistsCommand::Import(_) | ArtistsCommand::Cohorts)
             }
             Command::Ingest(_)
-            | Command::Metrics
-            | Command::Tables
+            | Command::Metrics(_)
+            | Command::Tables(_)
             | Command::Compact
             | Command::Check(_)
             | Command::Repair
             | Command::Simulate(_) => false,
+            // The server gives each query the deadline, not itself.
+            Command::Serve(_) => false,
         }
     }
 }
@@ -154,7 +156,7 @@ pub enum Command {
     /// per video, artist or cohort.
     Engagement(EngagementArgs),
     /// The definition of every metric: what it measures, formula, caveats, example.
-    Metrics,
+    Metrics(DocArgs),
     /// Test claims about two cohorts on every chart, and write the evidence as
     /// index.html, report.md and report.json.
     Study(StudyArgs),
@@ -162,7 +164,7 @@ pub enum Command {
     /// `chartlens ingest` reads back.
     Export(ExportArgs),
     /// List the stored tables, their columns and what each column means.
-    Tables,
+    Tables(DocArgs),
     /// Merge small Parquet parts into large ones, and bring the summary tables up to date.
     Compact,
     /// Check that the store is whole: the manifest, every part (present, of
@@ -173,6 +175,9 @@ pub enum Command {
     /// can be read, drop damaged parts with every row of the files they held,
     /// rebuild the summary tables, and list the files to ingest again.
     Repair,
+    /// Serve a dashboard and a JSON API over the store, on
+    /// http://127.0.0.1:7878/ by default.
+    Serve(ServeArgs),
     /// Simulate a chart world, ingest it, import its registry, run the study
     /// and write the report: the whole product on data it makes up.
     Demo(DemoArgs),
@@ -260,6 +265,21 @@ pub enum Format {
     Table,
     Csv,
     Json,
+}
+
+/// How `tables` and `metrics` print their documentation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DocFormat {
+    /// Text for a person to read.
+    Text,
+    /// One JSON document, for programs (and `serve`'s API).
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DocArgs {
+    #[arg(long, value_enum, default_value_t = DocFormat::Text)]
+    pub format: DocFormat,
 }
 
 #[derive(Debug, clap::Args)]
@@ -734,6 +754,21 @@ pub struct DemoArgs {
     /// Where the study report is written.
     #[arg(long, default_value = "chartlens-report")]
     pub out: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on. Anything but a loopback address needs --token.
+    #[arg(long, default_value = "127.0.0.1:7878")]
+    pub addr: String,
+    /// A secret every request must carry (`Authorization: Bearer TOKEN`, or
+    /// `?token=TOKEN` once in a browser, which sets a cookie).
+    #[arg(long, env = "CHARTLENS_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// The most rows `POST /api/v1/sql` answers; a longer result is cut and
+    /// marked `truncated`.
+    #[arg(long, default_value_t = 10_000)]
+    pub sql_rows: usize,
 }
 
 #[derive(Debug, clap::Args)]

@@ -2,9 +2,10 @@
 //! exports you already have. This binary is glue: it parses arguments, runs one
 //! subcommand from `cmd/`, and turns the outcome into an exit code.
 
+#[macro_use]
+mod output;
 mod args;
 mod cmd;
-mod output;
 
 use std::process::ExitCode;
 

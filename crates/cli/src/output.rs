@@ -1,7 +1,7 @@
 //! Printing query results as a terminal table, CSV or JSON, streaming where the
 //! format allows so large results never sit in memory whole.
 
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 
 use anyhow::Context;
 use arrow::array::RecordBatch;
@@ -10,6 +10,50 @@ use datafusion::execution::SendableRecordBatchStream;
 use futures::StreamExt;
 
 use crate::args::Format;
+
+tokio::task_local! {
+    /// What a command prints when `serve` runs it: its results go here, not
+    /// to standard output, so the server answers with exactly the bytes the
+    /// command line prints.
+    static CAPTURE: std::cell::RefCell<Vec<u8>>;
+}
+
+/// Runs `command` with its results captured, and returns them with its outcome.
+pub async fn captured<T>(command: impl Future<Output = T>) -> (T, Vec<u8>) {
+    CAPTURE
+        .scope(std::cell::RefCell::new(Vec::new()), async {
+            let outcome = command.await;
+            (outcome, CAPTURE.with(|buffer| buffer.take()))
+        })
+        .await
+}
+
+/// Writes results: to the capture of [`captured`] when there is one, else
+/// to standard output. [`outln!`] is its `println!`.
+pub fn write_out(args: std::fmt::Arguments<'_>) -> io::Result<()> {
+    match CAPTURE.try_with(|buffer| buffer.borrow_mut().write_fmt(args)) {
+        Ok(written) => written,
+        Err(_) => io::stdout().lock().write_fmt(args),
+    }
+}
+
+/// `println!` for results, through [`write_out`]; an error writing them (a
+/// closed pipe) is returned to the command.
+macro_rules! outln {
+    () => {
+        $crate::output::write_out(format_args!("\n"))?
+    };
+    ($($arg:tt)*) => {
+        $crate::output::write_out(format_args!("{}\n", format_args!($($arg)*)))?
+    };
+}
+
+/// `print!` for results, as [`outln!`].
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::output::write_out(format_args!($($arg)*))?
+    };
+}
 
 /// `text` with control characters (a newline in a file name, say) escaped,
 /// so that one message stays one line.
@@ -29,6 +73,18 @@ pub fn escape(text: &str) -> std::borrow::Cow<'_, str> {
         .into()
 }
 
+/// A progress bar on stderr with `template`, hidden unless stderr is a
+/// terminal (so pipes and logs get only the closing summary line).
+pub fn progress_bar(template: &str) -> indicatif::ProgressBar {
+    use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+    if !io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    bar.set_style(ProgressStyle::with_template(template).expect("valid template"));
+    bar
+}
+
 /// `1234567` as `1,234,567`.
 pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
@@ -46,13 +102,30 @@ pub fn thousands(n: u64) -> String {
 /// how many it left out, holding only those rows while it counts the rest;
 /// `csv` and `json` print every row as it comes.
 pub async fn print_stream(
-    mut stream: SendableRecordBatchStream,
+    stream: SendableRecordBatchStream,
     format: Format,
     max_rows: usize,
 ) -> anyhow::Result<()> {
-    let schema: SchemaRef = stream.schema();
+    if CAPTURE.try_with(|_| ()).is_ok() {
+        let mut buffer = Vec::new();
+        write_stream(stream, format, max_rows, &mut buffer).await?;
+        CAPTURE.with(|capture| capture.borrow_mut().extend_from_slice(&buffer));
+        return Ok(());
+    }
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
+    write_stream(stream, format, max_rows, &mut out).await?;
+    out.flush().context("writing results")
+}
+
+/// [`print_stream`] into `out`.
+async fn write_stream(
+    mut stream: SendableRecordBatchStream,
+    format: Format,
+    max_rows: usize,
+    mut out: impl Write,
+) -> anyhow::Result<()> {
+    let schema: SchemaRef = stream.schema();
     match format {
         Format::Csv => {
             let mut writer = arrow::csv::WriterBuilder::new()
@@ -111,7 +184,7 @@ pub async fn print_stream(
             }
         }
     }
-    out.flush().context("writing results")
+    Ok(())
 }
 
 /// Runs a query and prints its result.

@@ -11,8 +11,9 @@
 //! `chart-forced` (the same with `--region`, `--period` and `--chart` given, so
 //! layouts that need them get past their header), `artist-list`
 //! (`artist_lists::read_bytes`) and `path` (path inference, and that a
-//! displayed path turns back into the same bytes). The manifest is not a
-//! target here: it lives in the store crate.
+//! displayed path turns back into the same bytes) and `manifest` (a store's
+//! manifest and its source index, as `Manifest::load_with_sources` and
+//! `check --deep` read them; seeded from manifests this harness writes).
 
 use std::collections::BTreeMap;
 use std::panic::{self, AssertUnwindSafe};
@@ -58,14 +59,16 @@ enum Target {
     ChartForced,
     ArtistList,
     Path,
+    Manifest,
 }
 
 impl Target {
-    const ALL: [Target; 4] = [
+    const ALL: [Target; 5] = [
         Target::Chart,
         Target::ChartForced,
         Target::ArtistList,
         Target::Path,
+        Target::Manifest,
     ];
 
     fn name(self) -> &'static str {
@@ -74,6 +77,7 @@ impl Target {
             Target::ChartForced => "chart-forced",
             Target::ArtistList => "artist-list",
             Target::Path => "path",
+            Target::Manifest => "manifest",
         }
     }
 }
@@ -131,7 +135,76 @@ fn run(target: Target, input: &Input) -> bool {
             }
             true
         }
+        Target::Manifest => read_manifest(&input.bytes),
     }
+}
+
+/// The source index every manifest input may name, as `sources-00000001.jsonl`.
+const SOURCES_LOG: &str = concat!(
+    r#"{"id":1,"hash":"h1","identity":"i1","path":"a.csv","layout":"spotify-top200","#,
+    r#""charts":[{"source":"spotify","chart":"top200","region":"JP","#,
+    r#""start":"2020-01-02","end":"2020-01-02","rows":2}]}"#,
+    "\n",
+    r#"{"id":2,"hash":"h2","identity":"i2","path":"b.csv","layout":"spotify-top200","#,
+    r#""charts":[],"superseded":true}"#,
+    "\n"
+);
+
+/// Manifests to start from: an empty store, and one with parts of two
+/// tables, a retired part, a list and the index above.
+fn manifest_seeds() -> Vec<Input> {
+    let full = format!(
+        concat!(
+            r#"{{"format":{format},"version":7,"next_id":9,"#,
+            r#""tables":{{"chart_entries":[{{"file":"data/chart_entries/part-00000003-a.parquet","#,
+            r#""rows":2,"bytes":1200,"hash":"00","sources":[1]}}],"#,
+            r#""artist_facts":[{{"file":"data/artist_facts/part-00000004-b.parquet","#,
+            r#""rows":5,"bytes":900}}]}},"#,
+            r#""sources_file":"sources-00000001.jsonl","sources_len":{len},"#,
+            r#""retired":[{{"file":"data/chart_entries/part-00000001-c.parquet","since":1}}],"#,
+            r#""summaries_from":["data/chart_entries/part-00000003-a.parquet"],"#,
+            r#""lists":[{{"table":"artist_facts","path":"l.csv","hash":"h","layout":"kpop-idols","#,
+            r#""part":"data/artist_facts/part-00000004-b.parquet","rows":5}}]}}"#
+        ),
+        format = chartlens_store::manifest::FORMAT,
+        len = SOURCES_LOG.len()
+    );
+    let empty = serde_json::to_vec(&chartlens_store::manifest::Manifest::empty()).expect("json");
+    [empty, full.into_bytes()]
+        .into_iter()
+        .map(|bytes| Input {
+            path: chartlens_store::manifest::MANIFEST_FILE.to_string(),
+            bytes,
+        })
+        .collect()
+}
+
+thread_local! {
+    /// The store directory the manifest target writes its input into.
+    static STORE: tempfile::TempDir = tempfile::tempdir().expect("a temporary directory");
+}
+
+/// Loads `bytes` as a store's manifest and, when that succeeds, checks the
+/// store deeply: either step may refuse, neither may panic, and a manifest
+/// that loads gives a report that names its version.
+fn read_manifest(bytes: &[u8]) -> bool {
+    use chartlens_store::manifest::{MANIFEST_FILE, Manifest};
+    STORE.with(|dir| {
+        let root = dir.path();
+        std::fs::write(root.join(MANIFEST_FILE), bytes).expect("write the manifest");
+        std::fs::write(root.join("sources-00000001.jsonl"), SOURCES_LOG).expect("write the index");
+        let Ok(manifest) = Manifest::load_with_sources(root) else {
+            return false;
+        };
+        let report = chartlens_store::check::check(root, true, &mut |_, _| {})
+            .expect("a store with a manifest gets a report");
+        assert_eq!(
+            report.version,
+            Some(manifest.version),
+            "check read another version"
+        );
+        true
+    })
 }
 
 /// Reads a chart file and checks that what was accepted adds up.
@@ -379,7 +452,8 @@ fn main() {
     if corpus.is_empty() {
         corpus.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("../cli/tests/data"));
     }
-    let seeds = load_corpus(&corpus);
+    let mut seeds = load_corpus(&corpus);
+    seeds.extend(manifest_seeds());
     if seeds.is_empty() {
         usage("no seed files in the corpus");
     }

@@ -251,34 +251,14 @@ fn compare_index(manifest: &Manifest, report: &mut CheckReport) {
 
 /// Files under `data/` that neither a table nor the retired list names.
 fn leftovers(root: &Path, manifest: &Manifest) -> (usize, u64) {
-    let listed: HashSet<&str> = manifest
-        .tables
-        .values()
-        .flatten()
-        .map(|p| p.file.as_str())
-        .chain(manifest.retired.iter().map(|r| r.file.as_str()))
-        .collect();
-    let mut found = (0, 0);
-    let Ok(tables) = fs::read_dir(root.join(DATA_DIR)) else {
-        return found;
-    };
-    for dir in tables.flatten() {
-        let Ok(files) = fs::read_dir(dir.path()) else {
-            continue;
-        };
-        for file in files.flatten() {
-            let rel = format!(
-                "{DATA_DIR}/{}/{}",
-                dir.file_name().to_string_lossy(),
-                file.file_name().to_string_lossy()
-            );
-            if !listed.contains(rel.as_str()) {
-                found.0 += 1;
-                found.1 += file.metadata().map_or(0, |m| m.len());
-            }
-        }
-    }
-    found
+    let listed = manifest.listed_files();
+    manifest::data_files(root)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(rel, _)| !listed.contains(rel.as_str()))
+        .fold((0, 0), |(n, bytes), (_, path)| {
+            (n + 1, bytes + fs::metadata(path).map_or(0, |m| m.len()))
+        })
 }
 
 /// What `repair` did.

@@ -1051,28 +1051,12 @@ pub fn chart_id(key: &ChartKey) -> ChartId {
 /// Deletes what an interrupted writer left: parts the manifest does not list
 /// and temporary manifests. Runs under the lock, so nothing is mid-write.
 pub(crate) fn remove_leftovers(root: &Path, manifest: &Manifest) -> Result<(), StoreError> {
-    let listed: HashSet<&str> = manifest
-        .tables
-        .values()
-        .flatten()
-        .map(|p| p.file.as_str())
-        .chain(manifest.retired.iter().map(|r| r.file.as_str()))
-        .collect();
+    let listed = manifest.listed_files();
     let data = root.join(DATA_DIR);
-    for table_dir in fs::read_dir(&data).map_err(|e| StoreError::io(&data, e))? {
-        let table_dir = table_dir.map_err(|e| StoreError::io(&data, e))?.path();
-        let Ok(entries) = fs::read_dir(&table_dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            let rel = path
-                .strip_prefix(root)
-                .ok()
-                .map(|p| p.to_string_lossy().replace('\\', "/"));
-            if rel.is_some_and(|r| !listed.contains(r.as_str())) {
-                let _ = fs::remove_file(&path);
-            }
+    let files = crate::manifest::data_files(root).map_err(|e| StoreError::io(&data, e))?;
+    for (rel, path) in files {
+        if !listed.contains(rel.as_str()) {
+            let _ = fs::remove_file(&path);
         }
     }
     // Indexes that a kept manifest names stay, for `repair`.

@@ -48,7 +48,7 @@ pub async fn run(
         ArtistsCommand::Cohorts => {
             let (cohorts, origin) = load_cohorts(store_dir, cohorts)?;
             eprintln!("# in force: {origin}");
-            print!("{}", cohorts.text);
+            out!("{}", cohorts.text);
             Ok(exit::OK)
         }
     }
@@ -143,9 +143,9 @@ fn import(
                 ),
                 _ => format!("{} facts", thousands(entry.rows)),
             };
-            println!("{display}: {} ({what})", list.layout.name());
+            outln!("{display}: {} ({what})", list.layout.name());
             if !list.skipped.is_empty() {
-                println!(
+                outln!(
                     "  {} values not used (the list's other facts kept; warnings on stderr)",
                     thousands(list.skipped.len() as u64)
                 );
@@ -165,15 +165,15 @@ fn import(
         .iter()
         .map(|(status, n)| format!("{} {}", thousands(*n), status.as_str()))
         .collect();
-    println!("artist lists: {}", summary.join(", "));
+    outln!("artist lists: {}", summary.join(", "));
     if skipped > 0 {
-        println!(
+        outln!(
             "{} values not used (unknown country, bad id, no name), each on stderr with its file and line",
             thousands(skipped)
         );
     }
     let (_, artists) = load_artists(store_dir, cohorts, &Limits::default())?;
-    print_registry_summary(&artists);
+    print_registry_summary(&artists)?;
     let rejected = counts.get(&Status::Rejected).copied().unwrap_or(0);
     Ok(if rejected > 0 {
         exit::REJECTED
@@ -182,7 +182,7 @@ fn import(
     })
 }
 
-fn print_registry_summary(artists: &Artists) {
+fn print_registry_summary(artists: &Artists) -> std::io::Result<()> {
     let mut per_cohort = vec![0u64; artists.cohorts.cohorts.len()];
     let mut none = 0u64;
     for cohort in &artists.classification.cohort {
@@ -203,11 +203,12 @@ fn print_registry_summary(artists: &Artists) {
         metrics::NO_COHORT,
         thousands(none)
     ));
-    println!(
+    outln!(
         "registry: {} artists ({})",
         thousands(artists.registry.artists.len() as u64),
         parts.join(", ")
     );
+    Ok(())
 }
 
 async fn explain(
@@ -234,27 +235,27 @@ async fn explain(
                         json!({"credited_name": name, "resolution": status, "artist": artist})
                     })
                     .collect();
-                println!(
+                outln!(
                     "{}",
                     json!({"query": args.name, "resolution": "unknown", "artists": [],
                            "chart_credit": pieces})
                 );
             } else {
-                println!(
+                outln!(
                     "No artist answers to {:?}: it is in no registry or list the store holds. \
                      Add it with a registry file (name,country,genres,aliases) and `chartlens artists import`.",
                     args.name
                 );
                 if !split.is_empty() {
-                    println!("\nAs a chart credit it is read as:");
+                    outln!("\nAs a chart credit it is read as:");
                     for (name, status, artist) in &split {
                         let artist = artist
                             .as_deref()
                             .map(|a| format!(" -> {a}"))
                             .unwrap_or_default();
-                        println!("  {name:?}: {status}{artist}");
+                        outln!("  {name:?}: {status}{artist}");
                     }
-                    println!(
+                    outln!(
                         "(`unconfirmed`: cut from the credit on a separator that also occurs in \
                          act names, with another piece unknown, so not taken as the listed artist. \
                          A registry row for the whole name keeps it whole.)"
@@ -284,21 +285,21 @@ async fn explain(
             "ambiguous"
         };
         let out = json!({"query": args.name, "resolution": status, "matched_by": how, "artists": reports});
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        outln!("{}", serde_json::to_string_pretty(&out)?);
         return Ok(exit::OK);
     }
     if ids.len() > 1 {
-        println!(
+        outln!(
             "{:?} is ambiguous: {} artists answer to it by {how}, so chart credits spelled this \
              way stay unresolved. Each is shown below; add a registry row or an alias to decide.\n",
             args.name,
             ids.len()
         );
     } else {
-        println!("{:?} matched by {how}.\n", args.name);
+        outln!("{:?} matched by {how}.\n", args.name);
     }
     for report in &reports {
-        print_report(report);
+        print_report(report)?;
     }
     Ok(exit::OK)
 }
@@ -426,7 +427,7 @@ fn artist_report(
     })
 }
 
-fn print_report(report: &serde_json::Value) {
+fn print_report(report: &serde_json::Value) -> std::io::Result<()> {
     let s = |v: &serde_json::Value| v.as_str().unwrap_or("").to_string();
     let list = |v: &serde_json::Value| {
         v.as_array()
@@ -434,32 +435,32 @@ fn print_report(report: &serde_json::Value) {
             .unwrap_or_default()
     };
     let cohort = report["cohort"].as_str().unwrap_or("none");
-    println!("{}", s(&report["name"]));
+    outln!("{}", s(&report["name"]));
     let decided = report["rules"]
         .as_array()
         .and_then(|r| r.iter().find(|o| o["decided"] == true));
     match decided {
-        Some(rule) => println!(
+        Some(rule) => outln!(
             "  cohort:  {cohort}, by rule {} ({}): {}",
             rule["rule"],
             s(&rule["note"]),
             s(&rule["detail"])
         ),
         None => match report["held_back"].as_object() {
-            Some(held) => println!(
+            Some(held) => outln!(
                 "  cohort:  none (rule {} would place it in {}, but the evidence disagrees: {})",
                 held["rule"],
                 s(&held["cohort"]),
                 s(&held["why"])
             ),
-            None => println!("  cohort:  none (no rule matched)"),
+            None => outln!("  cohort:  none (no rule matched)"),
         },
     }
     if let Some(basis) = report["basis"].as_str() {
-        println!("  placed by: {basis}");
+        outln!("  placed by: {basis}");
     }
     for flag in report["audit_flags"].as_array().into_iter().flatten() {
-        println!("  audit:   {}: {}", s(&flag["flag"]), s(&flag["detail"]));
+        outln!("  audit:   {}: {}", s(&flag["flag"]), s(&flag["detail"]));
     }
     let origin = match (
         report["origin_country"].as_str(),
@@ -469,10 +470,10 @@ fn print_report(report: &serde_json::Value) {
         (None, true) => "unknown (its sources disagree)".to_string(),
         (None, false) => "unknown".to_string(),
     };
-    println!("  origin:  {origin}");
-    println!("  names:   {}", list(&report["names"]));
+    outln!("  origin:  {origin}");
+    outln!("  names:   {}", list(&report["names"]));
     if !list(&report["genres"]).is_empty() {
-        println!("  genres:  {}", list(&report["genres"]));
+        outln!("  genres:  {}", list(&report["genres"]));
     }
     let mut groups = list(&report["groups"]);
     let unresolved = list(&report["unresolved_groups"]);
@@ -480,16 +481,16 @@ fn print_report(report: &serde_json::Value) {
         groups = format!("{groups} (unresolved: {unresolved})");
     }
     if !groups.is_empty() {
-        println!("  groups:  {groups}");
+        outln!("  groups:  {groups}");
     }
     let charts = &report["chart_entries"];
-    println!(
+    outln!(
         "  charts:  {} entries as lead, {} as featured, in {} markets",
         thousands(charts["lead"].as_u64().unwrap_or(0)),
         thousands(charts["featured"].as_u64().unwrap_or(0)),
         charts["markets"].as_u64().unwrap_or(0)
     );
-    println!("  evidence:");
+    outln!("  evidence:");
     let evidence = report["evidence"].as_array().cloned().unwrap_or_default();
     let width = evidence
         .iter()
@@ -497,7 +498,7 @@ fn print_report(report: &serde_json::Value) {
         .max()
         .unwrap_or(0);
     for e in &evidence {
-        println!(
+        outln!(
             "    {:width$}  {:10} {}{}",
             s(&e["source"]),
             s(&e["kind"]),
@@ -509,11 +510,11 @@ fn print_report(report: &serde_json::Value) {
             }
         );
     }
-    println!("  rules, in order (the first match decides):");
+    outln!("  rules, in order (the first match decides):");
     for r in report["rules"].as_array().into_iter().flatten() {
         let marker = if r["decided"] == true { "=>" } else { "  " };
         let kind = if r["exclude"] == true { "not " } else { "" };
-        println!(
+        outln!(
             "  {marker} {:>2} {kind}{:8} {:26} {}",
             r["rule"].as_u64().unwrap_or(0),
             s(&r["cohort"]),
@@ -521,7 +522,8 @@ fn print_report(report: &serde_json::Value) {
             s(&r["detail"])
         );
     }
-    println!();
+    outln!();
+    Ok(())
 }
 
 fn session(
@@ -661,7 +663,7 @@ async fn coverage(
             };
             out.insert(view.name().to_string(), value);
         }
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        outln!("{}", serde_json::to_string_pretty(&out)?);
         return Ok(exit::OK);
     }
     for view in views {
@@ -670,7 +672,7 @@ async fn coverage(
             eprintln!("{query}\n");
         }
         if args.format == Format::Table {
-            println!("{}", view.title());
+            outln!("{}", view.title());
         }
         let stream = selection.ctx.sql(&query).await?.execute_stream().await?;
         output::print_stream(stream, args.format, args.max_rows).await?;

@@ -1,28 +1,17 @@
 //! `chartlens check` and `chartlens repair`: is the store whole, and make it
 //! whole again. The work is `chartlens_store::check`; this prints it.
 
-use std::io::IsTerminal;
 use std::path::Path;
 
 use chartlens_store::WriteOptions;
 use chartlens_store::check::{self, Severity};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::args::CheckArgs;
 use crate::exit;
-use crate::output::{escape, thousands};
-
-fn bar(template: &str) -> ProgressBar {
-    if !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-    bar.set_style(ProgressStyle::with_template(template).expect("valid template"));
-    bar
-}
+use crate::output::{escape, progress_bar, thousands};
 
 pub fn check(store_dir: &Path, args: &CheckArgs) -> anyhow::Result<u8> {
-    let progress = bar("{bar:40} {bytes}/{total_bytes} checked  eta {eta}");
+    let progress = progress_bar("{bar:40} {bytes}/{total_bytes} checked  eta {eta}");
     let report = check::check(store_dir, args.deep, &mut |done, total| {
         progress.set_length(total);
         progress.set_position(done);
@@ -79,7 +68,7 @@ pub fn check(store_dir: &Path, args: &CheckArgs) -> anyhow::Result<u8> {
 }
 
 pub fn repair(store_dir: &Path, write: WriteOptions) -> anyhow::Result<u8> {
-    let progress = bar("{bar:40} {pos}/{len} parts summarised  eta {eta}");
+    let progress = progress_bar("{bar:40} {pos}/{len} parts summarised  eta {eta}");
     let report = check::repair(store_dir, write, &mut |done, total| {
         progress.set_length(total as u64);
         progress.set_position(done as u64);

@@ -109,6 +109,10 @@ pub async fn run(
         args.out.join("index.html").display(),
         started.elapsed().as_secs_f64()
     );
+    println!(
+        "To explore the store in a dashboard: chartlens --store {} serve",
+        store.display()
+    );
     Ok(exit::OK)
 }
 

@@ -5,7 +5,6 @@
 use std::collections::{BTreeMap, HashSet};
 use std::convert::Infallible;
 use std::fs::{self, File};
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -14,12 +13,12 @@ use arrow::array::RecordBatch;
 use chartlens_ingest::path::display;
 use chartlens_ingest::{FileSummary, ReadError, ReadOptions, Reject, RejectKind, Source};
 use chartlens_store::{FileRows, LogEntry, Status, Store, WriteOptions, Writer};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::ProgressStyle;
 use rayon::prelude::*;
 
 use crate::args::IngestConfig;
 use crate::exit;
-use crate::output::thousands;
+use crate::output::{progress_bar, thousands};
 
 /// Files read in parallel before their rows go to the writer, in order.
 const CHUNK_FILES: usize = 256;
@@ -90,7 +89,8 @@ pub fn run(store_dir: &Path, config: &IngestConfig, write: WriteOptions) -> anyh
             .unwrap_or(false)
     });
 
-    let progress = progress_bar((small.len() + large.len()) as u64);
+    let progress = progress_bar("{bar:40} {pos}/{len} files  {per_sec}  eta {eta}");
+    progress.set_length((small.len() + large.len()) as u64);
     let mut tally = Tally::default();
     let report = |reported: Reported, tally: &mut Tally| {
         if let Some(reject) = &reported.reject {
@@ -204,17 +204,6 @@ pub fn run(store_dir: &Path, config: &IngestConfig, write: WriteOptions) -> anyh
     } else {
         exit::OK
     })
-}
-
-fn progress_bar(files: u64) -> ProgressBar {
-    if !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::with_draw_target(Some(files), ProgressDrawTarget::stderr());
-    let style = ProgressStyle::with_template("{bar:40} {pos}/{len} files  {per_sec}  eta {eta}")
-        .expect("valid template");
-    bar.set_style(style);
-    bar
 }
 
 /// Reads a whole file into memory and parses it, unless its content is known.

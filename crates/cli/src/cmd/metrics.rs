@@ -191,9 +191,25 @@ pub async fn engagement(
     .await
 }
 
-pub fn docs() -> anyhow::Result<u8> {
+pub fn docs(format: args::DocFormat) -> anyhow::Result<u8> {
+    if format == args::DocFormat::Json {
+        let docs: Vec<serde_json::Value> = metrics::ALL
+            .iter()
+            .map(|m| {
+                serde_json::json!({
+                    "name": m.name,
+                    "what": m.what,
+                    "formula": m.formula,
+                    "caveats": m.caveats,
+                    "example": m.example,
+                })
+            })
+            .collect();
+        outln!("{}", serde_json::to_string_pretty(&docs)?);
+        return Ok(exit::OK);
+    }
     for metric in metrics::ALL {
-        println!("{}", metric.markdown());
+        outln!("{}", metric.markdown());
     }
     Ok(exit::OK)
 }

@@ -10,6 +10,7 @@ mod export;
 pub mod ingest;
 mod metrics;
 mod selection;
+pub mod serve;
 mod simulate;
 pub mod sql;
 mod study;
@@ -77,18 +78,34 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Engagement(args) => {
             metrics::engagement(&cli.store, cli.cohort_rules.as_deref(), &args, limits).await
         }
-        Command::Metrics => metrics::docs(),
+        Command::Metrics(args) => metrics::docs(args.format),
         Command::Study(args) => {
             study::run(&cli.store, cli.cohort_rules.as_deref(), &args, limits).await
         }
-        Command::Tables => tables::run(&cli.store),
+        Command::Tables(args) => tables::run(&cli.store, args.format),
         Command::Compact => compact::run(&cli.store, write),
         Command::Check(args) => check::check(&cli.store, &args),
         Command::Repair => check::repair(&cli.store, write),
         Command::Demo(args) => demo::run(&cli.store, &args, write, limits).await,
         Command::Simulate(args) => simulate::run(&args),
+        Command::Serve(args) => {
+            serve::serve(&cli.store, cli.cohort_rules.as_deref(), &args, limits).await
+        }
     }
 }
+
+/// A name the user asked for (an artist, a track) that the store does not
+/// know: the server answers 404 with the message.
+#[derive(Debug)]
+pub struct NotFound(pub String);
+
+impl std::fmt::Display for NotFound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for NotFound {}
 
 /// Opens the store for reading, with a note on standard error when its
 /// summary tables do not match its entries (an ingest running, or stopped

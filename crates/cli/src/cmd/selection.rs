@@ -78,11 +78,12 @@ pub async fn select(
         let credited = texts(&unresolved, "credited_name")?;
         let found = find_artist(artists, name, credited.iter().flatten().map(String::as_str));
         if found.ids.is_empty() && found.names.is_empty() {
-            bail!(
+            return Err(super::NotFound(format!(
                 "--artist {name:?} is no artist the registry knows and no name credited on the \
                  charts; `chartlens artists list` lists the known artists, and \
                  `chartlens artists explain NAME` shows how a name resolves"
-            );
+            ))
+            .into());
         }
         if found.ids.len() > 1 {
             let names: Vec<&str> = found
@@ -115,10 +116,11 @@ pub async fn select(
             });
         let found = find_track(text, pairs);
         if found.keys.is_empty() && found.names.is_empty() {
-            bail!(
+            return Err(super::NotFound(format!(
                 "--track {text:?} is neither the id nor the name of a track on the selected \
                  charts; `chartlens reach --by track` lists them (add --artist NAME to narrow)"
-            );
+            ))
+            .into());
         }
         selection.filters.track = Some(found);
     }

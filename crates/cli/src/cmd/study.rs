@@ -57,14 +57,14 @@ pub async fn run(
         } else {
             answered.join("; ")
         };
-        println!(
+        outln!(
             "{}. {:<13} {} ({charts})",
             claim.number,
             claim.verdict.as_str(),
             claim.claim,
         );
     }
-    println!(
+    outln!(
         "report: {} (also report.md, report.json)",
         args.out.join("index.html").display()
     );

@@ -12,6 +12,7 @@ mod kill;
 mod metrics;
 mod regression;
 mod rejects;
+mod serve;
 mod sql;
 mod study;
 mod videos;

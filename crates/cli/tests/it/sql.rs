@@ -314,3 +314,33 @@ fn issue14_sql_is_read_only_and_writes_nothing() {
         chartlens(store.path()).args(["sql", query]).expect_code(0);
     }
 }
+
+/// The cross join of the issue, under an address-space limit as on a small
+/// machine: the query stops with the memory limit named, never an abort.
+#[test]
+fn a_memory_hungry_join_under_ulimit_names_the_limit_instead_of_aborting() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    chartlens(&store)
+        .args(["ingest", "--quiet"])
+        .arg(data("metrics/charts.csv"))
+        .expect_code(0);
+    // A hash join keeps its build side in memory and cannot spill; with the
+    // store's own rows crossed in, it needs far more than 64 MiB.
+    let query = "SELECT count(*) FROM chart_entries e CROSS JOIN range(4000000) a \
+                 JOIN range(4000000) b ON a.value = b.value + e.rank";
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -v 4000000 && exec \"$0\" --store \"$1\" --memory-limit 64M --timeout 60 sql \"$2\"")
+        .arg(env!("CARGO_BIN_EXE_chartlens"))
+        .arg(&store)
+        .arg(query)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("--memory-limit") || stderr.contains("--timeout"),
+        "{stderr}"
+    );
+}
