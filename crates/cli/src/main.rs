@@ -45,7 +45,7 @@ fn main() -> ExitCode {
         }
     };
     let outcome = match deadline {
-        None => runtime.block_on(cmd::run(cli)),
+        None => runtime.block_on(guarded(cli)),
         Some(limit) => run_before(runtime, cli, limit),
     };
     match outcome {
@@ -79,7 +79,7 @@ fn run_before(
         .name("chartlens-command".into())
         .spawn(move || {
             // The receiver is gone only after the deadline.
-            let _ = sender.send(handle.block_on(cmd::run(cli)));
+            let _ = sender.send(handle.block_on(guarded(cli)));
         })?;
     match receiver.recv_timeout(limit) {
         Ok(outcome) => outcome,
@@ -91,6 +91,33 @@ fn run_before(
         // The thread ended without an outcome: it panicked, and said why.
         Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
             anyhow::bail!("the command stopped unexpectedly (see the message above)")
+        }
+    }
+}
+
+/// Runs the command, turning a panic into an error. The query engine
+/// re-raises a panic of one of its tasks in the query's caller (DataFusion
+/// 55 can panic with "partition not used yet" when an operator fails while
+/// another still starts): the command then fails with exit 1 and says so,
+/// instead of the process dying with code 101.
+async fn guarded(cli: args::Cli) -> anyhow::Result<u8> {
+    use futures::FutureExt;
+    match std::panic::AssertUnwindSafe(cmd::run(cli))
+        .catch_unwind()
+        .await
+    {
+        Ok(outcome) => outcome,
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            anyhow::bail!(
+                "the query engine failed inside ({message}; the panic above says where): a fault \
+                 in chartlens or DataFusion, not in your data. Narrow the query, or lower \
+                 --memory-limit to stop it earlier; please report it with the query"
+            )
         }
     }
 }
