@@ -294,6 +294,10 @@ pub struct SqlArgs {
     /// Rows shown by --format table before it truncates (csv and json print all).
     #[arg(long, default_value_t = 50)]
     pub max_rows: usize,
+    /// Stop after this many rows, in every format: the query ends there
+    /// instead of computing the rest.
+    #[arg(long)]
+    pub limit: Option<usize>,
 }
 
 /// Which chart rows a metric reads.

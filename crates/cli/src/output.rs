@@ -187,6 +187,25 @@ async fn write_stream(
     Ok(())
 }
 
+/// The first `rows` rows of `stream`; the rest is never asked for, so the
+/// query stops there.
+pub fn first_rows(stream: SendableRecordBatchStream, rows: usize) -> SendableRecordBatchStream {
+    let schema = stream.schema();
+    let limited = futures::stream::unfold((stream, rows), |(mut stream, left)| async move {
+        if left == 0 {
+            return None;
+        }
+        match stream.next().await? {
+            Ok(batch) => {
+                let take = batch.num_rows().min(left);
+                Some((Ok(batch.slice(0, take)), (stream, left - take)))
+            }
+            Err(e) => Some((Err(e), (stream, 0))),
+        }
+    });
+    Box::pin(datafusion::physical_plan::stream::RecordBatchStreamAdapter::new(schema, limited))
+}
+
 /// Runs a query and prints its result.
 pub async fn run_query(
     ctx: &datafusion::prelude::SessionContext,

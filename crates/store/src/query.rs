@@ -266,8 +266,10 @@ pub async fn read_only_sql(
     }))
 }
 
-/// The checked logical plan of the one statement of `sql`.
-async fn read_only_plan(ctx: &SessionContext, sql: &str) -> Result<LogicalPlan, StoreError> {
+/// The checked logical plan of the one statement of `sql`, refused as
+/// [`read_only_sql`] refuses it, without running it (its schema names the
+/// columns an answer will have).
+pub async fn read_only_plan(ctx: &SessionContext, sql: &str) -> Result<LogicalPlan, StoreError> {
     let state = ctx.state();
     let options = &state.config().options().sql_parser;
     let dialect = dialect_from_str(options.dialect)

@@ -29,6 +29,10 @@ pub async fn run(
     let (cohorts, _) = super::cohorts::load_cohorts(store_dir, cohorts)?;
     let ctx = store.session_with_artists(cohorts)?;
     let stream = query::read_only_sql(&ctx, &query, limits).await?;
+    let stream = match args.limit {
+        Some(rows) => output::first_rows(stream, rows),
+        None => stream,
+    };
     output::print_stream(stream, args.format, args.max_rows).await?;
     Ok(exit::OK)
 }

@@ -37,10 +37,25 @@ impl Server {
 
     /// GET `path`: the status and the body.
     fn get(&self, path: &str) -> (u16, Vec<u8>) {
+        self.ask(&format!("GET {path} HTTP/1.1\r\n"), "")
+    }
+
+    /// POST `body` to `path`.
+    fn post(&self, path: &str, body: &str) -> (u16, Vec<u8>) {
+        self.ask(
+            &format!(
+                "POST {path} HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
+                body.len()
+            ),
+            body,
+        )
+    }
+
+    fn ask(&self, head: &str, body: &str) -> (u16, Vec<u8>) {
         let mut stream = TcpStream::connect(&self.addr).unwrap();
         write!(
             stream,
-            "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+            "{head}Host: {}\r\nConnection: close\r\n\r\n{body}",
             self.addr
         )
         .unwrap();
@@ -163,6 +178,46 @@ fn every_api_command_answers_what_the_command_line_prints() {
         let (status, body) = server.get(page);
         assert_eq!(status, 200, "{page}: {}", String::from_utf8_lossy(&body));
     }
+}
+
+#[test]
+fn user_sql_runs_capped_read_only_and_stops_at_the_deadline() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path());
+    let server = Server::start(&store, &["--timeout", "2", "--sql-rows", "2"]);
+    let json = |(status, body): (u16, Vec<u8>)| {
+        let value: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        (status, value)
+    };
+    let (status, rows) = json(server.post(
+        "/api/v1/sql",
+        r#"{"query": "SELECT region, count(*) AS n FROM chart_entries GROUP BY region ORDER BY region"}"#,
+    ));
+    assert_eq!(status, 200, "{rows}");
+    assert_eq!(rows["columns"], serde_json::json!(["region", "n"]));
+    assert_eq!(rows["rows"].as_array().unwrap().len(), 2, "{rows}");
+    assert_eq!(rows["truncated"], true);
+    // In the query's order.
+    assert_eq!(rows["rows"][0]["region"], "DE");
+    let target = dir.path().join("copied.csv");
+    let copy = serde_json::json!({"query": format!("COPY (SELECT 1) TO '{}'", target.display())});
+    let (status, refused) = json(server.post("/api/v1/sql", &copy.to_string()));
+    assert_eq!(status, 403, "{refused}");
+    assert!(!target.exists());
+    // A cross join that runs for minutes: the answer comes at the deadline,
+    // and the server goes on answering.
+    let started = std::time::Instant::now();
+    let (status, slow) = json(server.post(
+        "/api/v1/sql",
+        r#"{"query": "SELECT count(*) FROM range(100000000) a CROSS JOIN range(100000) b WHERE a.value + b.value = 7"}"#,
+    ));
+    assert_eq!(status, 408, "{slow}");
+    assert!(
+        slow["error"].as_str().unwrap().contains("--timeout"),
+        "{slow}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(8));
+    assert_eq!(server.get("/api/v1/tables").0, 200);
 }
 
 #[test]

@@ -97,6 +97,7 @@ pub async fn serve(
         cohort_rules.map(Path::to_path_buf),
         limits,
         args.sql_rows,
+        Some(std::env::current_exe().context("finding the chartlens executable for SQL")?),
     )?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await

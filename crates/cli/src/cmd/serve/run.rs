@@ -60,6 +60,10 @@ pub struct Runner {
     sql_slots: Semaphore,
     cache: Mutex<Cache>,
     scratch: tempfile::TempDir,
+    /// The `chartlens` executable user SQL runs in, as a child process that
+    /// ends at its deadline whatever the engine is doing; `None`: in this
+    /// process (the router's tests, where the executable is the test).
+    sql_exe: Option<PathBuf>,
 }
 
 /// A runtime that shuts down without waiting when dropped, so that the
@@ -107,6 +111,7 @@ impl Runner {
         cohort_rules: Option<PathBuf>,
         limits: Limits,
         sql_rows: usize,
+        sql_exe: Option<PathBuf>,
     ) -> anyhow::Result<Runner> {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let runtime = |name: &str, threads: usize| {
@@ -132,6 +137,7 @@ impl Runner {
                 .prefix("chartlens-serve-")
                 .tempdir()
                 .context("making the server's scratch directory")?,
+            sql_exe,
         })
     }
 
@@ -184,23 +190,32 @@ impl Runner {
         let limits = self.limits;
         let deadline = limits.timeout.unwrap_or(super::DEFAULT_TIMEOUT);
         let handle = self.queries.handle();
-        let (outcome, bytes) = handle
-            .clone()
-            .spawn_blocking(move || {
-                handle.block_on(async move {
-                    let command = Box::pin(crate::cmd::run(cli));
-                    let (outcome, bytes) = crate::output::captured(async {
-                        match tokio::time::timeout(deadline, command).await {
-                            Ok(outcome) => outcome,
-                            Err(_) => Err(StoreError::Deadline { limit: deadline }.into()),
-                        }
-                    })
-                    .await;
-                    (outcome.map_err(|e| classify(&limits, &e)), bytes)
+        let running = handle.clone().spawn_blocking(move || {
+            handle.block_on(async move {
+                let command = Box::pin(crate::cmd::run(cli));
+                let (outcome, bytes) = crate::output::captured(async {
+                    match tokio::time::timeout(deadline, command).await {
+                        Ok(outcome) => outcome,
+                        Err(_) => Err(StoreError::Deadline { limit: deadline }.into()),
+                    }
                 })
+                .await;
+                (outcome.map_err(|e| classify(&limits, &e)), bytes)
             })
-            .await
-            .map_err(ApiError::internal)?;
+        });
+        // The command's own deadline needs its runtime's timers, which a
+        // long poll can hold up: this one, on the caller's runtime, answers
+        // in time regardless (the command then ends at its own).
+        let grace = deadline + std::time::Duration::from_secs(1);
+        let (outcome, bytes) = match tokio::time::timeout(grace, running).await {
+            Ok(joined) => joined.map_err(ApiError::internal)?,
+            Err(_) => {
+                return Err(classify(
+                    &limits,
+                    &StoreError::Deadline { limit: deadline }.into(),
+                ));
+            }
+        };
         let output = Output {
             code: outcome?,
             bytes: Arc::new(bytes),
@@ -222,7 +237,92 @@ impl Runner {
     /// of the pages go through here too, on the same guards.
     pub async fn sql(&self, query: String, limit: Option<usize>) -> Result<SqlRows, ApiError> {
         let cap = limit.unwrap_or(self.sql_rows).min(self.sql_rows);
-        self.run_sql(query, cap).await
+        match &self.sql_exe {
+            Some(exe) => self.sql_in_child(exe.clone(), query, cap).await,
+            None => self.run_sql(query, cap).await,
+        }
+    }
+
+    /// User SQL in a child `chartlens sql` with the server's limits: a
+    /// query the engine cannot stop between batches (a cross join's long
+    /// polls) ends with its process at the deadline, and a fault in the
+    /// engine cannot take the server down. The statement is checked and
+    /// planned here first, so a refused or malformed one gets its answer
+    /// without a process, and the plan names the columns.
+    async fn sql_in_child(
+        &self,
+        exe: PathBuf,
+        query: String,
+        cap: usize,
+    ) -> Result<SqlRows, ApiError> {
+        let _slot = self.sql_slots.acquire().await.map_err(ApiError::internal)?;
+        let limits = self.limits;
+        let deadline = limits.timeout.unwrap_or(super::DEFAULT_TIMEOUT);
+        let store = self.store.clone();
+        let rules = self.cohort_rules.clone();
+        let planner = self.sql.handle();
+        let text = query.clone();
+        let planned = self.sql.handle().spawn_blocking(move || {
+            planner.block_on(async move {
+                let store_handle = super::super::open_store(&store, &limits)?;
+                let (cohorts, _) = super::super::cohorts::load_cohorts(&store, rules.as_deref())?;
+                let ctx = store_handle.session_with_artists(cohorts)?;
+                let plan = chartlens_store::query::read_only_plan(&ctx, &text).await?;
+                let columns: Vec<String> = plan
+                    .schema()
+                    .fields()
+                    .iter()
+                    .map(|f| f.name().clone())
+                    .collect();
+                anyhow::Ok(columns)
+            })
+        });
+        let columns = match tokio::time::timeout(deadline, planned).await {
+            Ok(joined) => joined
+                .map_err(ApiError::internal)?
+                .map_err(|e| classify(&limits, &e))?,
+            Err(_) => {
+                return Err(classify(
+                    &limits,
+                    &StoreError::Deadline { limit: deadline }.into(),
+                ));
+            }
+        };
+        let mut command = std::process::Command::new(exe);
+        command.arg("--store").arg(&self.store);
+        if let Some(rules) = &self.cohort_rules {
+            command.arg("--cohort-rules").arg(rules);
+        }
+        command
+            .arg(format!("--memory-limit={}", limits.memory_bytes))
+            .arg(format!("--timeout={}", deadline.as_secs_f64()))
+            .args([
+                "sql",
+                "--format",
+                "json",
+                "--limit",
+                &(cap + 1).to_string(),
+                "-",
+            ]);
+        // The child stops itself at the deadline; this is the backstop.
+        let kill_at = deadline + std::time::Duration::from_secs(2);
+        let (success, stdout, stderr) =
+            tokio::task::spawn_blocking(move || run_child(command, &query, kill_at))
+                .await
+                .map_err(ApiError::internal)?
+                .map_err(ApiError::internal)?;
+        if !success {
+            return Err(child_error(&stderr));
+        }
+        let mut rows: Vec<serde_json::Map<String, serde_json::Value>> =
+            serde_json::from_slice(&stdout).map_err(ApiError::internal)?;
+        let truncated = rows.len() > cap;
+        rows.truncate(cap);
+        Ok(SqlRows {
+            rows,
+            columns,
+            truncated,
+        })
     }
 
     /// A query of the pages' own (not a user's): up to `cap` rows whatever
@@ -265,65 +365,44 @@ impl Runner {
         let deadline = limits.timeout.unwrap_or(super::DEFAULT_TIMEOUT);
         let store = self.store.clone();
         let rules = self.cohort_rules.clone();
-        let work = move || async move {
-            let store_handle = super::super::open_store(&store, &limits)?;
-            let (cohorts, _) = super::super::cohorts::load_cohorts(&store, rules.as_deref())?;
-            let ctx = store_handle.session_with_artists(cohorts)?;
-            let mut stream = chartlens_store::query::read_only_sql(&ctx, &query, &limits).await?;
-            let schema = stream.schema();
-            let mut batches: Vec<RecordBatch> = Vec::new();
-            let mut rows = 0usize;
-            let mut truncated = false;
-            while let Some(batch) = stream.next().await {
-                let batch = batch?;
-                let take = batch.num_rows().min(cap - rows);
-                if take < batch.num_rows() {
-                    truncated = true;
-                }
-                if take > 0 {
-                    batches.push(batch.slice(0, take));
-                    rows += take;
-                }
-                if truncated {
-                    break;
-                }
-            }
-            let columns = schema.fields().iter().map(|f| f.name().clone()).collect();
-            let mut writer = arrow::json::ArrayWriter::new(Vec::new());
-            for batch in &batches {
-                writer.write(batch)?;
-            }
-            writer.finish()?;
-            let bytes = writer.into_inner();
-            let rows = if bytes.is_empty() {
-                Vec::new()
-            } else {
-                serde_json::from_slice(&bytes)?
-            };
-            anyhow::Ok(SqlRows {
-                rows,
-                columns,
-                truncated,
-            })
-        };
-        // The parser's dialect is not `Send`: the query runs to its end on
-        // a blocking thread of the SQL runtime, within the deadline.
         let handle = self.sql.handle();
-        handle
-            .clone()
-            .spawn_blocking(move || {
-                handle.block_on(async move {
-                    match tokio::time::timeout(deadline, work()).await {
-                        Ok(outcome) => outcome.map_err(|e| classify(&limits, &e)),
-                        Err(_) => Err(classify(
-                            &limits,
-                            &StoreError::Deadline { limit: deadline }.into(),
-                        )),
-                    }
-                })
+        // The deadline is kept here, on the caller's runtime: a query busy
+        // in one long poll holds the SQL runtime's only thread, and with it
+        // that runtime's timers.
+        let started = tokio::time::Instant::now();
+        // Planning holds the SQL parser's dialect, which is not `Send`: it
+        // runs on a blocking thread of the SQL runtime.
+        let planner = handle.clone();
+        let planned = handle.spawn_blocking(move || {
+            planner.block_on(async move {
+                let store_handle = super::super::open_store(&store, &limits)?;
+                let (cohorts, _) = super::super::cohorts::load_cohorts(&store, rules.as_deref())?;
+                let ctx = store_handle.session_with_artists(cohorts)?;
+                let stream = chartlens_store::query::read_only_sql(&ctx, &query, &limits).await?;
+                anyhow::Ok(stream)
             })
-            .await
-            .map_err(ApiError::internal)?
+        });
+        let over = || classify(&limits, &StoreError::Deadline { limit: deadline }.into());
+        let stream = match tokio::time::timeout(deadline, planned).await {
+            Ok(joined) => joined
+                .map_err(ApiError::internal)?
+                .map_err(|e| classify(&limits, &e))?,
+            Err(_) => return Err(over()),
+        };
+        // Execution is a task of the SQL runtime, aborted at the deadline
+        // (it stops at the query's next pause between batches).
+        let running = handle.spawn(collect_rows(stream, cap));
+        let abort = running.abort_handle();
+        let left = deadline.saturating_sub(started.elapsed());
+        match tokio::time::timeout(left, running).await {
+            Ok(joined) => joined
+                .map_err(ApiError::internal)?
+                .map_err(|e| classify(&limits, &e)),
+            Err(_) => {
+                abort.abort();
+                Err(over())
+            }
+        }
     }
 
     /// A page's body for `key` (its path and query): from the cache when
@@ -399,6 +478,137 @@ impl Runner {
                 cache.bytes -= gone.bytes.len();
             }
         }
+    }
+}
+
+/// At most `cap` rows of `stream` as JSON objects, and whether there were more.
+async fn collect_rows(
+    mut stream: datafusion::execution::SendableRecordBatchStream,
+    cap: usize,
+) -> anyhow::Result<SqlRows> {
+    let schema = stream.schema();
+    let mut batches: Vec<RecordBatch> = Vec::new();
+    let mut rows = 0usize;
+    let mut truncated = false;
+    while let Some(batch) = stream.next().await {
+        let batch = batch?;
+        let take = batch.num_rows().min(cap - rows);
+        truncated = take < batch.num_rows();
+        if take > 0 {
+            batches.push(batch.slice(0, take));
+            rows += take;
+        }
+        if truncated {
+            break;
+        }
+    }
+    let columns = schema.fields().iter().map(|f| f.name().clone()).collect();
+    let mut writer = arrow::json::ArrayWriter::new(Vec::new());
+    for batch in &batches {
+        writer.write(batch)?;
+    }
+    writer.finish()?;
+    let bytes = writer.into_inner();
+    let rows = if bytes.is_empty() {
+        Vec::new()
+    } else {
+        serde_json::from_slice(&bytes)?
+    };
+    Ok(SqlRows {
+        rows,
+        columns,
+        truncated,
+    })
+}
+
+/// Runs `command` with `input` on its standard input; kills it at `kill_at`.
+/// Returns whether it succeeded, its standard output and its standard error.
+fn run_child(
+    mut command: std::process::Command,
+    input: &str,
+    kill_at: std::time::Duration,
+) -> std::io::Result<(bool, Vec<u8>, String)> {
+    use std::io::{Read, Write};
+    use std::process::Stdio;
+    let started = std::time::Instant::now();
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .env_remove("CHARTLENS_STORE")
+        .spawn()?;
+    if let Some(mut stdin) = child.stdin.take() {
+        // A child that stopped early closes the pipe: its error says why.
+        let _ = stdin.write_all(input.as_bytes());
+    }
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut bytes);
+            }
+            bytes
+        })
+    };
+    let stdout = drain(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let stderr = drain(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break Some(status);
+        }
+        if started.elapsed() > kill_at {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    };
+    let stdout = stdout.join().unwrap_or_default();
+    let mut stderr = String::from_utf8_lossy(&stderr.join().unwrap_or_default()).into_owned();
+    if status.is_none() {
+        stderr.push_str(
+            "\nchartlens: error: the query ran past its deadline (--timeout) and was killed",
+        );
+    }
+    Ok((status.is_some_and(|s| s.success()), stdout, stderr))
+}
+
+/// The answer for a child `chartlens sql` that failed, from its last error
+/// line: a limit is a 4xx naming it, a fault inside the engine a 500, and
+/// anything else the user's query (400 with the command line's message).
+fn child_error(stderr: &str) -> ApiError {
+    let message = stderr
+        .lines()
+        .rev()
+        .find_map(|l| l.strip_prefix("chartlens: error: "))
+        .unwrap_or("the query failed")
+        .to_string();
+    if message.contains("(--timeout)") {
+        ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            message,
+            "a server limit stopped the query".into(),
+        )
+    } else if message.contains("(--memory-limit)") && !message.contains("failed inside") {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            message,
+            "a server limit stopped the query".into(),
+        )
+    } else if message.contains("failed inside") {
+        ApiError::internal(stderr)
+    } else {
+        ApiError::new(StatusCode::BAD_REQUEST, message, String::new())
     }
 }
 

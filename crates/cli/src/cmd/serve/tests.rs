@@ -67,7 +67,7 @@ fn app(store: &Path, token: Option<&str>) -> Arc<App> {
         timeout: Some(std::time::Duration::from_secs(20)),
     };
     Arc::new(App {
-        runner: Runner::new(store.to_path_buf(), None, limits, 3).unwrap(),
+        runner: Runner::new(store.to_path_buf(), None, limits, 3, None).unwrap(),
         token: token.map(str::to_string),
         hosts: super::allowed_hosts("127.0.0.1:7878".parse().unwrap()),
     })
