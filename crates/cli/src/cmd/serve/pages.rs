@@ -273,6 +273,9 @@ async fn cohort_names(app: &App) -> Vec<String> {
     names
 }
 
+/// A market's code and its value on a tile map.
+type MarketValue = (String, Option<f64>);
+
 async fn markets(State(app): State<Arc<App>>, RawQuery(q): RawQuery) -> Response {
     let params = Params::parse(q.as_deref());
     respond(
@@ -304,7 +307,7 @@ async fn markets_body(app: &App, params: &Params) -> Page {
         .filter(|r| text(r, "cohort") == cohort)
         .collect();
     // One map per source and chart.
-    let mut charts: BTreeMap<(String, String), Vec<(String, Option<f64>)>> = BTreeMap::new();
+    let mut charts: BTreeMap<(String, String), Vec<MarketValue>> = BTreeMap::new();
     for row in &share {
         let Some(row) = row.as_object() else { continue };
         charts
@@ -874,11 +877,7 @@ const PAGE_BOOTSTRAP: chartlens_stats::Bootstrap = chartlens_stats::Bootstrap {
 
 async fn cohorts_body(app: &App, params: &Params) -> Page {
     let names = cohort_names(app).await;
-    let pick = |key: &str, fallback: usize| match params.get(key) {
-        "" => names.get(fallback).cloned().unwrap_or_default(),
-        c => c.to_string(),
-    };
-    let (a, b) = (pick("a", 0), pick("b", 1));
+    let (a, b) = (pick(params, "a", &names, 0), pick(params, "b", &names, 1));
     let extra = format!(
         "{}{}",
         html::select("a", "First cohort", &names, &a, "choose"),
@@ -997,15 +996,26 @@ fn reach_survival(cohort: &str, color: usize, markets: &[f64]) -> svg::Series {
     }
 }
 
+/// The cohort a picker shows: the URL's, else the study's default pair
+/// (K-pop first, J-pop second) when the store has them, else the store's
+/// first or second cohort.
+fn pick(params: &Params, key: &str, names: &[String], nth: usize) -> String {
+    if !params.get(key).is_empty() {
+        return params.get(key).to_string();
+    }
+    let default = ["K-pop", "J-pop"][nth.min(1)];
+    if names.iter().any(|n| n == default) {
+        return default.to_string();
+    }
+    names.get(nth).cloned().unwrap_or_default()
+}
+
 // ----------------------------------------------------------------- study
 
 async fn study_form(State(app): State<Arc<App>>, RawQuery(q): RawQuery) -> Response {
     let params = Params::parse(q.as_deref());
     let names = cohort_names(&app).await;
-    let pick = |key: &str, fallback: usize| match params.get(key) {
-        "" => names.get(fallback).cloned().unwrap_or_default(),
-        c => c.to_string(),
-    };
+    let pick = |key: &str, fallback: usize| pick(&params, key, &names, fallback);
     let body = format!(
         "<p>The study tests each claim (the first cohort does more than the second) on every \
          chart, with bootstrap intervals and robustness checks, as <code>chartlens study</code> \
