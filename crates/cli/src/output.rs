@@ -29,7 +29,7 @@ pub async fn captured<T>(command: impl Future<Output = T>) -> (T, Vec<u8>) {
 }
 
 /// Writes results: to the capture of [`captured`] when there is one, else
-/// to standard output. [`outln!`] is its `println!`.
+/// to standard output. `outln!` is its `println!`.
 pub fn write_out(args: std::fmt::Arguments<'_>) -> io::Result<()> {
     match CAPTURE.try_with(|buffer| buffer.borrow_mut().write_fmt(args)) {
         Ok(written) => written,
@@ -48,7 +48,7 @@ macro_rules! outln {
     };
 }
 
-/// `print!` for results, as [`outln!`].
+/// `print!` for results, as `outln!`.
 macro_rules! out {
     ($($arg:tt)*) => {
         $crate::output::write_out(format_args!($($arg)*))?

@@ -6,21 +6,9 @@ use std::fmt::Write;
 
 use serde_json::Value;
 
-/// `text` safe inside HTML text and attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+/// `text` safe inside HTML text and attribute values (the report's XML
+/// escaping: `&`, `<`, `>`, `"`, `'`).
+pub use chartlens_report::svg::escape;
 
 /// `text` as one query-string value.
 pub fn encode(text: &str) -> String {
