@@ -5,12 +5,14 @@
 use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use anyhow::Context;
 use arrow::array::RecordBatch;
 use axum::http::StatusCode;
 use chartlens_store::{Limits, StoreError};
 use clap::Parser;
+use datafusion::prelude::SessionContext;
 use futures::StreamExt;
 use tokio::sync::Semaphore;
 
@@ -30,19 +32,11 @@ pub struct Output {
 }
 
 /// Rows of a SQL query as JSON, and whether the row cap cut them.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct SqlRows {
     pub rows: Vec<serde_json::Map<String, serde_json::Value>>,
     pub columns: Vec<String>,
     pub truncated: bool,
-}
-
-/// [`SqlRows`] as the cache keeps them.
-#[derive(serde::Serialize, serde::Deserialize)]
-struct CachedRows {
-    rows: Vec<serde_json::Map<String, serde_json::Value>>,
-    columns: Vec<String>,
-    truncated: bool,
 }
 
 /// Runs commands for requests. Commands run on `queries`, user SQL on
@@ -209,12 +203,7 @@ impl Runner {
         let grace = deadline + std::time::Duration::from_secs(1);
         let (outcome, bytes) = match tokio::time::timeout(grace, running).await {
             Ok(joined) => joined.map_err(ApiError::internal)?,
-            Err(_) => {
-                return Err(classify(
-                    &limits,
-                    &StoreError::Deadline { limit: deadline }.into(),
-                ));
-            }
+            Err(_) => return Err(past_deadline(&limits, deadline)),
         };
         let output = Output {
             code: outcome?,
@@ -258,15 +247,9 @@ impl Runner {
         let _slot = self.sql_slots.acquire().await.map_err(ApiError::internal)?;
         let limits = self.limits;
         let deadline = limits.timeout.unwrap_or(super::DEFAULT_TIMEOUT);
-        let store = self.store.clone();
-        let rules = self.cohort_rules.clone();
-        let planner = self.sql.handle();
         let text = query.clone();
-        let planned = self.sql.handle().spawn_blocking(move || {
-            planner.block_on(async move {
-                let store_handle = super::super::open_store(&store, &limits)?;
-                let (cohorts, _) = super::super::cohorts::load_cohorts(&store, rules.as_deref())?;
-                let ctx = store_handle.session_with_artists(cohorts)?;
+        let columns = self
+            .on_session(deadline, move |ctx| async move {
                 let plan = chartlens_store::query::read_only_plan(&ctx, &text).await?;
                 let columns: Vec<String> = plan
                     .schema()
@@ -276,18 +259,7 @@ impl Runner {
                     .collect();
                 anyhow::Ok(columns)
             })
-        });
-        let columns = match tokio::time::timeout(deadline, planned).await {
-            Ok(joined) => joined
-                .map_err(ApiError::internal)?
-                .map_err(|e| classify(&limits, &e))?,
-            Err(_) => {
-                return Err(classify(
-                    &limits,
-                    &StoreError::Deadline { limit: deadline }.into(),
-                ));
-            }
-        };
+            .await?;
         let mut command = std::process::Command::new(exe);
         command.arg("--store").arg(&self.store);
         if let Some(rules) = &self.cohort_rules {
@@ -332,21 +304,12 @@ impl Runner {
         let stamp = self.stamp();
         let key = vec!["\0sql".to_string(), query.clone(), cap.to_string()];
         if let Some(hit) = self.cached(stamp, &key)
-            && let Ok(rows) = serde_json::from_slice::<CachedRows>(&hit.bytes)
+            && let Ok(rows) = serde_json::from_slice::<SqlRows>(&hit.bytes)
         {
-            return Ok(SqlRows {
-                rows: rows.rows,
-                columns: rows.columns,
-                truncated: rows.truncated,
-            });
+            return Ok(rows);
         }
         let rows = self.run_sql(query, cap).await?;
-        let cached = CachedRows {
-            rows: rows.rows.clone(),
-            columns: rows.columns.clone(),
-            truncated: rows.truncated,
-        };
-        if let Ok(bytes) = serde_json::to_vec(&cached) {
+        if let Ok(bytes) = serde_json::to_vec(&rows) {
             self.keep(
                 stamp,
                 key,
@@ -363,35 +326,15 @@ impl Runner {
         let _slot = self.sql_slots.acquire().await.map_err(ApiError::internal)?;
         let limits = self.limits;
         let deadline = limits.timeout.unwrap_or(super::DEFAULT_TIMEOUT);
-        let store = self.store.clone();
-        let rules = self.cohort_rules.clone();
-        let handle = self.sql.handle();
-        // The deadline is kept here, on the caller's runtime: a query busy
-        // in one long poll holds the SQL runtime's only thread, and with it
-        // that runtime's timers.
         let started = tokio::time::Instant::now();
-        // Planning holds the SQL parser's dialect, which is not `Send`: it
-        // runs on a blocking thread of the SQL runtime.
-        let planner = handle.clone();
-        let planned = handle.spawn_blocking(move || {
-            planner.block_on(async move {
-                let store_handle = super::super::open_store(&store, &limits)?;
-                let (cohorts, _) = super::super::cohorts::load_cohorts(&store, rules.as_deref())?;
-                let ctx = store_handle.session_with_artists(cohorts)?;
-                let stream = chartlens_store::query::read_only_sql(&ctx, &query, &limits).await?;
-                anyhow::Ok(stream)
+        let stream = self
+            .on_session(deadline, move |ctx| async move {
+                anyhow::Ok(chartlens_store::query::read_only_sql(&ctx, &query, &limits).await?)
             })
-        });
-        let over = || classify(&limits, &StoreError::Deadline { limit: deadline }.into());
-        let stream = match tokio::time::timeout(deadline, planned).await {
-            Ok(joined) => joined
-                .map_err(ApiError::internal)?
-                .map_err(|e| classify(&limits, &e))?,
-            Err(_) => return Err(over()),
-        };
+            .await?;
         // Execution is a task of the SQL runtime, aborted at the deadline
         // (it stops at the query's next pause between batches).
-        let running = handle.spawn(collect_rows(stream, cap));
+        let running = self.sql.handle().spawn(collect_rows(stream, cap));
         let abort = running.abort_handle();
         let left = deadline.saturating_sub(started.elapsed());
         match tokio::time::timeout(left, running).await {
@@ -400,8 +343,38 @@ impl Runner {
                 .map_err(|e| classify(&limits, &e)),
             Err(_) => {
                 abort.abort();
-                Err(over())
+                Err(past_deadline(&limits, deadline))
             }
+        }
+    }
+
+    /// Runs `work` on a session of the store, with the cohorts in force, on
+    /// a blocking thread of the SQL runtime (planning holds the SQL parser's
+    /// dialect, which is not `Send`). The deadline is kept here, on the
+    /// caller's runtime: a query busy in one long poll holds the SQL
+    /// runtime's only thread, and with it that runtime's timers.
+    async fn on_session<T, F, Fut>(&self, deadline: Duration, work: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(SessionContext) -> Fut + Send + 'static,
+        Fut: Future<Output = anyhow::Result<T>>,
+        T: Send + 'static,
+    {
+        let limits = self.limits;
+        let store = self.store.clone();
+        let rules = self.cohort_rules.clone();
+        let handle = self.sql.handle();
+        let planned = handle.clone().spawn_blocking(move || {
+            handle.block_on(async move {
+                let store_handle = super::super::open_store(&store, &limits)?;
+                let (cohorts, _) = super::super::cohorts::load_cohorts(&store, rules.as_deref())?;
+                work(store_handle.session_with_artists(cohorts)?).await
+            })
+        });
+        match tokio::time::timeout(deadline, planned).await {
+            Ok(joined) => joined
+                .map_err(ApiError::internal)?
+                .map_err(|e| classify(&limits, &e)),
+            Err(_) => Err(past_deadline(&limits, deadline)),
         }
     }
 
@@ -479,6 +452,11 @@ impl Runner {
             }
         }
     }
+}
+
+/// The answer for a query stopped at `deadline`.
+fn past_deadline(limits: &Limits, deadline: Duration) -> ApiError {
+    classify(limits, &StoreError::Deadline { limit: deadline }.into())
 }
 
 /// At most `cap` rows of `stream` as JSON objects, and whether there were more.
