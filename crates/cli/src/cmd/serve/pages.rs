@@ -35,6 +35,10 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/study/run", get(study_run))
         .route("/study/{id}", get(study_page))
         .route("/search", get(search))
+        // The study report (the page `study --out` writes) names no icon, so
+        // browsers ask for this one: no content, rather than a 404 in their
+        // console.
+        .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
 }
 
 /// The query parameters of a page.

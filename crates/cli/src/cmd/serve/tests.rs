@@ -396,6 +396,10 @@ async fn every_page_renders_from_the_store() {
             assert!(!text.contains(outside), "{uri} loads {outside}");
         }
     }
+    assert_eq!(
+        send(&app, get("/favicon.ico")).await.status,
+        StatusCode::NO_CONTENT
+    );
     let missing = send(&app, get("/track?track=nothing")).await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
     assert!(missing.text().contains("class=\"error\""));
