@@ -6,6 +6,9 @@
 //! Every metric reads `chart_entries` through [`Filters`], and leaves the
 //! `GLOBAL` chart out of market counts: it is not a market.
 
+pub mod alerts;
+pub mod diversity;
+pub mod network;
 pub mod spread;
 
 use std::fmt::Write;
@@ -402,16 +405,112 @@ pub fn engagement_as(filters: &Filters, by: EngagementBy, none: NoCohortAs) -> S
     }
 }
 
+/// Lead and follow between markets.
+pub const NETWORK: MetricDoc = MetricDoc {
+    name: "lead network",
+    what: "Which markets' charts lead which: for every ordered pair of markets, how many \
+           tracks charted in both and in which of the two they charted first; per market, \
+           how often it leads; and the backbone, the market each market most often follows.",
+    formula: "Within one source and chart (GLOBAL left out), for track x (its id, or its \
+              artists and title where charts give none): first(x, m) = the start of the first \
+              period in which x charted in m. For markets A <> B: both = |{x in A and B}|; \
+              a_first = |{x : first(x, A) < first(x, B)}|, b_first the reverse, same = ties; \
+              lead_share = a_first / (a_first + b_first), empty when both are 0, with the 95% \
+              Wilson interval lead_low..lead_high; median_lag_days = median over the a_first \
+              tracks of first(x, B) - first(x, A). Pairs are listed strongest lead first (by \
+              lead_low). Per market m: tracks charting in m; shared = those also charting \
+              elsewhere; led = sum over B of a_first(m, B); followed = sum of b_first(m, B); \
+              first_share = share of m's tracks with first(x, m) = the track's earliest \
+              first date. Backbone: for each market B, prev(x, B) = the markets with the \
+              latest first date strictly before first(x, B) (every one of them when several \
+              share it); B's backbone edge is the A counted most often as prev(x, B), ties \
+              broken by both, then by code; share = that count / tracks entering B after \
+              some other market.",
+    caveats: "Leading is an order of chart entry, not proof of influence: a track released \
+              everywhere at once enters first where the chart is most sensitive (a viral \
+              chart refreshed daily, a small market). Weekly charts make many ties (`same`). \
+              A track already charting when the data starts looks as if it entered then. \
+              first_share counts tracks that charted in one market only as first there; \
+              compare it with `shared`. Markets missing from the data cannot lead.",
+    example: "Track 1: JP day 0, KR day 0, US day 7. Track 2: KR day 0, JP day 7. Pair \
+              (JP, KR): both 2, a_first 0, b_first 1, same 1, lead_share 0. Pair (JP, US): \
+              both 1, a_first 1, median_lag_days 7. Backbone of US: JP and KR tie as the last \
+              market before it (1 each), both 1 each, JP wins by code.",
+};
+
+/// Diversity and convergence of charts.
+pub const DIVERSITY: MetricDoc = MetricDoc {
+    name: "diversity and convergence",
+    what: "How varied each market's chart is in a year, how much of it is domestic, and \
+           whether markets' charts grow more alike (convergence) or less (divergence) over \
+           the years.",
+    formula: "Per source, chart, market and calendar year (GLOBAL left out; rows of removed \
+              tracks left out): entries; distinct_tracks; distinct_artists (primary, \
+              first-credited artists); effective_artists = exp(-sum_i p_i ln p_i) with p_i \
+              artist i's share of the entries; domestic_pct = 100 * entries whose primary \
+              artist's origin is the market / entries whose primary artist's origin is \
+              known. Overlap per source, chart and year, over the markets that published \
+              charts in at least half of the chart's periods that year (in_overlap): \
+              J(A, B) = |T_A intersect T_B| / |T_A union T_B|, T_X the tracks charting in X \
+              that year; mean_jaccard = the mean of J over unordered pairs of those markets \
+              (pairs where neither market has a track are left out, which --cohort can \
+              cause), with the 95% percentile bootstrap interval over markets (markets \
+              resampled with replacement; a market paired with its own copy is no pair; no \
+              interval below 3 markets).",
+    caveats: "Jaccard depends on chart length and on how often charts refresh: a daily chart \
+              turns over more tracks in a year than a weekly one, so compare years within \
+              one chart. A year with fewer markets has fewer, and different, pairs: read \
+              `markets` beside the mean. Artists of unknown origin are left out of \
+              domestic_pct's denominator.",
+    example: "Markets A with tracks {1, 2, 3}, B with {2, 3, 4}, C with {5}: J(A, B) = 2/4, \
+              J(A, C) = J(B, C) = 0; mean_jaccard = 0.5 / 3 = 0.167. A market with 10 \
+              entries, 5 by one artist and 5 by another: effective_artists = 2.",
+};
+
+/// Breakout alerts and their back-test.
+pub const ALERTS: MetricDoc = MetricDoc {
+    name: "breakout alerts",
+    what: "Early signals that a track or an artist is breaking out across markets, and how \
+           well the track signal would have predicted wide success on the store's own \
+           history.",
+    formula: "Within one source and chart (GLOBAL left out), first(x, m) as for the lead \
+              network. Track alert: fires on the first date d by which the track has charted \
+              in N markets (--markets, default 3), when d - its first date <= D days \
+              (--within, default 14); it lists the markets entered by d in order of entry \
+              (ties by code) and the lead markets (those of its first date). Artist alert \
+              (every credited artist, lead or featured): with c_t the markets it charts in \
+              in the chart's period t, counted from its first period there (periods without \
+              it count 0), fires at t when c_t > median(c_{t-12..t-1}) + K * MAD(c_{t-12..t-1}) \
+              (--k, default 3), with at least 6 previous periods; MAD = median |c - median|, \
+              0 counted as 1. Back-test at target T (--target, default 10): alerted = tracks \
+              with a track alert; reached = tracks that charted in T markets; precision = \
+              alerted tracks that reached T / alerted; recall = tracks that reached T with an \
+              alert strictly before the date they reached T / reached; median_lead_days = \
+              median over those of (date reaching T - alert date).",
+    caveats: "The back-test replays the rule on the same data, so it tells how the rule \
+              would have done here, not how it will do: choose N and D on some years and \
+              check them on others (--period). A track already charting when the data \
+              starts looks new then and can fire at once. Precision and recall depend on \
+              how many markets the chart covers: T = 10 of 66 markets is not T = 10 of 20.",
+    example: "A track entering JP and KR on day 0 and US on day 7 fires on day 7 (N = 3, D = \
+              14), leads JP;KR. If it reaches its 10th market on day 35, it is recalled with \
+              a lead of 28 days. An artist in 1 market for 6 periods, then in 5: median 1, \
+              MAD 0 (counted 1): 5 > 1 + 3 fires.",
+};
+
 /// Every metric, in the order reports show them.
-pub const ALL: [MetricDoc; 11] = [
+pub const ALL: [MetricDoc; 14] = [
     BREADTH,
     SPREAD,
     DIFFUSION,
+    NETWORK,
+    ALERTS,
     BASS,
     SHARE,
     HOME,
     LONGEVITY,
     CONCENTRATION,
+    DIVERSITY,
     COLLABORATION,
     SOUND,
     ENGAGEMENT,
@@ -669,7 +768,7 @@ pub struct TrackMatch {
 
 /// The test that artist `a` (the derived `artists` table) is in a cohort;
 /// `none` means in no cohort.
-fn artist_in(cohort: &str) -> String {
+pub(crate) fn artist_in(cohort: &str) -> String {
     if cohort.eq_ignore_ascii_case(NO_COHORT) {
         "a.cohort IS NULL".to_string()
     } else {
@@ -772,6 +871,15 @@ impl Filters {
             parts.join(" AND ")
         }
     }
+}
+
+/// The join from chart rows (aliased `e`) to their primary (first-credited)
+/// artist: `credits` aliased `c` and the derived `artists` aliased `a`, both
+/// NULL where the line has no credit or the credit resolves to no artist.
+pub fn primary_artist_join() -> &'static str {
+    "LEFT JOIN credits c ON c.artist_names = e.artist_names AND c.track_name = e.track_name \
+          AND c.position = 1 \
+     LEFT JOIN artists a ON a.artist_id = c.artist_id"
 }
 
 /// The key of a track: its id, or its credits and title where charts give no id.

@@ -253,7 +253,7 @@ fn column<'a>(batch: &'a RecordBatch, name: &str) -> Result<&'a ArrayRef, ArrowE
 }
 
 /// A text column's values, borrowed (no copy of the strings).
-fn strs<'a>(batch: &'a RecordBatch, name: &str) -> Result<Vec<Option<&'a str>>, ArrowError> {
+pub(crate) fn strs<'a>(batch: &'a RecordBatch, name: &str) -> Result<Vec<Option<&'a str>>, ArrowError> {
     let column = column(batch, name)?;
     Ok(match column.data_type() {
         DataType::Utf8View => column.as_string_view().iter().collect(),
@@ -267,7 +267,7 @@ fn strs<'a>(batch: &'a RecordBatch, name: &str) -> Result<Vec<Option<&'a str>>, 
     })
 }
 
-fn days(batch: &RecordBatch) -> Result<arrow::array::Int32Array, ArrowError> {
+pub(crate) fn days(batch: &RecordBatch) -> Result<arrow::array::Int32Array, ArrowError> {
     Ok(cast(column(batch, "day")?, &DataType::Int32)?
         .as_primitive::<Int32Type>()
         .clone())

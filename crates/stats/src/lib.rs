@@ -193,6 +193,27 @@ pub fn mean(values: &[f64]) -> Option<f64> {
     average.is_finite().then_some(average)
 }
 
+/// 95% Wilson score interval of a proportion of `successes` in `n` trials.
+///
+/// With `p = successes / n` and `z = 1.959964` (the 97.5% normal quantile):
+/// centre `(p + z^2 / 2n) / (1 + z^2 / n)`, half-width
+/// `z sqrt(p (1 - p) / n + z^2 / 4n^2) / (1 + z^2 / n)`. Unlike the normal
+/// interval it stays within [0, 1] and is not empty at `p = 0` or `1`.
+/// Returns `None` when `n` is 0 or `successes > n`.
+pub fn wilson(successes: u64, n: u64) -> Option<(f64, f64)> {
+    if n == 0 || successes > n {
+        return None;
+    }
+    const Z: f64 = 1.959_963_984_540_054;
+    let (k, n) = (successes as f64, n as f64);
+    let p = k / n;
+    let z2 = Z * Z;
+    let denominator = 1.0 + z2 / n;
+    let centre = (p + z2 / (2.0 * n)) / denominator;
+    let half = Z * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt() / denominator;
+    Some(((centre - half).max(0.0), (centre + half).min(1.0)))
+}
+
 /// Running sum with Neumaier's improved Kahan compensation: the rounding
 /// error of every addition is collected separately and added back at the end.
 #[derive(Debug, Clone, Copy, Default)]
@@ -904,6 +925,20 @@ fn nelder_mead_2d(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn wilson_interval_matches_hand_computation() {
+        // 8 of 10: p = 0.8, z^2 = 3.8415; centre = (0.8 + 0.19207) / 1.38415
+        // = 0.71674; half = 1.96 * sqrt(0.016 + 0.0096) / 1.38415 = 0.22657.
+        let (low, high) = wilson(8, 10).unwrap();
+        assert!((low - 0.4902).abs() < 1e-4, "{low}");
+        assert!((high - 0.9433).abs() < 1e-4, "{high}");
+        // 0 of 5 still has an upper end; n = 0 has no interval.
+        let (low, high) = wilson(0, 5).unwrap();
+        assert!(low == 0.0 && (high - 0.4345).abs() < 1e-4, "{high}");
+        assert_eq!(wilson(0, 0), None);
+        assert_eq!(wilson(3, 2), None);
+    }
+
     use super::*;
 
     fn close(actual: f64, expected: f64, tolerance: f64) -> bool {
