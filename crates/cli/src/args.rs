@@ -75,6 +75,9 @@ impl Command {
             | Command::Spread(_)
             | Command::Share(_)
             | Command::Home(_)
+            | Command::Network(_)
+            | Command::Diversity(_)
+            | Command::Alerts(_)
             | Command::Engagement(_)
             | Command::Study(_)
             | Command::Export(_)
@@ -152,6 +155,15 @@ pub enum Command {
     Share(ShareArgs),
     /// Home and export share per artist or cohort, domestic share per market.
     Home(HomeArgs),
+    /// Which markets' charts lead which: per pair of markets, who had their
+    /// shared tracks first; per market; or the backbone of predecessors.
+    Network(NetworkArgs),
+    /// Diversity of each market's chart per year, and whether markets'
+    /// charts converge (mean Jaccard overlap of their tracks per year).
+    Diversity(DiversityArgs),
+    /// Breakout alerts for tracks and artists, a back-test of the track rule,
+    /// and webhooks that send each new alert once.
+    Alerts(AlertsArgs),
     /// Engagement of videos (likes, comments, shares per view, view velocity)
     /// per video, artist or cohort.
     Engagement(EngagementArgs),
@@ -264,7 +276,10 @@ pub struct CheckArgs {
 pub enum Format {
     Table,
     Csv,
+    /// One JSON array of row objects.
     Json,
+    /// One JSON object per line (JSON Lines).
+    Jsonl,
 }
 
 /// How `tables` and `metrics` print their documentation.
@@ -528,6 +543,124 @@ pub struct HomeArgs {
     pub filters: MetricFilters,
     #[command(flatten)]
     pub output: MetricOutput,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum NetworkBy {
+    /// One row per ordered pair of markets.
+    Pair,
+    /// One row per market: tracks, led, followed, first_share.
+    Market,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct NetworkArgs {
+    /// One row per ordered pair of markets, or per market.
+    #[arg(long, value_enum, default_value_t = NetworkBy::Pair)]
+    pub by: NetworkBy,
+    /// Instead: for each market, the market most often entered last before
+    /// it (its predecessor on the backbone), with its count.
+    #[arg(long, conflicts_with = "min_both")]
+    pub backbone: bool,
+    /// Count a track for a pair (and the backbone) only when both markets'
+    /// chart data had started by its earlier first date: a market whose data
+    /// starts late then does not seem to follow every other.
+    #[arg(long)]
+    pub common_start: bool,
+    /// Only pairs with at least this many tracks in both markets.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub min_both: u32,
+    #[command(flatten)]
+    pub filters: MetricFilters,
+    #[command(flatten)]
+    pub output: MetricOutput,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiversityBy {
+    /// Mean Jaccard overlap between markets per year, with its interval.
+    Year,
+    /// Per market and year: tracks, artists, effective artists, domestic share.
+    #[value(name = "market-year", alias = "market_year")]
+    MarketYear,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DiversityArgs {
+    /// The overlap per year, or the diversity of each market per year.
+    #[arg(long, value_enum, default_value_t = DiversityBy::Year)]
+    pub by: DiversityBy,
+    /// Bootstrap resamples per interval.
+    #[arg(long, default_value_t = 1000)]
+    pub resamples: usize,
+    /// Seed of the bootstrap's random stream.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    #[command(flatten)]
+    pub filters: MetricFilters,
+    #[command(flatten)]
+    pub output: MetricOutput,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AlertKinds {
+    /// Track and artist alerts.
+    All,
+    Track,
+    Artist,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct AlertsArgs {
+    /// Which alerts.
+    #[arg(long, value_enum, default_value_t = AlertKinds::All)]
+    pub kind: AlertKinds,
+    /// A track alert fires when the track has charted in this many markets...
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(2..))]
+    pub markets: u32,
+    /// ...within this many days of its first chart date.
+    #[arg(long, value_name = "DAYS", default_value_t = 14, value_parser = clap::value_parser!(u32).range(0..=36600))]
+    pub within: u32,
+    /// An artist alert fires when its markets exceed the median of its
+    /// previous 12 periods by more than K median absolute deviations.
+    #[arg(long, default_value_t = 3.0, value_parser = parse_k)]
+    pub k: f64,
+    /// Instead of alerts: how well the track rule predicted reaching
+    /// --target markets, per chart, over the whole store.
+    #[arg(long, conflicts_with_all = ["since", "webhook"])]
+    pub backtest: bool,
+    /// The back-test's wide success: charting in this many markets.
+    #[arg(long, default_value_t = 10, requires = "backtest", value_parser = clap::value_parser!(u32).range(2..))]
+    pub target: u32,
+    /// With --backtest: also every rule of N = 2..5 markets and D = 7, 14, 28 days.
+    #[arg(long, requires = "backtest")]
+    pub grid: bool,
+    /// Only alerts dated after this day (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE", value_parser = parse_day)]
+    pub since: Option<NaiveDate>,
+    /// POST each alert not sent before to this URL as JSON (http only), and
+    /// record it in the store so that a rerun sends it no more.
+    #[arg(long, value_name = "URL")]
+    pub webhook: Option<String>,
+    #[command(flatten)]
+    pub filters: MetricFilters,
+    #[command(flatten)]
+    pub output: MetricOutput,
+}
+
+/// A non-negative, finite number of deviations.
+fn parse_k(text: &str) -> Result<f64, String> {
+    text.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|k| k.is_finite() && *k >= 0.0)
+        .ok_or_else(|| format!("{text:?} is not a number of deviations of 0 or more, e.g. 3"))
+}
+
+/// A day, YYYY-MM-DD.
+fn parse_day(text: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+        .map_err(|_| format!("{text:?} is not a date: give YYYY-MM-DD, e.g. 2021-03-01"))
 }
 
 /// The order of `spread` rows within each source and chart: counts most

@@ -100,7 +100,7 @@ pub fn thousands(n: u64) -> String {
 
 /// Prints a result stream. `table` shows at most `max_rows` rows and says
 /// how many it left out, holding only those rows while it counts the rest;
-/// `csv` and `json` print every row as it comes.
+/// `csv`, `json` and `jsonl` print every row as it comes.
 pub async fn print_stream(
     stream: SendableRecordBatchStream,
     format: Format,
@@ -151,6 +151,13 @@ async fn write_stream(
                 writer.finish()?;
             }
             out.write_all(b"\n")?;
+        }
+        Format::Jsonl => {
+            let mut writer = arrow::json::LineDelimitedWriter::new(&mut out);
+            while let Some(batch) = stream.next().await {
+                writer.write(&batch?)?;
+            }
+            writer.finish()?;
         }
         Format::Table => {
             let mut shown = Vec::new();

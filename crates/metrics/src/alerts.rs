@@ -150,7 +150,11 @@ pub fn surges(series: &[u32], k: f64) -> Vec<(usize, f64, f64)> {
             continue;
         }
         window.clear();
-        window.extend(series[p.saturating_sub(12)..p].iter().map(|&c| f64::from(c)));
+        window.extend(
+            series[p.saturating_sub(12)..p]
+                .iter()
+                .map(|&c| f64::from(c)),
+        );
         let Some(median) = chartlens_stats::median(&window) else {
             continue;
         };
@@ -288,14 +292,22 @@ pub fn artist_alerts(
 /// Orders alerts by date, kind, source, chart and subject.
 pub fn sort(alerts: &mut [Alert]) {
     alerts.sort_by(|a, b| {
-        (a.date, a.kind, &a.source, &a.chart, &a.subject, &a.subject_id).cmp(&(
-            b.date,
-            b.kind,
-            &b.source,
-            &b.chart,
-            &b.subject,
-            &b.subject_id,
-        ))
+        (
+            a.date,
+            a.kind,
+            &a.source,
+            &a.chart,
+            &a.subject,
+            &a.subject_id,
+        )
+            .cmp(&(
+                b.date,
+                b.kind,
+                &b.source,
+                &b.chart,
+                &b.subject,
+                &b.subject_id,
+            ))
     });
 }
 
@@ -499,6 +511,7 @@ mod tests {
                 // All four on day 0: alerted on the day it reached 4, not before.
                 track(&[(0, 0), (0, 1), (0, 2), (0, 3)]),
             ],
+            starts: Vec::new(),
         };
         let b = backtest(&chart, TrackRule::default(), 4);
         assert_eq!((b.alerted, b.reached), (3, 3));

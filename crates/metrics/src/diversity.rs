@@ -281,7 +281,10 @@ pub fn overlaps(
 /// Mean Jaccard per chart and year, with the percentile bootstrap interval
 /// of `bootstrap` over markets (empty with fewer than 3 markets: a resample
 /// of 2 is often one market twice).
-pub fn overlap_table(years: &[YearOverlap], bootstrap: &Bootstrap) -> Result<RecordBatch, ArrowError> {
+pub fn overlap_table(
+    years: &[YearOverlap],
+    bootstrap: &Bootstrap,
+) -> Result<RecordBatch, ArrowError> {
     let mut rows = Rows::new(overlap_schema());
     for year in years {
         let all: Vec<usize> = (0..year.markets.len()).collect();

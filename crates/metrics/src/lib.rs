@@ -1175,6 +1175,17 @@ pub fn data_starts(filters: &Filters) -> String {
     )
 }
 
+/// The first date of each market's chart data, within each source and
+/// chart (GLOBAL left out): `source, chart, region, day`.
+pub fn market_starts(filters: &Filters) -> String {
+    format!(
+        "SELECT e.source, e.chart, e.region, CAST(min(e.period_start) AS INT) AS day \
+         FROM chart_periods e WHERE e.region <> 'GLOBAL' AND {} \
+         GROUP BY e.source, e.chart, e.region",
+        filters.chart_rows().condition()
+    )
+}
+
 /// What the store holds per source, chart and market, and how many of those
 /// rows start in the period of `filters`: `source, chart, region,
 /// first_date, last_date, in_period`. Commands read it to refuse an unknown

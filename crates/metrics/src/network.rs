@@ -8,7 +8,9 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, Date32Array, Float64Array, Int64Array, RecordBatch, StringArray};
+use arrow::array::{
+    Array, ArrayRef, Date32Array, Float64Array, Int64Array, RecordBatch, StringArray,
+};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use arrow::error::ArrowError;
 
@@ -25,6 +27,55 @@ pub struct ChartFirsts {
     pub markets: Vec<String>,
     /// Its tracks, in key order.
     pub tracks: Vec<TrackFirsts>,
+    /// Per market, the first day of its chart data, when pairs count only
+    /// tracks whose earlier first date both markets' charts cover
+    /// ([`ChartFirsts::common_start`]); empty for no such rule.
+    pub starts: Vec<i32>,
+}
+
+impl ChartFirsts {
+    /// Counts a pair of markets for a track only when both markets' chart
+    /// data had started by the earlier of its two first dates, so that a
+    /// market whose data starts late does not seem to follow every market.
+    /// `starts` are the rows of [`crate::market_starts`].
+    pub fn common_start(
+        charts: &mut [ChartFirsts],
+        starts: &[RecordBatch],
+    ) -> Result<(), ArrowError> {
+        let mut first: HashMap<(String, String, String), i32> = HashMap::new();
+        for batch in starts {
+            let (source, chart, region, day) = (
+                strs(batch, "source")?,
+                strs(batch, "chart")?,
+                strs(batch, "region")?,
+                days(batch)?,
+            );
+            for i in 0..batch.num_rows() {
+                if let (Some(s), Some(c), Some(r), true) =
+                    (source[i], chart[i], region[i], day.is_valid(i))
+                {
+                    first.insert((s.to_string(), c.to_string(), r.to_string()), day.value(i));
+                }
+            }
+        }
+        for chart in charts {
+            chart.starts = chart
+                .markets
+                .iter()
+                .map(|m| {
+                    let key = (chart.source.clone(), chart.chart.clone(), m.clone());
+                    first.get(&key).copied().unwrap_or(i32::MIN)
+                })
+                .collect();
+        }
+        Ok(())
+    }
+
+    /// Whether market `m`'s chart data covers day `day` (always, without
+    /// [`ChartFirsts::common_start`]).
+    fn covers(&self, m: u16, day: i32) -> bool {
+        self.starts.get(m as usize).is_none_or(|&s| s <= day)
+    }
 }
 
 /// A track's first date (days since 1970-01-01) in each market it charted
@@ -63,8 +114,9 @@ impl TrackFirsts {
 /// lines there) counts once, from its earliest day.
 pub fn read_firsts(batches: &[RecordBatch]) -> Result<Vec<ChartFirsts>, ArrowError> {
     type Key = (String, String);
-    let mut charts: HashMap<Key, HashMap<String, (String, String, Vec<(i32, String)>)>> =
-        HashMap::new();
+    /// A track as read: name, credits, and (day, market) rows.
+    type Read = (String, String, Vec<(i32, String)>);
+    let mut charts: HashMap<Key, HashMap<String, Read>> = HashMap::new();
     for batch in batches {
         let (source, chart) = (strs(batch, "source")?, strs(batch, "chart")?);
         let (id, name) = (strs(batch, "track_id")?, strs(batch, "track_name")?);
@@ -116,8 +168,10 @@ pub fn read_firsts(batches: &[RecordBatch]) -> Result<Vec<ChartFirsts>, ArrowErr
             let mut tracks: Vec<TrackFirsts> = tracks
                 .into_iter()
                 .map(|(key, (name, artists, firsts))| {
-                    let mut firsts: Vec<(i32, u16)> =
-                        firsts.iter().map(|(d, m)| (*d, index[m.as_str()])).collect();
+                    let mut firsts: Vec<(i32, u16)> = firsts
+                        .iter()
+                        .map(|(d, m)| (*d, index[m.as_str()]))
+                        .collect();
                     firsts.sort_unstable_by_key(|f| (f.1, f.0));
                     firsts.dedup_by_key(|f| f.1);
                     firsts.sort_unstable();
@@ -135,6 +189,7 @@ pub fn read_firsts(batches: &[RecordBatch]) -> Result<Vec<ChartFirsts>, ArrowErr
                 chart,
                 markets,
                 tracks,
+                starts: Vec::new(),
             }
         })
         .collect();
@@ -167,6 +222,9 @@ impl Pairs {
             for (i, &(day_i, a)) in firsts.iter().enumerate() {
                 for &(day_j, b) in &firsts[i + 1..] {
                     // Sorted by day: day_i <= day_j.
+                    if !(chart.covers(a, day_i) && chart.covers(b, day_i)) {
+                        continue;
+                    }
                     let (ab, ba) = (a as usize * n + b as usize, b as usize * n + a as usize);
                     pairs.both[ab] += 1;
                     pairs.both[ba] += 1;
@@ -350,7 +408,7 @@ pub fn backbone(charts: &[ChartFirsts]) -> Vec<Edge> {
                 // The markets entered strictly before `day`: all of
                 // firsts[..k]; the last of them share firsts[k - 1].0.
                 let k = firsts[..j].partition_point(|f| f.0 < day);
-                if k == 0 {
+                if k == 0 || !chart.covers(b, firsts[0].0) {
                     continue;
                 }
                 after[b as usize] += 1;
@@ -438,7 +496,13 @@ pub(crate) struct Rows {
 
 impl Rows {
     pub(crate) fn new(schema: SchemaRef) -> Rows {
-        let count = |t: &DataType| schema.fields().iter().filter(|f| f.data_type() == t).count();
+        let count = |t: &DataType| {
+            schema
+                .fields()
+                .iter()
+                .filter(|f| f.data_type() == t)
+                .count()
+        };
         let (t, i, f, d) = (
             count(&DataType::Utf8),
             count(&DataType::Int64),

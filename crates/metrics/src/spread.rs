@@ -253,7 +253,10 @@ fn column<'a>(batch: &'a RecordBatch, name: &str) -> Result<&'a ArrayRef, ArrowE
 }
 
 /// A text column's values, borrowed (no copy of the strings).
-pub(crate) fn strs<'a>(batch: &'a RecordBatch, name: &str) -> Result<Vec<Option<&'a str>>, ArrowError> {
+pub(crate) fn strs<'a>(
+    batch: &'a RecordBatch,
+    name: &str,
+) -> Result<Vec<Option<&'a str>>, ArrowError> {
     let column = column(batch, name)?;
     Ok(match column.data_type() {
         DataType::Utf8View => column.as_string_view().iter().collect(),

@@ -638,8 +638,13 @@ async fn coverage(
                 CoverageView::NoCohort,
             ]
         }
-        (None, Format::Csv) => {
-            bail!("--format csv prints one table: add --view overall, markets or none")
+        (None, format @ (Format::Csv | Format::Jsonl)) => {
+            let name = if format == Format::Csv {
+                "csv"
+            } else {
+                "jsonl"
+            };
+            bail!("--format {name} prints one table: add --view overall, markets or none")
         }
     };
     if args.format == Format::Json && views.len() > 1 {

@@ -53,7 +53,7 @@ pub async fn reach(
         ReachBy::Artist => metrics::breadth_by_artist_as(filters, false, NoCohortAs::Named, sort),
         ReachBy::Cohort => metrics::breadth_by_cohort(filters),
     };
-    run(&selection, &sql, &args.output).await
+    run_sql(&selection, &sql, &args.output).await
 }
 
 /// Spread: the first dates per market come from SQL, T_N from
@@ -102,9 +102,31 @@ pub async fn spread(
         async { ctx.sql(&starts_sql).await?.collect().await },
     )?;
     let table = chartlens_metrics::spread::table(&firsts, &starts, sort, args.output.limit)?;
+    print_table(
+        table,
+        &MetricOutput {
+            limit: None,
+            ..args.output.clone()
+        },
+    )
+    .await
+}
+
+/// Prints a table computed in full, at most `out.limit` rows of each source
+/// and chart (of the whole table when it has no chart columns).
+pub(super) async fn print_table(table: RecordBatch, out: &MetricOutput) -> anyhow::Result<u8> {
     let schema = table.schema();
-    let stream = RecordBatchStreamAdapter::new(schema, futures::stream::iter([Ok(table)]));
-    output::print_stream(Box::pin(stream), args.output.format, args.output.max_rows).await?;
+    let per_chart = ["source", "chart"]
+        .iter()
+        .all(|c| schema.column_with_name(c).is_some());
+    let batches = match out.limit {
+        Some(n) if per_chart => limit_per_chart(vec![table], n)?,
+        Some(n) => vec![table.slice(0, n.min(table.num_rows()))],
+        None => vec![table],
+    };
+    let stream =
+        RecordBatchStreamAdapter::new(schema, futures::stream::iter(batches.into_iter().map(Ok)));
+    output::print_stream(Box::pin(stream), out.format, out.max_rows).await?;
     Ok(exit::OK)
 }
 
@@ -124,7 +146,7 @@ pub async fn share(
         ShareBy::Month => metrics::ShareBy::Month,
         ShareBy::MarketMonth => metrics::ShareBy::MarketMonth,
     };
-    run(
+    run_sql(
         &selection,
         &metrics::cohort_share(&selection.filters, by),
         &args.output,
@@ -145,7 +167,7 @@ pub async fn home(
         HomeBy::Cohort => metrics::HomeBy::Cohort,
         HomeBy::Market => metrics::HomeBy::Market,
     };
-    run(
+    run_sql(
         &selection,
         &metrics::home_share(&selection.filters, by),
         &args.output,
@@ -183,7 +205,7 @@ pub async fn engagement(
         EngagementBy::Artist => metrics::EngagementBy::Artist,
         EngagementBy::Cohort => metrics::EngagementBy::Cohort,
     };
-    run(
+    run_sql(
         &selection,
         &metrics::engagement_as(&selection.filters, by, NoCohortAs::Named),
         &args.output,
@@ -214,7 +236,12 @@ pub fn docs(format: args::DocFormat) -> anyhow::Result<u8> {
     Ok(exit::OK)
 }
 
-async fn run(selection: &Selection, sql: &str, out: &MetricOutput) -> anyhow::Result<u8> {
+/// Runs a metric's SQL and prints it, at most `out.limit` rows per chart.
+pub(super) async fn run_sql(
+    selection: &Selection,
+    sql: &str,
+    out: &MetricOutput,
+) -> anyhow::Result<u8> {
     if out.show_sql {
         eprintln!("{sql}\n");
     }

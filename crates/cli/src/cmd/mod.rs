@@ -1,5 +1,6 @@
 //! One module per subcommand, each with a `run` taking its validated settings.
 
+mod alerts;
 pub mod artists;
 mod audit;
 mod check;
@@ -9,6 +10,7 @@ mod demo;
 mod export;
 pub mod ingest;
 mod metrics;
+mod network;
 mod selection;
 pub mod serve;
 mod simulate;
@@ -74,6 +76,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         }
         Command::Home(args) => {
             metrics::home(&cli.store, cli.cohort_rules.as_deref(), &args, limits).await
+        }
+        Command::Network(args) => {
+            network::network(&cli.store, cli.cohort_rules.as_deref(), &args, limits).await
+        }
+        Command::Diversity(args) => {
+            network::diversity(&cli.store, cli.cohort_rules.as_deref(), &args, limits).await
+        }
+        Command::Alerts(args) => {
+            alerts::run(&cli.store, cli.cohort_rules.as_deref(), &args, limits).await
         }
         Command::Engagement(args) => {
             metrics::engagement(&cli.store, cli.cohort_rules.as_deref(), &args, limits).await

@@ -25,6 +25,9 @@ pub const COMMANDS: &[&str] = &[
     "spread",
     "share",
     "home",
+    "network",
+    "diversity",
+    "alerts",
     "engagement",
     "artists/list",
     "artists/explain",
@@ -44,6 +47,7 @@ const SERVER_FLAGS: &[&str] = &[
     "retire-grace-secs",
     "out",
     "simulated",
+    "webhook",
     "help",
     "version",
 ];
