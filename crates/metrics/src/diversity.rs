@@ -70,7 +70,7 @@ pub fn by_market_year(filters: &Filters) -> String {
            SELECT source, chart, region, year, sum(n) AS entries, count(*) AS distinct_artists, \
                   exp(ln(CAST(sum(n) AS DOUBLE)) \
                       - sum(n * ln(CAST(n AS DOUBLE))) / sum(n)) AS effective_artists, \
-                  round(100.0 * sum(n) FILTER (WHERE origin = region) \
+                  round(100.0 * coalesce(sum(n) FILTER (WHERE origin = region), 0) \
                         / sum(n) FILTER (WHERE origin IS NOT NULL), 2) AS domestic_pct \
            FROM per_artist GROUP BY source, chart, region, year), \
          track_stats AS (\

@@ -10,6 +10,7 @@ mod interchange;
 mod json;
 mod kill;
 mod metrics;
+mod network;
 mod regression;
 mod rejects;
 mod serve;
