@@ -289,16 +289,22 @@ pub fn overlap_table(
     for year in years {
         let all: Vec<usize> = (0..year.markets.len()).collect();
         let (mean, pairs) = year.mean(&all);
-        let interval = if all.len() >= 3 {
-            bootstrap.one(&all, |picks| year.mean(picks).0)
-        } else {
-            None
-        };
+        let interval = interval(year, bootstrap);
         rows.text(&[&year.source, &year.chart]);
         rows.ints([year.year, all.len() as i64, pairs as i64].map(Some));
         rows.floats([mean, interval.map(|i| i.low), interval.map(|i| i.high)]);
     }
     rows.finish()
+}
+
+/// The bootstrap interval of a year's mean Jaccard over its markets; none
+/// below 3 markets (a resample of 2 is often one market twice).
+pub fn interval(year: &YearOverlap, bootstrap: &Bootstrap) -> Option<chartlens_stats::Interval> {
+    let all: Vec<usize> = (0..year.markets.len()).collect();
+    if all.len() < 3 {
+        return None;
+    }
+    bootstrap.one(&all, |picks| year.mean(picks).0)
 }
 
 fn ints(batch: &RecordBatch, name: &str) -> Result<arrow::array::Int64Array, ArrowError> {

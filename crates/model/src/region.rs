@@ -68,6 +68,84 @@ impl fmt::Display for Region {
     }
 }
 
+/// The continents of [`Region::continent`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[allow(missing_docs)]
+pub enum Continent {
+    Africa,
+    Asia,
+    Europe,
+    /// North and Central America and the Caribbean.
+    NorthAmerica,
+    SouthAmerica,
+    Oceania,
+    Antarctica,
+}
+
+impl Continent {
+    /// The English name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Continent::Africa => "Africa",
+            Continent::Asia => "Asia",
+            Continent::Europe => "Europe",
+            Continent::NorthAmerica => "North America",
+            Continent::SouthAmerica => "South America",
+            Continent::Oceania => "Oceania",
+            Continent::Antarctica => "Antarctica",
+        }
+    }
+}
+
+/// Alpha-2 codes per continent, by the usual geographic convention
+/// (Turkey, Cyprus, the Caucasus and Russia in Europe; the Middle East in
+/// Asia; Central America and the Caribbean in North America).
+const CONTINENTS: [(Continent, &str); 7] = [
+    (
+        Continent::Africa,
+        "AO BF BI BJ BW CD CF CG CI CM CV DJ DZ EG EH ER ET GA GH GM GN GQ GW KE KM LR LS LY MA \
+         MG ML MR MU MW MZ NA NE NG RE RW SC SD SH SL SN SO SS ST SZ TD TG TN TZ UG YT ZA ZM ZW",
+    ),
+    (
+        Continent::Asia,
+        "AE AF BD BH BN BT CN HK ID IL IN IO IQ IR JO JP KG KH KP KR KW KZ LA LB LK MM MN MO MV \
+         MY NP OM PH PK PS QA SA SG SY TH TJ TL TM TW UZ VN YE",
+    ),
+    (
+        Continent::Europe,
+        "AD AL AM AT AX AZ BA BE BG BY CH CY CZ DE DK EE ES FI FO FR GB GE GG GI GR HR HU IE IM \
+         IS IT JE LI LT LU LV MC MD ME MK MT NL NO PL PT RO RS RU SE SI SJ SK SM TR UA VA XK",
+    ),
+    (
+        Continent::NorthAmerica,
+        "AG AI AW BB BL BM BQ BS BZ CA CR CU CW DM DO GD GL GP GT HN HT JM KN KY LC MF MQ MS MX \
+         NI PA PM PR SV SX TC TT US VC VG VI",
+    ),
+    (
+        Continent::SouthAmerica,
+        "AR BO BR CL CO EC FK GF GY PE PY SR UY VE",
+    ),
+    (
+        Continent::Oceania,
+        "AS AU CC CK CX FJ FM GU KI MH MP NC NF NR NU NZ PF PG PN PW SB TK TO TV UM VU WF WS",
+    ),
+    (Continent::Antarctica, "AQ BV GS HM TF"),
+];
+
+impl Region {
+    /// The continent of a country; `None` for GLOBAL and unknown codes.
+    pub fn continent(&self) -> Option<Continent> {
+        let Region::Country(_) = self else {
+            return None;
+        };
+        let code = self.code();
+        CONTINENTS
+            .iter()
+            .find(|(_, codes)| codes.split_ascii_whitespace().any(|c| c == code))
+            .map(|(continent, _)| *continent)
+    }
+}
+
 /// Every English name and variant, folded, to its market. Built once.
 fn by_folded_name() -> &'static HashMap<String, Region> {
     static NAMES: OnceLock<HashMap<String, Region>> = OnceLock::new();
@@ -389,6 +467,22 @@ const COUNTRIES: &[(&str, &str, &[&str])] = &[
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn every_country_has_one_continent() {
+        for (code, _, _) in COUNTRIES {
+            let region = Region::from_code(code).unwrap();
+            let found = CONTINENTS
+                .iter()
+                .filter(|(_, codes)| codes.split_ascii_whitespace().any(|c| c == *code))
+                .count();
+            assert_eq!(found, 1, "{code} is on {found} continents");
+            assert!(region.continent().is_some());
+        }
+        assert_eq!(Region::parse("JP").unwrap().continent(), Some(Continent::Asia));
+        assert_eq!(Region::Global.continent(), None);
+    }
+
     use super::*;
 
     #[test]

@@ -518,6 +518,90 @@ fn figures(w: &mut String, report: &Report) {
             ),
         );
     }
+    network_figures(w, report);
+}
+
+/// The backbone of lead markets per chart, and the convergence of markets'
+/// charts by year.
+fn network_figures(w: &mut String, report: &Report) {
+    let charts: std::collections::BTreeSet<&String> =
+        report.backbone.iter().map(|e| &e.chart).collect();
+    for chart in charts {
+        let edges: Vec<svg::Edge> = report
+            .backbone
+            .iter()
+            .filter(|e| &e.chart == chart)
+            .map(|e| svg::Edge {
+                from: e.from.clone(),
+                to: e.market.clone(),
+                weight: e.share.unwrap_or(0.0) * 2.0,
+                tip: format!(
+                    "{} -> {}: {} tracks ({}% of those entering {} after another market)",
+                    e.from,
+                    e.market,
+                    e.tracks,
+                    e.share.map_or("?".into(), |s| format!("{:.0}", 100.0 * s)),
+                    e.market
+                ),
+            })
+            .collect();
+        figure(
+            w,
+            svg::network(&format!("Backbone of lead markets: {chart}"), &edges),
+            "For each market, an arrow from the market that was most often the last one a \
+             track charted in before it (lead network, backbone). Thicker: a larger share of \
+             the tracks entering the market after another. Leading is an order of chart \
+             entry, not proof of influence.",
+        );
+    }
+    let series: Vec<Series> = {
+        let charts: std::collections::BTreeSet<&String> =
+            report.convergence.iter().map(|r| &r.chart).collect();
+        charts
+            .into_iter()
+            .enumerate()
+            .map(|(i, chart)| {
+                let rows: Vec<_> = report
+                    .convergence
+                    .iter()
+                    .filter(|r| &r.chart == chart && r.mean_jaccard.is_some())
+                    .collect();
+                Series {
+                    name: chart.clone(),
+                    points: rows
+                        .iter()
+                        .filter_map(|r| Some((r.year as f64, r.mean_jaccard?)))
+                        .collect(),
+                    style: Style::Line,
+                    color: i,
+                    band: rows
+                        .iter()
+                        .filter_map(|r| Some((r.year as f64, r.low?, r.high?)))
+                        .collect(),
+                }
+            })
+            .collect()
+    };
+    if !series.is_empty() {
+        let plot = LineChart {
+            title: "Convergence: mean overlap of markets' charts by year".into(),
+            x_label: "Year".into(),
+            y_label: "Mean Jaccard".into(),
+            x_axis: XAxis::Number,
+            series,
+            y_range: None,
+            x_log: false,
+        };
+        figure(
+            w,
+            svg::line_chart(&plot),
+            "Mean Jaccard overlap of the tracks charting in each pair of markets within a \
+             calendar year (markets publishing charts in at least half of the year's periods), \
+             with its 95% bootstrap band over markets: up means markets' charts grow alike \
+             (convergence), down that they diverge. A year only partly covered turns over \
+             fewer tracks: read its point with care.",
+        );
+    }
 }
 
 fn claims(w: &mut String, report: &Report) {

@@ -1057,6 +1057,110 @@ pub fn tile_map(
     svg.finish()
 }
 
+/// One edge of a [`network`] figure: `from` leads to `to`, with a weight
+/// in 0..=1 (the stroke's width and opacity) and a tooltip.
+#[derive(Debug, Clone)]
+pub struct Edge {
+    /// The market the arrow starts from.
+    pub from: String,
+    /// The market it points to.
+    pub to: String,
+    /// 0 to 1: how strong the edge is.
+    pub weight: f64,
+    /// The edge's tooltip.
+    pub tip: String,
+}
+
+/// A network of markets drawn on the tile-grid world map's positions: one
+/// dot per market of an edge, one arrow per edge (wider and darker with its
+/// weight), each with a tooltip. Markets the grid lacks go in a final row.
+pub fn network(title: &str, edges: &[Edge]) -> String {
+    let table = tile_table();
+    let mut codes: Vec<String> = edges
+        .iter()
+        .flat_map(|e| [e.from.to_ascii_uppercase(), e.to.to_ascii_uppercase()])
+        .collect();
+    codes.sort_unstable();
+    codes.dedup();
+    let cols = table.iter().map(|t| t.col + 1).max().unwrap_or(1);
+    let grid_rows = table.iter().map(|t| t.row + 1).max().unwrap_or(0);
+    let off_grid: Vec<&String> = codes
+        .iter()
+        .filter(|c| !table.iter().any(|t| t.code == c.as_str()))
+        .collect();
+    let rows = grid_rows + off_grid.len().div_ceil(cols);
+    let (pitch, top) = ((WIDTH - 32.0) / cols as f64, 44.0);
+    let centre = |code: &str| -> (f64, f64) {
+        let (col, row) = match table.iter().find(|t| t.code == code) {
+            Some(t) => (t.col, t.row),
+            None => {
+                let i = off_grid.iter().position(|c| c.as_str() == code).unwrap_or(0);
+                (i % cols, grid_rows + i / cols)
+            }
+        };
+        (
+            16.0 + (col as f64 + 0.5) * pitch,
+            top + (row as f64 + 0.5) * pitch,
+        )
+    };
+    let height = top + rows as f64 * pitch + 40.0;
+    let desc = format!(
+        "Network of {} markets and {} edges, on a tile grid that roughly follows geography.",
+        codes.len(),
+        edges.len()
+    );
+    let mut svg = Svg::new(height, title, &desc);
+    svg.raw(
+        r##"<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="5" markerHeight="5" orient="auto-start-reverse"><path d="M0 0L10 5L0 10z" fill="#0072b2"/></marker></defs>"##,
+    );
+    let radius = (pitch * 0.22).max(3.0);
+    for e in edges {
+        let (a, b) = (
+            centre(&e.from.to_ascii_uppercase()),
+            centre(&e.to.to_ascii_uppercase()),
+        );
+        let (dx, dy) = (b.0 - a.0, b.1 - a.1);
+        let length = (dx * dx + dy * dy).sqrt();
+        if length <= 2.0 * radius {
+            continue;
+        }
+        // From the edge of one dot to the edge of the other.
+        let (ux, uy) = (dx / length, dy / length);
+        let start = (a.0 + ux * radius, a.1 + uy * radius);
+        let end = (b.0 - ux * radius, b.1 - uy * radius);
+        let w = e.weight.clamp(0.0, 1.0);
+        svg.group(&e.tip);
+        svg.line(
+            start,
+            end,
+            &format!(
+                r##"stroke="#0072b2" stroke-width="{}" stroke-opacity="{}" marker-end="url(#arrow)""##,
+                N(0.8 + 3.2 * w),
+                N(0.35 + 0.6 * w)
+            ),
+        );
+        svg.raw("</g>");
+    }
+    for code in &codes {
+        let c = centre(code);
+        let name = table
+            .iter()
+            .find(|t| t.code == code.as_str())
+            .map_or(code.as_str(), |t| t.name);
+        svg.group(name);
+        svg.circle(c, radius, r##"fill="#ffffff" stroke="#374151" stroke-width="1""##);
+        svg.text((c.0, c.1 + 3.0), code, "middle", r#"font-size="8" font-weight="600""#);
+        svg.raw("</g>");
+    }
+    svg.text(
+        (16.0, height - 14.0),
+        "Arrow: from a market to the market that most often charted a track next.",
+        "start",
+        SMALL,
+    );
+    svg.finish()
+}
+
 /// One tile at `pos` with its code, fill and tooltip; `scale` is (unit, max).
 fn draw_tile(
     svg: &mut Svg,

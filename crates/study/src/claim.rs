@@ -23,11 +23,14 @@ pub enum ClaimKind {
     ReachTrend,
     /// Claim 7: the first cohort's fans engage more per view than the second's.
     Engagement,
+    /// Claim 8: the first cohort's tracks break out from markets outside its
+    /// home continent more often than the second's.
+    BreakoutAbroad,
 }
 
 impl ClaimKind {
     /// Every claim, in the order the report states them.
-    pub const ALL: [ClaimKind; 7] = [
+    pub const ALL: [ClaimKind; 8] = [
         ClaimKind::Reach,
         ClaimKind::Spread,
         ClaimKind::HomeDependence,
@@ -35,17 +38,19 @@ impl ClaimKind {
         ClaimKind::Collaboration,
         ClaimKind::ReachTrend,
         ClaimKind::Engagement,
+        ClaimKind::BreakoutAbroad,
     ];
 
     /// The claims measured on each chart (engagement is measured per video
     /// platform instead).
-    pub const ON_CHARTS: [ClaimKind; 6] = [
+    pub const ON_CHARTS: [ClaimKind; 7] = [
         ClaimKind::Reach,
         ClaimKind::Spread,
         ClaimKind::HomeDependence,
         ClaimKind::Sound,
         ClaimKind::Collaboration,
         ClaimKind::ReachTrend,
+        ClaimKind::BreakoutAbroad,
     ];
 
     /// Its number in the report (1-based, the order of [`ClaimKind::ALL`]).
@@ -58,6 +63,7 @@ impl ClaimKind {
             ClaimKind::Collaboration => 5,
             ClaimKind::ReachTrend => 6,
             ClaimKind::Engagement => 7,
+            ClaimKind::BreakoutAbroad => 8,
         }
     }
 
@@ -74,6 +80,9 @@ impl ClaimKind {
             }
             ClaimKind::ReachTrend => "{a}'s reach advantage over {b} grew over the period covered.",
             ClaimKind::Engagement => "{a}'s fans engage more per view than {b}'s.",
+            ClaimKind::BreakoutAbroad => {
+                "{a}'s tracks break out from more markets outside its home region than {b}'s."
+            }
         }
     }
 
@@ -114,6 +123,13 @@ impl ClaimKind {
                  snapshot, per platform; bootstrap over videos. Videos with hidden counts, and \
                  videos whose view count fell between snapshots, are left out and counted."
             }
+            ClaimKind::BreakoutAbroad => {
+                "Percent of the cohort's tracks whose lead markets (every market of the track's \
+                 first chart date) all lie outside the continent of its primary artist's origin, \
+                 over tracks that charted in 2+ markets, first charted after the data's first \
+                 date (not left-censored) and whose primary artist's origin is known; bootstrap \
+                 over tracks."
+            }
         }
     }
 
@@ -126,6 +142,7 @@ impl ClaimKind {
             ClaimKind::Sound => metrics::SOUND.name,
             ClaimKind::Collaboration => metrics::COLLABORATION.name,
             ClaimKind::Engagement => metrics::ENGAGEMENT.name,
+            ClaimKind::BreakoutAbroad => metrics::NETWORK.name,
         }
     }
 
@@ -141,7 +158,8 @@ impl ClaimKind {
             | ClaimKind::Spread
             | ClaimKind::HomeDependence
             | ClaimKind::Sound
-            | ClaimKind::Engagement => [first.to_string(), second.to_string()],
+            | ClaimKind::Engagement
+            | ClaimKind::BreakoutAbroad => [first.to_string(), second.to_string()],
         }
     }
 
@@ -155,6 +173,7 @@ impl ClaimKind {
             ClaimKind::Collaboration => "markets per track",
             ClaimKind::ReachTrend => "markets per artist, last year's gap minus the first's",
             ClaimKind::Engagement => "engagements per view",
+            ClaimKind::BreakoutAbroad => "percentage points of tracks breaking out abroad",
         }
     }
 
@@ -180,6 +199,10 @@ impl ClaimKind {
                  days of data each"
             }
             ClaimKind::Engagement => "video snapshots linked to both cohorts' chart entries",
+            ClaimKind::BreakoutAbroad => {
+                "markets on at least two continents, and tracks of both cohorts with a known \
+                 origin that charted in 2+ markets after the data's first date"
+            }
         }
     }
 }

@@ -534,7 +534,7 @@ async fn artist_rows(
     Ok(out)
 }
 
-async fn query(ctx: &SessionContext, sql: &str) -> Result<Vec<RecordBatch>> {
+pub(crate) async fn query(ctx: &SessionContext, sql: &str) -> Result<Vec<RecordBatch>> {
     let failed = |source| StudyError::Query {
         sql: sql.to_string(),
         source,

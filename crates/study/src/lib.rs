@@ -19,7 +19,8 @@ pub use error::StudyError;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use chartlens_metrics::{self as metrics, Filters, MetricDoc};
+use chartlens_metrics::network::{self, ChartFirsts, TrackFirsts};
+use chartlens_metrics::{self as metrics, Filters, MetricDoc, diversity};
 use chartlens_model::Region;
 use chartlens_stats::Bootstrap;
 use chartlens_store::Store;
@@ -74,6 +75,10 @@ pub struct Report {
     pub share_by_month: Vec<ShareSeries>,
     /// Per chart, per market and cohort, the share of entries (for the map).
     pub share_by_market: Vec<ShareSeries>,
+    /// Each chart's backbone of lead markets.
+    pub backbone: Vec<BackboneEdge>,
+    /// Whether markets' charts converge: mean overlap per chart and year.
+    pub convergence: Vec<ConvergenceRow>,
     /// The definition of every metric, as `chartlens metrics` prints it.
     pub methods: Vec<Method>,
 }
@@ -99,6 +104,42 @@ pub struct TrendRow {
     /// The year and the cohorts' breadth in it.
     #[serde(flatten)]
     pub gap: measure::YearGap,
+}
+
+/// One edge of a chart's backbone (`metrics::NETWORK`): the market most
+/// often entered last before `market`.
+#[derive(Debug, Clone, Serialize)]
+pub struct BackboneEdge {
+    /// The chart, as `source/chart`.
+    pub chart: String,
+    /// The market entered.
+    pub market: String,
+    /// Its most frequent predecessor.
+    pub from: String,
+    /// Tracks whose last market before `market` was `from`.
+    pub tracks: u32,
+    /// That count over the tracks entering `market` after another market.
+    pub share: Option<f64>,
+}
+
+/// The mean Jaccard overlap of markets' charts in one year of one chart
+/// (`metrics::DIVERSITY`).
+#[derive(Debug, Clone, Serialize)]
+pub struct ConvergenceRow {
+    /// The chart, as `source/chart`.
+    pub chart: String,
+    /// The calendar year.
+    pub year: i64,
+    /// Markets that published charts in at least half of the year's periods.
+    pub markets: usize,
+    /// Pairs of them averaged.
+    pub pairs: usize,
+    /// The mean Jaccard overlap, and its 95% bootstrap interval over markets.
+    pub mean_jaccard: Option<f64>,
+    /// Lower end of the interval.
+    pub low: Option<f64>,
+    /// Upper end of the interval.
+    pub high: Option<f64>,
 }
 
 /// One cohort's share of entries on one chart, by month or by market.
@@ -202,6 +243,8 @@ pub async fn run(
         return Err(StudyError::NoEntries);
     }
     let home_markets = home_markets(&charts, &settings.cohorts);
+    let convergence = convergence(&ctx, filters, &settings.boot).await?;
+    let backbone = backbone(&charts);
     let measured: Vec<(ChartMeasures, Vec<ClaimResult>)> = charts
         .par_iter()
         .map(|c| {
@@ -240,7 +283,8 @@ pub async fn run(
                 | ClaimKind::HomeDependence
                 | ClaimKind::Sound
                 | ClaimKind::Collaboration
-                | ClaimKind::ReachTrend => measured
+                | ClaimKind::ReachTrend
+                | ClaimKind::BreakoutAbroad => measured
                     .iter()
                     .flat_map(|(_, claims)| claims.iter().filter(|r| r.kind == kind).cloned())
                     .collect(),
@@ -290,10 +334,90 @@ pub async fn run(
         claims,
         share_by_month: share_series(&charts, |c| &c.share_by_month, true),
         share_by_market: share_series(&charts, |c| &c.share_by_market, false),
+        backbone,
+        convergence,
         charts: measured.into_iter().map(|(m, _)| m).collect(),
         trend,
         methods: metrics::ALL.iter().map(Method::from).collect(),
     })
+}
+
+/// The backbone of every chart, from the tracks' first dates per market.
+fn backbone(charts: &[data::ChartData]) -> Vec<BackboneEdge> {
+    let firsts: Vec<ChartFirsts> = charts
+        .iter()
+        .map(|c| {
+            let markets: Vec<String> = c.markets.iter().cloned().collect();
+            let index: HashMap<&str, u16> = markets
+                .iter()
+                .enumerate()
+                .map(|(i, m)| (m.as_str(), i as u16))
+                .collect();
+            let tracks = c
+                .tracks
+                .iter()
+                .map(|t| {
+                    let mut firsts: Vec<(i32, u16)> = t
+                        .markets
+                        .iter()
+                        .filter_map(|m| Some((m.first_day, *index.get(&*m.market)?)))
+                        .collect();
+                    firsts.sort_unstable();
+                    TrackFirsts {
+                        key: t.key.clone(),
+                        name: String::new(),
+                        artists: String::new(),
+                        firsts,
+                    }
+                })
+                .collect();
+            ChartFirsts {
+                source: c.name.source.clone(),
+                chart: c.name.chart.clone(),
+                markets,
+                tracks,
+                starts: Vec::new(),
+            }
+        })
+        .collect();
+    network::backbone(&firsts)
+        .into_iter()
+        .map(|e| BackboneEdge {
+            chart: format!("{}/{}", e.source, e.chart),
+            share: (e.entered_after > 0).then(|| f64::from(e.tracks) / f64::from(e.entered_after)),
+            market: e.market,
+            from: e.from,
+            tracks: e.tracks,
+        })
+        .collect()
+}
+
+/// The mean overlap of markets' charts per chart and year.
+async fn convergence(
+    ctx: &datafusion::prelude::SessionContext,
+    filters: &Filters,
+    boot: &Bootstrap,
+) -> Result<Vec<ConvergenceRow>, StudyError> {
+    let market_years = data::query(ctx, &diversity::by_market_year(filters)).await?;
+    let tracks = data::query(ctx, &diversity::overlap_tracks(filters)).await?;
+    let years = diversity::overlaps(&market_years, &tracks)?;
+    Ok(years
+        .iter()
+        .map(|y| {
+            let all: Vec<usize> = (0..y.markets.len()).collect();
+            let (mean, pairs) = y.mean(&all);
+            let interval = diversity::interval(y, boot);
+            ConvergenceRow {
+                chart: format!("{}/{}", y.source, y.chart),
+                year: y.year,
+                markets: all.len(),
+                pairs,
+                mean_jaccard: mean,
+                low: interval.map(|i| i.low),
+                high: interval.map(|i| i.high),
+            }
+        })
+        .collect())
 }
 
 /// Per cohort, the origin most of its charting artists share.
@@ -475,6 +599,14 @@ fn caveats(
              do, and a cohort near its ceiling cannot gain as much.",
             measure::MIN_YEAR_DAYS
         )),
+        ClaimKind::BreakoutAbroad => out.push(
+            "A track's lead markets are where it charted first, which depends on how sensitive \
+             each chart is (a viral chart reacts faster than a top chart) as much as on where \
+             listeners found it. Continents are geographic (Turkey and Russia in Europe, \
+             Central America in North America); tracks of artists of unknown origin, and tracks \
+             already charting when the data starts, are left out."
+                .to_string(),
+        ),
         ClaimKind::Reach | ClaimKind::Engagement => {}
     }
     out

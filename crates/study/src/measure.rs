@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use chartlens_model::Region;
 use chartlens_model::registry::AUDIO_FEATURES;
 use chartlens_stats::{self as stats, Bootstrap, Interval, Spell};
 use chartlens_store::derived::Artists;
@@ -777,6 +778,41 @@ fn lead_markets(data: &ChartData, tracks: &[&Track]) -> Vec<LeadMarket> {
     out
 }
 
+/// Claim 8's sample ([`ClaimKind::BreakoutAbroad`]): per track of `tracks`
+/// that charted in 2+ markets after the data's first date and whose primary
+/// artist's origin is on a known continent, 1 when every market of its
+/// first chart date lies outside that continent, else 0.
+pub fn breakouts(data: &ChartData, tracks: &[&Track]) -> Vec<f64> {
+    let origin: HashMap<i64, &str> = data
+        .artists
+        .iter()
+        .filter_map(|a| Some((a.artist_id?, a.origin.as_deref()?)))
+        .collect();
+    let continent = |code: &str| Region::from_code(code).and_then(|r| r.continent());
+    tracks
+        .iter()
+        .filter(|t| t.markets() >= 2)
+        .filter_map(|t| {
+            let firsts = t.firsts();
+            let day = firsts[0].0;
+            if day <= data.first_day {
+                return None;
+            }
+            let home = continent(origin.get(&t.artist_id?)?)?;
+            let abroad = firsts
+                .iter()
+                .take_while(|f| f.0 == day)
+                .all(|(_, m)| continent(m) != Some(home));
+            Some(if abroad { 1.0 } else { 0.0 })
+        })
+        .collect()
+}
+
+/// The percent of ones in a 0/1 sample.
+fn percent(values: &[f64]) -> Option<f64> {
+    stats::mean(values).map(|m| 100.0 * m)
+}
+
 /// First runs of tracks per market; see `metrics::LONGEVITY`. A run that
 /// began on the market's first period may have begun before the data
 /// (left-censored) and is left out.
@@ -877,6 +913,18 @@ fn unmet(
         }),
         ClaimKind::Sound => None,
         ClaimKind::Engagement => Some("engagement is measured per video platform".to_string()),
+        ClaimKind::BreakoutAbroad => single.or_else(|| {
+            let continents: BTreeSet<_> = data
+                .markets
+                .iter()
+                .filter_map(|m| Region::from_code(m)?.continent())
+                .collect();
+            (continents.len() < 2).then(|| {
+                "the chart's markets are all on one continent: no track can break out \
+                 outside its home region"
+                    .to_string()
+            })
+        }),
     }
 }
 
@@ -980,6 +1028,18 @@ fn claims_on_chart(
                     r
                 }
                 ClaimKind::ReachTrend => trend(data, cohorts, boot),
+                ClaimKind::BreakoutAbroad => {
+                    let (fa, fb) = (breakouts(data, &a.tracks), breakouts(data, &b.tracks));
+                    let estimate =
+                        |v: &[f64]| boot.one(v, percent).map(|i| Estimate::new(i, v.len()));
+                    result(
+                        kind,
+                        estimate(&fa),
+                        estimate(&fb),
+                        boot.difference(&fa, &fb, percent, percent),
+                        [fa.len(), fb.len()],
+                    )
+                }
                 ClaimKind::Engagement => unreachable!("not in ON_CHARTS"),
             }
         })

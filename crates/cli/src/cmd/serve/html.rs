@@ -56,6 +56,7 @@ pub fn page(title: &str, search: &str, body: &str) -> String {
          <title>{title} · chartlens</title><link rel=\"icon\" href=\"data:,\"><style>{STYLE}</style></head><body>\
          <header><a class=\"brand\" href=\"/\">chartlens</a>\
          <a href=\"/\">Overview</a><a href=\"/market\">Markets</a><a href=\"/cohorts\">Cohorts</a>\
+         <a href=\"/network\">Network</a><a href=\"/diversity\">Diversity</a><a href=\"/alerts\">Alerts</a>\
          <a href=\"/study\">Study</a><a href=\"/api/v1/openapi.json\">API</a>\
          <form action=\"/search\" method=\"get\" role=\"search\">\
          <input type=\"search\" name=\"q\" value=\"{search}\" placeholder=\"Artist or track, any script\" aria-label=\"Search\">\

@@ -31,6 +31,9 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/track", get(track))
         .route("/artist", get(artist))
         .route("/cohorts", get(cohorts))
+        .route("/network", get(network))
+        .route("/diversity", get(diversity))
+        .route("/alerts", get(alerts))
         .route("/study", get(study_form))
         .route("/study/run", get(study_run))
         .route("/study/{id}", get(study_page))
@@ -857,6 +860,221 @@ fn evidence(report: &Value) -> String {
         }
     }
     out
+}
+
+// ------------------------------------------------- network, diversity, alerts
+
+async fn network(State(app): State<Arc<App>>, RawQuery(q): RawQuery) -> Response {
+    let params = Params::parse(q.as_deref());
+    respond(
+        "Lead network",
+        "",
+        app.runner
+            .page(page_key("/network", &params), network_body(&app, &params))
+            .await,
+    )
+}
+
+/// The cohort picker of the network, diversity and alerts pages: any cohort,
+/// or all tracks.
+async fn cohort_picker(app: &App, params: &Params) -> String {
+    let names = cohort_names(app).await;
+    html::select("cohort", "Cohort", &names, params.get("cohort"), "all tracks")
+}
+
+/// The filters with the page's cohort.
+fn with_cohort<'a>(params: &'a Params) -> Vec<(&'a str, &'a str)> {
+    let mut pairs = params.filter_pairs();
+    pairs.push(("cohort", params.get("cohort")));
+    pairs
+}
+
+async fn network_body(app: &App, params: &Params) -> Page {
+    let mut body = filter_form("/network", params, &cohort_picker(app, params).await);
+    body.push_str(&format!(
+        "<p class=\"note\">{}</p>",
+        escape(chartlens_metrics::NETWORK.what)
+    ));
+    let pairs = with_cohort(params);
+    let mut backbone_pairs = pairs.clone();
+    backbone_pairs.push(("backbone", "true"));
+    let backbone = rows(command(app, "network", &backbone_pairs).await?);
+    let charts: std::collections::BTreeSet<(String, String)> = backbone
+        .iter()
+        .filter_map(|r| Some((str_field(r, "source")?, str_field(r, "chart")?)))
+        .collect();
+    for (source, chart) in &charts {
+        let edges: Vec<svg::Edge> = backbone
+            .iter()
+            .filter(|r| str_field(r, "source").as_ref() == Some(source) && str_field(r, "chart").as_ref() == Some(chart))
+            .filter_map(|r| {
+                let row = r.as_object()?;
+                let (from, to) = (str_field(r, "from_market")?, str_field(r, "market")?);
+                let share = number(row, "share").unwrap_or(0.0);
+                Some(svg::Edge {
+                    tip: format!(
+                        "{from} -> {to}: {} tracks ({:.0}%)",
+                        number(row, "tracks").unwrap_or(0.0),
+                        100.0 * share
+                    ),
+                    from,
+                    to,
+                    weight: share * 2.0,
+                })
+            })
+            .collect();
+        body.push_str(&svg::network(&format!("Backbone: {source}/{chart}"), &edges));
+    }
+    body.push_str("<h2>Backbone</h2>");
+    body.push_str(&html::table(
+        &backbone,
+        200,
+        Some(&csv_link("network", &backbone_pairs)),
+        &[],
+    ));
+    let mut market_pairs = pairs.clone();
+    market_pairs.push(("by", "market"));
+    let markets = rows(command(app, "network", &market_pairs).await?);
+    body.push_str("<h2>Markets: how often each leads</h2>");
+    body.push_str(&html::table(&markets, 80, Some(&csv_link("network", &market_pairs)), &[]));
+    let mut strongest = pairs.clone();
+    strongest.push(("min_both", "10"));
+    let leads = rows(command(app, "network", &strongest).await?);
+    body.push_str("<h2>Strongest lead pairs (10+ tracks in both)</h2>");
+    body.push_str(&html::table(&leads, 40, Some(&csv_link("network", &strongest)), &[]));
+    Ok(body)
+}
+
+async fn diversity(State(app): State<Arc<App>>, RawQuery(q): RawQuery) -> Response {
+    let params = Params::parse(q.as_deref());
+    respond(
+        "Diversity and convergence",
+        "",
+        app.runner
+            .page(page_key("/diversity", &params), diversity_body(&app, &params))
+            .await,
+    )
+}
+
+async fn diversity_body(app: &App, params: &Params) -> Page {
+    let mut body = filter_form("/diversity", params, &cohort_picker(app, params).await);
+    body.push_str(&format!(
+        "<p class=\"note\">{}</p>",
+        escape(chartlens_metrics::DIVERSITY.what)
+    ));
+    let pairs = with_cohort(params);
+    let years = rows(command(app, "diversity", &pairs).await?);
+    let mut series: Vec<svg::Series> = Vec::new();
+    for r in &years {
+        let (Some(source), Some(chart), Some(row)) = (str_field(r, "source"), str_field(r, "chart"), r.as_object()) else {
+            continue;
+        };
+        let name = format!("{source}/{chart}");
+        let at = match series.iter().position(|s| s.name == name) {
+            Some(at) => at,
+            None => {
+                series.push(svg::Series {
+                    name,
+                    points: Vec::new(),
+                    style: svg::Style::Line,
+                    color: series.len(),
+                    band: Vec::new(),
+                });
+                series.len() - 1
+            }
+        };
+        if let (Some(year), Some(mean)) = (number(row, "year"), number(row, "mean_jaccard")) {
+            series[at].points.push((year, mean));
+            if let (Some(low), Some(high)) = (number(row, "low"), number(row, "high")) {
+                series[at].band.push((year, low, high));
+            }
+        }
+    }
+    body.push_str(&svg::line_chart(&svg::LineChart {
+        title: "Mean overlap of markets' charts by year (up: convergence)".into(),
+        x_label: "Year".into(),
+        y_label: "Mean Jaccard".into(),
+        x_axis: svg::XAxis::Number,
+        series,
+        y_range: None,
+        x_log: false,
+    }));
+    body.push_str(&html::table(&years, 100, Some(&csv_link("diversity", &pairs)), &[]));
+    let mut per_market = pairs.clone();
+    per_market.push(("by", "market-year"));
+    let markets = rows(command(app, "diversity", &per_market).await?);
+    body.push_str("<h2>Per market and year</h2>");
+    let to_market = |row: &Map<String, Value>| {
+        let code = row.get("market")?.as_str()?;
+        Some(format!("/market/{}", html::encode(code)))
+    };
+    body.push_str(&html::table(
+        &markets,
+        300,
+        Some(&csv_link("diversity", &per_market)),
+        &[link("market", &to_market)],
+    ));
+    Ok(body)
+}
+
+async fn alerts(State(app): State<Arc<App>>, RawQuery(q): RawQuery) -> Response {
+    let params = Params::parse(q.as_deref());
+    respond(
+        "Breakout alerts",
+        "",
+        app.runner
+            .page(page_key("/alerts", &params), alerts_body(&app, &params))
+            .await,
+    )
+}
+
+async fn alerts_body(app: &App, params: &Params) -> Page {
+    let extra = format!(
+        "{}{}{}",
+        cohort_picker(app, params).await,
+        html::input("markets", "Markets (N)", params.get("markets"), "3"),
+        html::input("within", "Within days (D)", params.get("within"), "14"),
+    );
+    let mut body = filter_form("/alerts", params, &extra);
+    body.push_str(&format!(
+        "<p class=\"note\">{}</p>",
+        escape(chartlens_metrics::ALERTS.what)
+    ));
+    let mut pairs = with_cohort(params);
+    pairs.push(("markets", params.get("markets")));
+    pairs.push(("within", params.get("within")));
+    let mut backtest = pairs.clone();
+    backtest.extend([("backtest", "true"), ("grid", "true")]);
+    let tested = rows(command(app, "alerts", &backtest).await?);
+    body.push_str("<h2>Back-test: would the rule have called wide success?</h2>");
+    body.push_str(&html::table(&tested, 100, Some(&csv_link("alerts", &backtest)), &[]));
+    let found = rows(command(app, "alerts", &pairs).await?);
+    // The most recent first.
+    let recent: Vec<Value> = found.iter().rev().take(100).cloned().collect();
+    let _ = write!(
+        body,
+        "<h2>The latest alerts ({} of {})</h2>",
+        recent.len(),
+        found.len()
+    );
+    let to_track = |row: &Map<String, Value>| {
+        (row.get("kind")?.as_str()? == "track").then(|| {
+            let id = row.get("subject_id").and_then(Value::as_str).unwrap_or("");
+            format!("/track{}", query(&[("track", id)]))
+        })
+    };
+    body.push_str(&html::table(
+        &recent,
+        100,
+        Some(&csv_link("alerts", &pairs)),
+        &[link("subject", &to_track)],
+    ));
+    Ok(body)
+}
+
+/// A text field of a JSON row.
+fn str_field(row: &Value, key: &str) -> Option<String> {
+    Some(row.get(key)?.as_str()?.to_string())
 }
 
 // --------------------------------------------------------------- cohorts
