@@ -479,7 +479,10 @@ mod tests {
             assert_eq!(found, 1, "{code} is on {found} continents");
             assert!(region.continent().is_some());
         }
-        assert_eq!(Region::parse("JP").unwrap().continent(), Some(Continent::Asia));
+        assert_eq!(
+            Region::parse("JP").unwrap().continent(),
+            Some(Continent::Asia)
+        );
         assert_eq!(Region::Global.continent(), None);
     }
 

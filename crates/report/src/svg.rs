@@ -1094,7 +1094,10 @@ pub fn network(title: &str, edges: &[Edge]) -> String {
         let (col, row) = match table.iter().find(|t| t.code == code) {
             Some(t) => (t.col, t.row),
             None => {
-                let i = off_grid.iter().position(|c| c.as_str() == code).unwrap_or(0);
+                let i = off_grid
+                    .iter()
+                    .position(|c| c.as_str() == code)
+                    .unwrap_or(0);
                 (i % cols, grid_rows + i / cols)
             }
         };
@@ -1148,8 +1151,17 @@ pub fn network(title: &str, edges: &[Edge]) -> String {
             .find(|t| t.code == code.as_str())
             .map_or(code.as_str(), |t| t.name);
         svg.group(name);
-        svg.circle(c, radius, r##"fill="#ffffff" stroke="#374151" stroke-width="1""##);
-        svg.text((c.0, c.1 + 3.0), code, "middle", r#"font-size="8" font-weight="600""#);
+        svg.circle(
+            c,
+            radius,
+            r##"fill="#ffffff" stroke="#374151" stroke-width="1""##,
+        );
+        svg.text(
+            (c.0, c.1 + 3.0),
+            code,
+            "middle",
+            r#"font-size="8" font-weight="600""#,
+        );
         svg.raw("</g>");
     }
     svg.text(

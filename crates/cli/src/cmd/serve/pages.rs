@@ -879,11 +879,17 @@ async fn network(State(app): State<Arc<App>>, RawQuery(q): RawQuery) -> Response
 /// or all tracks.
 async fn cohort_picker(app: &App, params: &Params) -> String {
     let names = cohort_names(app).await;
-    html::select("cohort", "Cohort", &names, params.get("cohort"), "all tracks")
+    html::select(
+        "cohort",
+        "Cohort",
+        &names,
+        params.get("cohort"),
+        "all tracks",
+    )
 }
 
 /// The filters with the page's cohort.
-fn with_cohort<'a>(params: &'a Params) -> Vec<(&'a str, &'a str)> {
+fn with_cohort(params: &Params) -> Vec<(&str, &str)> {
     let mut pairs = params.filter_pairs();
     pairs.push(("cohort", params.get("cohort")));
     pairs
@@ -906,7 +912,10 @@ async fn network_body(app: &App, params: &Params) -> Page {
     for (source, chart) in &charts {
         let edges: Vec<svg::Edge> = backbone
             .iter()
-            .filter(|r| str_field(r, "source").as_ref() == Some(source) && str_field(r, "chart").as_ref() == Some(chart))
+            .filter(|r| {
+                str_field(r, "source").as_ref() == Some(source)
+                    && str_field(r, "chart").as_ref() == Some(chart)
+            })
             .filter_map(|r| {
                 let row = r.as_object()?;
                 let (from, to) = (str_field(r, "from_market")?, str_field(r, "market")?);
@@ -923,7 +932,10 @@ async fn network_body(app: &App, params: &Params) -> Page {
                 })
             })
             .collect();
-        body.push_str(&svg::network(&format!("Backbone: {source}/{chart}"), &edges));
+        body.push_str(&svg::network(
+            &format!("Backbone: {source}/{chart}"),
+            &edges,
+        ));
     }
     body.push_str("<h2>Backbone</h2>");
     body.push_str(&html::table(
@@ -936,12 +948,22 @@ async fn network_body(app: &App, params: &Params) -> Page {
     market_pairs.push(("by", "market"));
     let markets = rows(command(app, "network", &market_pairs).await?);
     body.push_str("<h2>Markets: how often each leads</h2>");
-    body.push_str(&html::table(&markets, 80, Some(&csv_link("network", &market_pairs)), &[]));
+    body.push_str(&html::table(
+        &markets,
+        80,
+        Some(&csv_link("network", &market_pairs)),
+        &[],
+    ));
     let mut strongest = pairs.clone();
     strongest.push(("min_both", "10"));
     let leads = rows(command(app, "network", &strongest).await?);
     body.push_str("<h2>Strongest lead pairs (10+ tracks in both)</h2>");
-    body.push_str(&html::table(&leads, 40, Some(&csv_link("network", &strongest)), &[]));
+    body.push_str(&html::table(
+        &leads,
+        40,
+        Some(&csv_link("network", &strongest)),
+        &[],
+    ));
     Ok(body)
 }
 
@@ -951,7 +973,10 @@ async fn diversity(State(app): State<Arc<App>>, RawQuery(q): RawQuery) -> Respon
         "Diversity and convergence",
         "",
         app.runner
-            .page(page_key("/diversity", &params), diversity_body(&app, &params))
+            .page(
+                page_key("/diversity", &params),
+                diversity_body(&app, &params),
+            )
             .await,
     )
 }
@@ -966,7 +991,9 @@ async fn diversity_body(app: &App, params: &Params) -> Page {
     let years = rows(command(app, "diversity", &pairs).await?);
     let mut series: Vec<svg::Series> = Vec::new();
     for r in &years {
-        let (Some(source), Some(chart), Some(row)) = (str_field(r, "source"), str_field(r, "chart"), r.as_object()) else {
+        let (Some(source), Some(chart), Some(row)) =
+            (str_field(r, "source"), str_field(r, "chart"), r.as_object())
+        else {
             continue;
         };
         let name = format!("{source}/{chart}");
@@ -999,7 +1026,12 @@ async fn diversity_body(app: &App, params: &Params) -> Page {
         y_range: None,
         x_log: false,
     }));
-    body.push_str(&html::table(&years, 100, Some(&csv_link("diversity", &pairs)), &[]));
+    body.push_str(&html::table(
+        &years,
+        100,
+        Some(&csv_link("diversity", &pairs)),
+        &[],
+    ));
     let mut per_market = pairs.clone();
     per_market.push(("by", "market-year"));
     let markets = rows(command(app, "diversity", &per_market).await?);
@@ -1047,7 +1079,12 @@ async fn alerts_body(app: &App, params: &Params) -> Page {
     backtest.extend([("backtest", "true"), ("grid", "true")]);
     let tested = rows(command(app, "alerts", &backtest).await?);
     body.push_str("<h2>Back-test: would the rule have called wide success?</h2>");
-    body.push_str(&html::table(&tested, 100, Some(&csv_link("alerts", &backtest)), &[]));
+    body.push_str(&html::table(
+        &tested,
+        100,
+        Some(&csv_link("alerts", &backtest)),
+        &[],
+    ));
     let found = rows(command(app, "alerts", &pairs).await?);
     // The most recent first.
     let recent: Vec<Value> = found.iter().rev().take(100).cloned().collect();
