@@ -128,8 +128,18 @@ def browse(server, shots):
 
     try:
         for name, path in [("overview", "/"), ("markets", "/market"), ("cohorts", "/cohorts"),
-                           ("study-form", "/study")]:
+                           ("network", "/network"), ("diversity", "/diversity"),
+                           ("alerts", "/alerts"), ("study-form", "/study")]:
             visit(name, path)
+        # The network page draws the backbone; the alerts page links a track.
+        driver.get(server.url.rstrip("/") + "/network")
+        arrows = driver.find_elements(By.CSS_SELECTOR, "main svg line[marker-end]")
+        ok &= check("the network page draws backbone arrows", bool(arrows), True)
+        driver.get(server.url.rstrip("/") + "/alerts")
+        tracks = driver.find_elements(By.CSS_SELECTOR, "main table a[href^='/track']")
+        if tracks:
+            tracks[0].click()
+            visit("alert-track")
         # A market from the explorer's table.
         driver.get(server.url.rstrip("/") + "/market")
         links = driver.find_elements(By.CSS_SELECTOR, "main table a[href^='/market/']")
