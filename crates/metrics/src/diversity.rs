@@ -16,6 +16,20 @@ use crate::network::{Rows, float, int, text};
 use crate::spread::strs;
 use crate::{Filters, Grain, TRACK_KEY, primary_artist_join};
 
+/// The chart rows of the selection, one per entry, with its calendar year
+/// and track key.
+fn track_rows_cte(filters: &Filters) -> String {
+    let grain = Grain::Entries;
+    format!(
+        "rows AS (\
+           SELECT e.source, e.chart, e.region, \
+                  CAST(date_part('year', e.period_start) AS INT) AS year, {TRACK_KEY} AS track \
+           FROM {} WHERE e.region <> 'GLOBAL' AND {})",
+        grain.table(),
+        filters.condition_on(grain)
+    )
+}
+
 /// The chart rows of the selection, one per entry, with its calendar year,
 /// track key, primary artist (`who`) and that artist's origin.
 fn rows_cte(filters: &Filters) -> String {
@@ -94,6 +108,20 @@ pub fn by_market_year(filters: &Filters) -> String {
     )
 }
 
+/// Which markets count in the overlap of each year: `source, chart, market,
+/// year, in_overlap`, as in [`by_market_year`] but from the published
+/// periods alone (far cheaper).
+pub fn overlap_markets(filters: &Filters) -> String {
+    format!(
+        "WITH {} \
+         SELECT p.source, p.chart, p.region AS market, p.year, \
+                2 * p.periods >= y.year_periods AS in_overlap \
+         FROM periods p \
+         JOIN year_periods y ON y.source = p.source AND y.chart = p.chart AND y.year = p.year",
+        periods_cte(filters)
+    )
+}
+
 /// The distinct tracks of each market and year that counts in the overlap:
 /// `source, chart, year, region, track`.
 pub fn overlap_tracks(filters: &Filters) -> String {
@@ -104,7 +132,7 @@ pub fn overlap_tracks(filters: &Filters) -> String {
               AND p.year = r.year \
          JOIN year_periods y ON y.source = r.source AND y.chart = r.chart AND y.year = r.year \
          WHERE 2 * p.periods >= y.year_periods",
-        rows_cte(filters),
+        track_rows_cte(filters),
         periods_cte(filters)
     )
 }
@@ -161,8 +189,8 @@ impl YearOverlap {
     }
 }
 
-/// The overlaps of every chart and year from the rows of [`by_market_year`]
-/// (which markets count) and [`overlap_tracks`].
+/// The overlaps of every chart and year from the rows of [`overlap_markets`]
+/// (or [`by_market_year`]: which markets count) and [`overlap_tracks`].
 pub fn overlaps(
     market_years: &[RecordBatch],
     tracks: &[RecordBatch],

@@ -113,81 +113,91 @@ impl TrackFirsts {
 /// order, tracks in key order. A market listed twice for a track (two credit
 /// lines there) counts once, from its earliest day.
 pub fn read_firsts(batches: &[RecordBatch]) -> Result<Vec<ChartFirsts>, ArrowError> {
-    type Key = (String, String);
-    /// A track as read: name, credits, and (day, market) rows.
-    type Read = (String, String, Vec<(i32, String)>);
-    let mut charts: HashMap<Key, HashMap<String, Read>> = HashMap::new();
-    for batch in batches {
-        let (source, chart) = (strs(batch, "source")?, strs(batch, "chart")?);
-        let (id, name) = (strs(batch, "track_id")?, strs(batch, "track_name")?);
-        let (artists, region, day) = (
-            strs(batch, "artist_names")?,
-            strs(batch, "region")?,
-            days(batch)?,
-        );
-        for i in 0..batch.num_rows() {
+    type Fast = foldhash::fast::RandomState;
+    /// A track as read: name, credits, and (day, market in order of first
+    /// sight) rows, all borrowed from the batches.
+    struct Read<'a> {
+        name: &'a str,
+        artists: &'a str,
+        firsts: Vec<(i32, u16)>,
+    }
+    #[derive(Default)]
+    struct Chart<'a> {
+        markets: HashMap<&'a str, u16, Fast>,
+        tracks: HashMap<&'a str, Read<'a>, Fast>,
+    }
+    let columns = batches
+        .iter()
+        .map(|b| {
+            Ok((
+                [
+                    strs(b, "source")?,
+                    strs(b, "chart")?,
+                    strs(b, "track_id")?,
+                    strs(b, "track_name")?,
+                    strs(b, "artist_names")?,
+                    strs(b, "region")?,
+                ],
+                days(b)?,
+            ))
+        })
+        .collect::<Result<Vec<_>, ArrowError>>()?;
+    let mut charts: HashMap<(&str, &str), Chart, Fast> = HashMap::default();
+    for ([source, chart, id, name, artists, region], day) in &columns {
+        for i in 0..day.len() {
             let (Some(id), Some(region), true) = (id[i], region[i], day.is_valid(i)) else {
                 continue;
             };
-            let key = (
-                source[i].unwrap_or("").to_string(),
-                chart[i].unwrap_or("").to_string(),
-            );
-            let track = charts.entry(key).or_default().entry(id.to_string());
-            let (track_name, track_artists, firsts) = track.or_insert_with(|| {
-                (
-                    name[i].unwrap_or("").to_string(),
-                    artists[i].unwrap_or("").to_string(),
-                    Vec::new(),
-                )
-            });
+            let key = (source[i].unwrap_or(""), chart[i].unwrap_or(""));
+            let chart = charts.entry(key).or_default();
+            let next = chart.markets.len() as u16;
+            let market = *chart.markets.entry(region).or_insert(next);
             let (name, artists) = (name[i].unwrap_or(""), artists[i].unwrap_or(""));
-            if name < track_name.as_str() {
-                *track_name = name.to_string();
-            }
-            if artists < track_artists.as_str() {
-                *track_artists = artists.to_string();
-            }
-            firsts.push((day.value(i), region.to_string()));
+            let track = chart.tracks.entry(id).or_insert_with(|| Read {
+                name,
+                artists,
+                firsts: Vec::new(),
+            });
+            track.name = track.name.min(name);
+            track.artists = track.artists.min(artists);
+            track.firsts.push((day.value(i), market));
         }
     }
     let mut out: Vec<ChartFirsts> = charts
         .into_iter()
-        .map(|((source, chart), tracks)| {
-            let mut markets: Vec<String> = tracks
-                .values()
-                .flat_map(|t| t.2.iter().map(|f| f.1.clone()))
-                .collect();
+        .map(|((source, chart), read)| {
+            // Markets in code order, and each first-sight index to its rank.
+            let mut markets: Vec<(&str, u16)> = read.markets.into_iter().collect();
             markets.sort_unstable();
-            markets.dedup();
-            let index: HashMap<&str, u16> = markets
-                .iter()
-                .enumerate()
-                .map(|(i, m)| (m.as_str(), i as u16))
-                .collect();
-            let mut tracks: Vec<TrackFirsts> = tracks
+            let mut rank = vec![0u16; markets.len()];
+            for (r, (_, seen)) in markets.iter().enumerate() {
+                rank[*seen as usize] = r as u16;
+            }
+            let mut tracks: Vec<TrackFirsts> = read
+                .tracks
                 .into_iter()
-                .map(|(key, (name, artists, firsts))| {
-                    let mut firsts: Vec<(i32, u16)> = firsts
+                .map(|(key, track)| {
+                    let mut firsts: Vec<(i32, u16)> = track
+                        .firsts
                         .iter()
-                        .map(|(d, m)| (*d, index[m.as_str()]))
+                        .map(|&(d, m)| (d, rank[m as usize]))
                         .collect();
                     firsts.sort_unstable_by_key(|f| (f.1, f.0));
                     firsts.dedup_by_key(|f| f.1);
                     firsts.sort_unstable();
                     TrackFirsts {
-                        key,
-                        name,
-                        artists,
+                        key: key.to_string(),
+                        name: track.name.to_string(),
+                        artists: track.artists.to_string(),
                         firsts,
                     }
                 })
                 .collect();
             tracks.sort_unstable_by(|a, b| a.key.cmp(&b.key));
             ChartFirsts {
-                source,
-                chart,
-                markets,
+                source: source.to_string(),
+                chart: chart.to_string(),
+                markets: markets.into_iter().map(|(m, _)| m.to_string()).collect(),
                 tracks,
                 starts: Vec::new(),
             }

@@ -398,7 +398,7 @@ async fn convergence(
     filters: &Filters,
     boot: &Bootstrap,
 ) -> Result<Vec<ConvergenceRow>, StudyError> {
-    let market_years = data::query(ctx, &diversity::by_market_year(filters)).await?;
+    let market_years = data::query(ctx, &diversity::overlap_markets(filters)).await?;
     let tracks = data::query(ctx, &diversity::overlap_tracks(filters)).await?;
     let years = diversity::overlaps(&market_years, &tracks)?;
     Ok(years

@@ -87,16 +87,17 @@ pub async fn diversity(
     if args.by == DiversityBy::MarketYear {
         return run_sql(&selection, &by_market, &args.output).await;
     }
+    let markets_sql = diversity::overlap_markets(&selection.filters);
     let tracks_sql = diversity::overlap_tracks(&selection.filters);
     if args.output.show_sql {
         eprintln!(
-            "{by_market}\n\n{tracks_sql}\n\n(Jaccard per pair of markets and its bootstrap \
+            "{markets_sql}\n\n{tracks_sql}\n\n(Jaccard per pair of markets and its bootstrap \
              over markets: chartlens_metrics::diversity)\n"
         );
     }
     let bootstrap = bootstrap(args.resamples, args.seed)?;
     let (market_years, tracks) = futures::try_join!(
-        selection.collect(&by_market),
+        selection.collect(&markets_sql),
         selection.collect(&tracks_sql)
     )?;
     let years = diversity::overlaps(&market_years, &tracks)?;
