@@ -531,19 +531,7 @@ fn network_figures(w: &mut String, report: &Report) {
             .backbone
             .iter()
             .filter(|e| &e.chart == chart)
-            .map(|e| svg::Edge {
-                from: e.from.clone(),
-                to: e.market.clone(),
-                weight: e.share.unwrap_or(0.0) * 2.0,
-                tip: format!(
-                    "{} -> {}: {} tracks ({}% of those entering {} after another market)",
-                    e.from,
-                    e.market,
-                    e.tracks,
-                    e.share.map_or("?".into(), |s| format!("{:.0}", 100.0 * s)),
-                    e.market
-                ),
-            })
+            .map(|e| svg::Edge::backbone(&e.from, &e.market, u64::from(e.tracks), e.share))
             .collect();
         figure(
             w,

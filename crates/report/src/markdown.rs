@@ -178,6 +178,46 @@ pub fn render(report: &Report) -> String {
         );
     }
 
+    let _ = writeln!(w, "\n## Convergence: mean overlap of markets' charts\n");
+    let _ = writeln!(
+        w,
+        "| Chart | Year | Markets | Pairs | Mean Jaccard | 95% interval |\n|---|---|---|---|---|---|"
+    );
+    for r in &report.convergence {
+        let interval = match (r.low, r.high) {
+            (Some(low), Some(high)) => {
+                format!("{} to {}", number(Some(low), 3), number(Some(high), 3))
+            }
+            _ => "none (fewer than 3 markets)".to_string(),
+        };
+        let mean = if r.mean_jaccard.is_some() {
+            number(r.mean_jaccard, 3)
+        } else {
+            "unanswered".to_string()
+        };
+        let _ = writeln!(
+            w,
+            "| {} | {} | {} | {} | {mean} | {interval} |",
+            r.chart, r.year, r.markets, r.pairs
+        );
+    }
+
+    let _ = writeln!(w, "\n## Backbone of lead markets\n");
+    let _ = writeln!(
+        w,
+        "| Chart | Market | Most often the last market before it | Tracks | Share |\n|---|---|---|---|---|"
+    );
+    for e in &report.backbone {
+        let share = e.share.map_or(String::new(), |s| {
+            format!("{}%", number(Some(100.0 * s), 1))
+        });
+        let _ = writeln!(
+            w,
+            "| {} | {} | {} | {} | {share} |",
+            e.chart, e.market, e.from, e.tracks
+        );
+    }
+
     let _ = writeln!(w, "\n## Methods\n");
     for m in &report.methods {
         let _ = writeln!(w, "{}", m.doc().markdown());

@@ -1071,6 +1071,24 @@ pub struct Edge {
     pub tip: String,
 }
 
+impl Edge {
+    /// A backbone edge (lead network): `tracks` entered `to` right after
+    /// `from`, a `share` (0 to 1) of the tracks entering `to` after another
+    /// market. The weight doubles the share: shares seldom pass a half.
+    pub fn backbone(from: &str, to: &str, tracks: u64, share: Option<f64>) -> Edge {
+        let percent = share.map_or("?".to_string(), |s| format!("{:.0}", 100.0 * s));
+        Edge {
+            from: from.to_string(),
+            to: to.to_string(),
+            weight: (share.unwrap_or(0.0) * 2.0).min(1.0),
+            tip: format!(
+                "{from} -> {to}: {tracks} tracks ({percent}% of those entering {to} after \
+                 another market)"
+            ),
+        }
+    }
+}
+
 /// A network of markets drawn on the tile-grid world map's positions: one
 /// dot per market of an edge, one arrow per edge (wider and darker with its
 /// weight), each with a tooltip. Markets the grid lacks go in a final row.

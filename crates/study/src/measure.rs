@@ -1500,6 +1500,43 @@ mod tests {
     }
 
     #[test]
+    fn breakouts_count_tracks_whose_lead_markets_are_all_abroad() {
+        // The primary artist (id 1) is from KR, in Asia.
+        let by = |mut t: Track, id: i64| {
+            t.artist_id = Some(id);
+            t
+        };
+        let tracks = vec![
+            // Tied first in JP (Asia) and US: not abroad.
+            by(track("A", &[("JP", &[14]), ("US", &[14])]), 1),
+            // First in US, then GB: abroad.
+            by(track("B", &[("US", &[14]), ("GB", &[21])]), 1),
+            // First on the data's first day (left-censored): left out.
+            by(track("C", &[("US", &[0]), ("JP", &[7])]), 1),
+            // One market only: left out.
+            by(track("D", &[("US", &[14])]), 1),
+            // An artist of unknown origin: left out.
+            by(track("E", &[("US", &[14]), ("GB", &[21])]), 2),
+        ];
+        let mut data = chart(&["GB", "JP", "US"], 70, tracks);
+        data.artists.push(ArtistRow {
+            name: "BTS".into(),
+            cohort: Some("K-pop".into()),
+            origin: Some("KR".into()),
+            artist_id: Some(1),
+            markets: 3,
+            entries: 10,
+            export_entries: None,
+            home_base: None,
+            home_in_data: false,
+        });
+        let all: Vec<&Track> = data.tracks.iter().collect();
+        let sample = breakouts(&data, &all);
+        assert_eq!(sample, [0.0, 1.0]);
+        assert_eq!(percent(&sample), Some(50.0));
+    }
+
+    #[test]
     fn diffusion_curve_and_lead_markets_follow_the_documented_example() {
         // metrics::DIFFUSION: A enters JP on day 14 and US on day 24; B only
         // JP. Three markets, so two others; horizon 2 weeks.

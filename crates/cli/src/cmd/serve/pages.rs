@@ -919,17 +919,13 @@ async fn network_body(app: &App, params: &Params) -> Page {
             .filter_map(|r| {
                 let row = r.as_object()?;
                 let (from, to) = (str_field(r, "from_market")?, str_field(r, "market")?);
-                let share = number(row, "share").unwrap_or(0.0);
-                Some(svg::Edge {
-                    tip: format!(
-                        "{from} -> {to}: {} tracks ({:.0}%)",
-                        number(row, "tracks").unwrap_or(0.0),
-                        100.0 * share
-                    ),
-                    from,
-                    to,
-                    weight: share * 2.0,
-                })
+                let tracks = row.get("tracks").and_then(Value::as_u64).unwrap_or(0);
+                Some(svg::Edge::backbone(
+                    &from,
+                    &to,
+                    tracks,
+                    number(row, "share"),
+                ))
             })
             .collect();
         body.push_str(&svg::network(
