@@ -182,6 +182,23 @@ impl YearOverlap {
         }
         ((pairs > 0).then(|| sum / pairs as f64), pairs)
     }
+
+    /// The mean Jaccard over every pair of the year's markets, the number of
+    /// pairs, and the bootstrap interval of the mean over markets (none below
+    /// 3 markets: a resample of 2 is often one market twice).
+    pub fn summary(
+        &self,
+        bootstrap: &Bootstrap,
+    ) -> (Option<f64>, usize, Option<chartlens_stats::Interval>) {
+        let all: Vec<usize> = (0..self.markets.len()).collect();
+        let (mean, pairs) = self.mean(&all);
+        let interval = if all.len() >= 3 {
+            bootstrap.one(&all, |picks| self.mean(picks).0)
+        } else {
+            None
+        };
+        (mean, pairs, interval)
+    }
 }
 
 /// The overlaps of every chart and year from the rows of [`overlap_markets`]
@@ -302,32 +319,19 @@ pub fn overlaps(
 }
 
 /// Mean Jaccard per chart and year, with the percentile bootstrap interval
-/// of `bootstrap` over markets (empty with fewer than 3 markets: a resample
-/// of 2 is often one market twice).
+/// of `bootstrap` over markets ([`YearOverlap::summary`]).
 pub fn overlap_table(
     years: &[YearOverlap],
     bootstrap: &Bootstrap,
 ) -> Result<RecordBatch, ArrowError> {
     let mut rows = Rows::new(overlap_schema());
     for year in years {
-        let all: Vec<usize> = (0..year.markets.len()).collect();
-        let (mean, pairs) = year.mean(&all);
-        let interval = interval(year, bootstrap);
+        let (mean, pairs, interval) = year.summary(bootstrap);
         rows.text(&[&year.source, &year.chart]);
-        rows.ints([year.year, all.len() as i64, pairs as i64].map(Some));
+        rows.ints([year.year, year.markets.len() as i64, pairs as i64].map(Some));
         rows.floats([mean, interval.map(|i| i.low), interval.map(|i| i.high)]);
     }
     rows.finish()
-}
-
-/// The bootstrap interval of a year's mean Jaccard over its markets; none
-/// below 3 markets (a resample of 2 is often one market twice).
-pub fn interval(year: &YearOverlap, bootstrap: &Bootstrap) -> Option<chartlens_stats::Interval> {
-    let all: Vec<usize> = (0..year.markets.len()).collect();
-    if all.len() < 3 {
-        return None;
-    }
-    bootstrap.one(&all, |picks| year.mean(picks).0)
 }
 
 fn ints(batch: &RecordBatch, name: &str) -> Result<arrow::array::Int64Array, ArrowError> {

@@ -108,49 +108,27 @@ pub fn table(
             }
         }
     }
-    let columns: Vec<_> = firsts
+    let charts = crate::network::read_firsts(firsts)?;
+    // Markets are in code order within a chart, so (day, index) order is
+    // (day, code) order.
+    let rows: Vec<((&str, &str, &str), Track)> = charts
         .iter()
-        .map(|b| {
-            Ok((
-                strs(b, "source")?,
-                strs(b, "chart")?,
-                strs(b, "track_id")?,
-                strs(b, "track_name")?,
-                strs(b, "artist_names")?,
-                strs(b, "region")?,
-                days(b)?,
-            ))
+        .flat_map(|c| {
+            c.tracks.iter().map(move |t| {
+                let firsts = t
+                    .firsts
+                    .iter()
+                    .map(|&(day, m)| (day, c.markets[m as usize].as_str()))
+                    .collect();
+                let track = Track {
+                    name: &t.name,
+                    artists: &t.artists,
+                    firsts,
+                };
+                ((c.source.as_str(), c.chart.as_str(), t.key.as_str()), track)
+            })
         })
-        .collect::<Result<_, ArrowError>>()?;
-    let mut tracks: HashMap<(&str, &str, &str), Track, foldhash::fast::RandomState> =
-        HashMap::default();
-    for (source, chart, id, name, artists, region, day) in &columns {
-        for i in 0..day.len() {
-            let (Some(id), false) = (id[i], day.is_null(i)) else {
-                continue;
-            };
-            let (source, chart) = (source[i].unwrap_or(""), chart[i].unwrap_or(""));
-            let (name, artists) = (name[i].unwrap_or(""), artists[i].unwrap_or(""));
-            let track = tracks.entry((source, chart, id)).or_insert_with(|| Track {
-                name,
-                artists,
-                firsts: Vec::new(),
-            });
-            track.name = track.name.min(name);
-            track.artists = track.artists.min(artists);
-            track.firsts.push((day.value(i), region[i].unwrap_or("")));
-        }
-    }
-    let mut rows: Vec<((&str, &str, &str), Track)> = tracks.into_iter().collect();
-    for (_, track) in &mut rows {
-        // A market listed twice (two credit lines there) counts once, from
-        // its earliest day.
-        track
-            .firsts
-            .sort_unstable_by(|a, b| (a.1, a.0).cmp(&(b.1, b.0)));
-        track.firsts.dedup_by_key(|f| f.1);
-        track.firsts.sort_unstable();
-    }
+        .collect();
     let mut rows: Vec<_> = rows
         .into_iter()
         .map(|(key, track)| {

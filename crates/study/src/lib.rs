@@ -404,13 +404,11 @@ async fn convergence(
     Ok(years
         .iter()
         .map(|y| {
-            let all: Vec<usize> = (0..y.markets.len()).collect();
-            let (mean, pairs) = y.mean(&all);
-            let interval = diversity::interval(y, boot);
+            let (mean, pairs, interval) = y.summary(boot);
             ConvergenceRow {
                 chart: format!("{}/{}", y.source, y.chart),
                 year: y.year,
-                markets: all.len(),
+                markets: y.markets.len(),
                 pairs,
                 mean_jaccard: mean,
                 low: interval.map(|i| i.low),

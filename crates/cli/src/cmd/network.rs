@@ -83,9 +83,9 @@ pub async fn diversity(
         ..Wanted::default()
     };
     let selection = selection::select(store_dir, cohorts, &args.filters, wanted, limits).await?;
-    let by_market = diversity::by_market_year(&selection.filters);
     if args.by == DiversityBy::MarketYear {
-        return run_sql(&selection, &by_market, &args.output).await;
+        let sql = diversity::by_market_year(&selection.filters);
+        return run_sql(&selection, &sql, &args.output).await;
     }
     let markets_sql = diversity::overlap_markets(&selection.filters);
     let tracks_sql = diversity::overlap_tracks(&selection.filters);
