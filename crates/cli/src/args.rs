@@ -16,9 +16,17 @@ pub const DEFAULT_STORE: &str = "chartlens-store";
 #[derive(Debug, Parser)]
 #[command(name = "chartlens", version, about, long_about = None)]
 pub struct Cli {
-    /// Directory of the store (created by the first ingest).
-    #[arg(long, global = true, env = "CHARTLENS_STORE", default_value = DEFAULT_STORE)]
+    /// Directory of the store (created by the first ingest): a path, or a
+    /// file:// URL of a path every machine of a cluster sees.
+    #[arg(long, global = true, env = "CHARTLENS_STORE", default_value = DEFAULT_STORE, value_parser = parse_store)]
     pub store: PathBuf,
+
+    /// Run the read commands' queries on the Apache Ballista cluster whose
+    /// scheduler is at this URL, e.g. df://sched-host:50050 (see `chartlens
+    /// cluster`). Plans are made here; the store must be at the same path on
+    /// every machine. Ingest and the other writes stay local.
+    #[arg(long, global = true, env = "CHARTLENS_CLUSTER", value_name = "URL")]
+    pub cluster: Option<String>,
 
     /// Seconds a replaced or compacted Parquet part stays on disk for queries
     /// still reading it.
@@ -94,8 +102,39 @@ impl Command {
             | Command::Simulate(_) => false,
             // The server gives each query the deadline, not itself.
             Command::Serve(_) => false,
+            Command::Cluster(_) => false,
         }
     }
+
+    /// Whether this command reads the store through sessions that
+    /// `--cluster` sends to a cluster.
+    pub fn reads_through_sessions(&self) -> bool {
+        match self {
+            Command::Artists(command) => !matches!(command, ArtistsCommand::Import(_)),
+            Command::Serve(_) => true,
+            Command::Demo(_) => false,
+            other => other.honours_timeout(),
+        }
+    }
+}
+
+/// A `--store` value: a path, or a `file://` URL of one.
+pub fn parse_store(text: &str) -> Result<PathBuf, String> {
+    if let Some(path) = text.strip_prefix("file://") {
+        if !path.starts_with('/') {
+            return Err(format!(
+                "{text:?}: a file:// URL names an absolute path, e.g. file:///shared/store"
+            ));
+        }
+        return Ok(PathBuf::from(path));
+    }
+    if let Some((scheme, _)) = text.split_once("://") {
+        return Err(format!(
+            "{text:?}: stores on {scheme}:// are not supported yet; give a path, or a file:// \
+             URL of a path every machine of the cluster mounts"
+        ));
+    }
+    Ok(PathBuf::from(text))
 }
 
 /// A size such as `512M`, `4GiB` or `1.5g`: a number of bytes, or of K, M, G
@@ -190,12 +229,78 @@ pub enum Command {
     /// Serve a dashboard and a JSON API over the store, on
     /// http://127.0.0.1:7878/ by default.
     Serve(ServeArgs),
+    /// Run an Apache Ballista scheduler, an executor, or both on this machine,
+    /// for `--cluster`.
+    #[command(subcommand)]
+    Cluster(ClusterCommand),
     /// Simulate a chart world, ingest it, import its registry, run the study
     /// and write the report: the whole product on data it makes up.
     Demo(DemoArgs),
     /// Write a simulated chart world (fictional artists spreading by a Bass
     /// process) as files in the real source layouts.
     Simulate(SimulateArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClusterCommand {
+    /// The scheduler: takes queries from clients and hands their stages to executors.
+    Scheduler(SchedulerArgs),
+    /// An executor: runs stages for a scheduler, reading the store's files.
+    Executor(ExecutorArgs),
+    /// A scheduler and executors in this process, for one machine or a test.
+    Local(LocalClusterArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SchedulerArgs {
+    /// Address to listen on; port 0 takes any free port.
+    #[arg(long, default_value = "127.0.0.1:50050")]
+    pub bind: std::net::SocketAddr,
+    /// Host name executors and clients reach the scheduler by; default: the bind address.
+    #[arg(long)]
+    pub external_host: Option<String>,
+    /// Seconds without a heartbeat after which an executor is taken as lost
+    /// and its tasks run again on the others.
+    #[arg(long, default_value_t = 30)]
+    pub executor_timeout: u64,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ExecutorArgs {
+    /// The scheduler to work for, e.g. df://sched-host:50050.
+    #[arg(long)]
+    pub scheduler: String,
+    /// Address the executor's ports listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind_host: String,
+    /// Host name the scheduler and clients reach this executor by; default: --bind-host.
+    #[arg(long)]
+    pub external_host: Option<String>,
+    /// Port of its Arrow Flight service, which serves results and shuffle data.
+    #[arg(long, default_value_t = 50051)]
+    pub port: u16,
+    /// Port of its gRPC service, which takes tasks from the scheduler.
+    #[arg(long, default_value_t = 50052)]
+    pub grpc_port: u16,
+    /// Tasks it runs at once; default: the machine's cores.
+    #[arg(long)]
+    pub concurrent_tasks: Option<usize>,
+    /// Directory for its shuffle files; default: a new temporary directory.
+    #[arg(long)]
+    pub work_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct LocalClusterArgs {
+    /// Executors to start.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub executors: u16,
+    /// The scheduler's address; port 0 takes any free port.
+    #[arg(long, default_value = "127.0.0.1:50050")]
+    pub bind: std::net::SocketAddr,
+    /// Tasks each executor runs at once; default: the machine's cores divided among them.
+    #[arg(long)]
+    pub concurrent_tasks: Option<usize>,
 }
 
 #[derive(Debug, clap::Args)]

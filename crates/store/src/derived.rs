@@ -217,7 +217,7 @@ impl Store {
     ) -> Result<datafusion::prelude::SessionContext, StoreError> {
         let ctx = self.session()?;
         let tables = [table::artists(), table::credits()];
-        register_lazy(&ctx, Arc::new(derived), &tables, TableType::View)?;
+        register_lazy(&ctx, &self.absolute_root()?, Arc::new(derived), &tables, TableType::View)?;
         Ok(ctx)
     }
 }
@@ -502,12 +502,14 @@ pub(crate) trait Computed: fmt::Debug + Send + Sync {
 /// tables that `source` computes on their first scan.
 pub(crate) fn register_lazy(
     ctx: &datafusion::prelude::SessionContext,
+    root: &Path,
     source: Arc<dyn Computed>,
     tables: &[table::Table],
     kind: TableType,
 ) -> Result<(), StoreError> {
     for table in tables {
         let provider = LazyTable {
+            root: root.to_path_buf(),
             source: source.clone(),
             name: table.name,
             schema: table.schema(),
@@ -521,11 +523,32 @@ pub(crate) fn register_lazy(
 
 /// A table computed on its first scan.
 #[derive(Debug)]
-struct LazyTable {
+pub(crate) struct LazyTable {
+    /// The store's directory, absolute ([`crate::remote`] writes the rows under it).
+    root: std::path::PathBuf,
     source: Arc<dyn Computed>,
     name: &'static str,
     schema: SchemaRef,
     kind: TableType,
+}
+
+impl LazyTable {
+    /// The store's directory.
+    pub(crate) fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The table's name.
+    pub(crate) fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The table's rows, computed on the first call.
+    pub(crate) fn batches(&self) -> datafusion::error::Result<Vec<RecordBatch>> {
+        self.source
+            .batches(self.name)
+            .map_err(DataFusionError::Execution)
+    }
 }
 
 #[async_trait]
@@ -545,10 +568,7 @@ impl TableProvider for LazyTable {
         _filters: &[Expr],
         _limit: Option<usize>,
     ) -> datafusion::error::Result<Arc<dyn ExecutionPlan>> {
-        let batches = self
-            .source
-            .batches(self.name)
-            .map_err(DataFusionError::Execution)?;
+        let batches = self.batches()?;
         Ok(MemorySourceConfig::try_new_exec(
             &[batches],
             self.schema.clone(),

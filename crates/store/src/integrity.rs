@@ -191,6 +191,12 @@ impl VerifiedTable {
         }
     }
 
+    /// Where the table's rows are: the store's directory, the table's name
+    /// and the parts of the version read.
+    pub(crate) fn location(&self) -> (&Path, &str, &[Part]) {
+        (&self.root, &self.table, &self.parts)
+    }
+
     fn verify_all(&self) -> datafusion::error::Result<()> {
         for part in &self.parts {
             verify(&self.root, part).map_err(|e| DataFusionError::External(Box::new(e)))?;

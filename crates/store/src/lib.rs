@@ -12,6 +12,7 @@ pub mod integrity;
 pub mod manifest;
 pub mod parts;
 pub mod query;
+pub mod remote;
 pub mod summary;
 pub mod writer;
 
@@ -23,7 +24,10 @@ use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
 };
-use datafusion::datasource::{MemTable, TableType};
+use arrow::datatypes::SchemaRef;
+use datafusion::datasource::empty::EmptyTable;
+use datafusion::datasource::{TableProvider, TableType};
+use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
 pub use error::StoreError;
@@ -98,18 +102,34 @@ impl Store {
 
     /// A DataFusion session with every stored table registered under its
     /// contract name, reading exactly the parts of this manifest version,
-    /// with a memory pool of the store's [`Limits`].
+    /// with a memory pool of the store's [`Limits`]. Its plans run on a
+    /// cluster when one is installed ([`remote::install`]).
     pub fn session(&self) -> Result<SessionContext, StoreError> {
         // DataFusion's defaults (one partition per core), tunable with its
         // own DATAFUSION_* environment variables, such as
         // DATAFUSION_EXECUTION_TARGET_PARTITIONS.
         let config = SessionConfig::from_env()?.with_information_schema(true);
-        let ctx = SessionContext::new_with_config_rt(config, self.limits.runtime_env()?);
+        let state = SessionStateBuilder::new()
+            .with_config(config)
+            .with_runtime_env(self.limits.runtime_env()?)
+            .with_default_features()
+            .build();
+        let state = match remote::upgrade() {
+            Some(upgrade) => upgrade(state)?,
+            None => state,
+        };
+        let ctx = SessionContext::new_with_state(state);
         for table in table::all_tables() {
             self.register(&ctx, &table)?;
         }
         self.register_summaries(&ctx)?;
         Ok(ctx)
+    }
+
+    /// The store's directory as an absolute path: what a table's files are
+    /// named by, in this process and on a cluster.
+    pub(crate) fn absolute_root(&self) -> Result<PathBuf, StoreError> {
+        std::path::absolute(&self.root).map_err(|e| StoreError::io(&self.root, e))
     }
 
     /// Registers the summary tables: their stored parts when they summarise
@@ -136,30 +156,50 @@ impl Store {
     ) -> Result<(), StoreError> {
         let lazy = summary::Lazy::new(&self.root, self.manifest.clone(), window);
         let tables = table::summary_tables();
-        derived::register_lazy(ctx, Arc::new(lazy), &tables, TableType::Base)
+        derived::register_lazy(ctx, &self.absolute_root()?, Arc::new(lazy), &tables, TableType::Base)
     }
 
     fn register(&self, ctx: &SessionContext, table: &Table) -> Result<(), StoreError> {
-        let schema = table.schema();
         let parts = self.manifest.parts(table.name);
-        if parts.is_empty() {
-            let empty = MemTable::try_new(schema, vec![vec![]])?;
-            ctx.register_table(table.name, Arc::new(empty))?;
-            return Ok(());
-        }
-        let root = std::path::absolute(&self.root).map_err(|e| StoreError::io(&self.root, e))?;
-        let urls = parts
-            .iter()
-            .map(|p| ListingTableUrl::parse(root.join(&p.file).to_string_lossy()))
-            .collect::<Result<Vec<_>, _>>()?;
-        let options =
-            ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
-        let config = ListingTableConfig::new_with_multi_paths(urls)
-            .with_listing_options(options)
-            .with_schema(schema);
-        let listing = Arc::new(ListingTable::try_new(config)?);
-        let verified = integrity::VerifiedTable::new(listing, &self.root, table.name, parts);
-        ctx.register_table(table.name, Arc::new(verified))?;
+        let provider = stored_table(&self.absolute_root()?, table.name, table.schema(), parts)?;
+        ctx.register_table(table.name, provider)?;
         Ok(())
     }
+}
+
+/// The table `name` of the store at `root` (absolute), reading `parts` and
+/// checking each against its recorded size and hash before a scan.
+pub(crate) fn stored_table(
+    root: &Path,
+    name: &str,
+    schema: SchemaRef,
+    parts: &[manifest::Part],
+) -> Result<Arc<dyn TableProvider>, StoreError> {
+    if parts.is_empty() {
+        return Ok(Arc::new(EmptyTable::new(schema)));
+    }
+    let urls = parts
+        .iter()
+        .map(|p| ListingTableUrl::parse(root.join(&p.file).to_string_lossy()))
+        .collect::<Result<Vec<_>, _>>()?;
+    let listing = parquet_listing(urls, schema)?;
+    Ok(Arc::new(integrity::VerifiedTable::new(listing, root, name, parts)))
+}
+
+/// A table of one Parquet file that chartlens wrote ([`remote`]).
+pub(crate) fn file_table(path: &Path, schema: SchemaRef) -> Result<Arc<dyn TableProvider>, StoreError> {
+    let url = ListingTableUrl::parse(path.to_string_lossy())?;
+    Ok(parquet_listing(vec![url], schema)?)
+}
+
+fn parquet_listing(
+    urls: Vec<ListingTableUrl>,
+    schema: SchemaRef,
+) -> Result<Arc<ListingTable>, StoreError> {
+    let options =
+        ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
+    let config = ListingTableConfig::new_with_multi_paths(urls)
+        .with_listing_options(options)
+        .with_schema(schema);
+    Ok(Arc::new(ListingTable::try_new(config)?))
 }

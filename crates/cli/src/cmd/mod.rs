@@ -4,6 +4,7 @@ mod alerts;
 pub mod artists;
 mod audit;
 mod check;
+mod cluster;
 mod cohorts;
 mod compact;
 mod demo;
@@ -32,6 +33,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
     };
     // Every session's memory pool; the deadline is main's (`--timeout`).
     let limits = &cli.limits();
+    if let Some(url) = &cli.cluster
+        && cli.command.reads_through_sessions()
+    {
+        chartlens_cluster::connect(&chartlens_cluster::ClusterUrl::parse(url)?).await?;
+    }
     match cli.command {
         Command::Ingest(args) => {
             let write = WriteOptions {
@@ -99,6 +105,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Repair => check::repair(&cli.store, write),
         Command::Demo(args) => demo::run(&cli.store, &args, write, limits).await,
         Command::Simulate(args) => simulate::run(&args),
+        Command::Cluster(command) => cluster::run(&command).await,
         Command::Serve(args) => {
             serve::serve(&cli.store, cli.cohort_rules.as_deref(), &args, limits).await
         }

@@ -1,6 +1,7 @@
 //! End-to-end tests of the `chartlens` binary on fixtures under `tests/data/`.
 
 mod artists;
+mod cluster;
 mod command_line;
 mod demo;
 mod identity;

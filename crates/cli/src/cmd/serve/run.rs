@@ -265,6 +265,9 @@ impl Runner {
         if let Some(rules) = &self.cohort_rules {
             command.arg("--cohort-rules").arg(rules);
         }
+        if let Some(cluster) = chartlens_cluster::connected() {
+            command.arg("--cluster").arg(&cluster.given);
+        }
         command
             .arg(format!("--memory-limit={}", limits.memory_bytes))
             .arg(format!("--timeout={}", deadline.as_secs_f64()))
