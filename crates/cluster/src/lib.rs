@@ -23,6 +23,7 @@ use ballista_scheduler::config::SchedulerConfig;
 use ballista_scheduler::scheduler_process::{create_scheduler, start_grpc_service_with_listener};
 use chartlens_store::remote::{TableCodec, Upgrade};
 use datafusion::execution::session_state::{SessionState, SessionStateBuilder};
+use datafusion::prelude::SessionConfig;
 use datafusion_proto::logical_plan::LogicalExtensionCodec;
 use datafusion_proto::protobuf::{LogicalPlanNode, PhysicalPlanNode};
 
@@ -124,11 +125,8 @@ pub async fn connect(url: &ClusterUrl) -> anyhow::Result<()> {
     }
     let codec = codec();
     let upgrade: Upgrade = Arc::new(move |state: SessionState| {
-        let config = state
-            .config()
-            .clone()
-            .with_ballista_logical_extension_codec(codec.clone())
-            .with_ballista_job_name("chartlens");
+        let config = cluster_config(state.config().clone())
+            .with_ballista_logical_extension_codec(codec.clone());
         SessionStateBuilder::new_from_existing(state)
             .with_config(config)
             .build()
@@ -144,6 +142,20 @@ static CONNECTED: OnceLock<ClusterUrl> = OnceLock::new();
 /// The cluster this process's sessions run on, once [`connect`] succeeded.
 pub fn connected() -> Option<&'static ClusterUrl> {
     CONNECTED.get()
+}
+
+/// The settings every cluster session runs with, for answers equal to the
+/// local engine's. Ballista 55's adaptive planner is off: on a left join
+/// whose right side came out empty it dropped the whole result (a `count(*)`
+/// gave no row at all), and it reordered hash joins after DataFusion had
+/// built their dynamic filters, which failed the job while the client
+/// waited forever. Its static planner is Ballista's long-standing one.
+/// Dynamic filter pushdown is off for the same join reordering.
+pub fn cluster_config(config: SessionConfig) -> SessionConfig {
+    config
+        .with_ballista_job_name("chartlens")
+        .with_ballista_adaptive_query_planner(false)
+        .set_bool("datafusion.optimizer.enable_dynamic_filter_pushdown", false)
 }
 
 fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
@@ -313,6 +325,49 @@ pub async fn shutdown_signal() {
     {
         let _ = tokio::signal::ctrl_c().await;
     }
+}
+
+/// Prints the log lines of Ballista and DataFusion at `CHARTLENS_LOG`'s
+/// level (`error`, `warn`, `info`, `debug`, `trace`) on standard error;
+/// nothing when it is unset. For the cluster's processes and its clients.
+pub fn init_log() {
+    let Some(level) = std::env::var("CHARTLENS_LOG")
+        .ok()
+        .and_then(|l| l.parse::<log::LevelFilter>().ok())
+    else {
+        return;
+    };
+    if log::set_logger(&StderrLog).is_ok() {
+        log::set_max_level(level);
+    }
+}
+
+struct StderrLog;
+
+impl log::Log for StderrLog {
+    fn enabled(&self, _: &log::Metadata<'_>) -> bool {
+        true
+    }
+
+    fn log(&self, record: &log::Record<'_>) {
+        eprintln!(
+            "{} {:5} {}: {}",
+            timestamp(),
+            record.level(),
+            record.target(),
+            record.args()
+        );
+    }
+
+    fn flush(&self) {}
+}
+
+/// Seconds since the Unix epoch, with milliseconds.
+fn timestamp() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    format!("{}.{:03}", now.as_secs(), now.subsec_millis())
 }
 
 /// A free TCP port on `host`, for an executor started in this process.

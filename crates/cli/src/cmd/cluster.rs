@@ -6,6 +6,7 @@ use chartlens_cluster::{ClusterUrl, ExecutorOptions, Scheduler, SchedulerOptions
 use crate::args::{ClusterCommand, ExecutorArgs, LocalClusterArgs, SchedulerArgs};
 
 pub async fn run(command: &ClusterCommand) -> anyhow::Result<u8> {
+    chartlens_cluster::init_log();
     match command {
         ClusterCommand::Scheduler(args) => scheduler(args).await,
         ClusterCommand::Executor(args) => executor(args).await,

@@ -36,6 +36,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
     if let Some(url) = &cli.cluster
         && cli.command.reads_through_sessions()
     {
+        chartlens_cluster::init_log();
         chartlens_cluster::connect(&chartlens_cluster::ClusterUrl::parse(url)?).await?;
     }
     match cli.command {
