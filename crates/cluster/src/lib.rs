@@ -111,8 +111,11 @@ pub async fn connect(url: &ClusterUrl) -> anyhow::Result<()> {
             url.given
         )
     };
-    match tokio::time::timeout(CONNECT_TIMEOUT, SchedulerGrpcClient::connect(endpoint.clone()))
-        .await
+    match tokio::time::timeout(
+        CONNECT_TIMEOUT,
+        SchedulerGrpcClient::connect(endpoint.clone()),
+    )
+    .await
     {
         Ok(Ok(_)) => {}
         Ok(Err(err)) => return Err(unreachable(error_chain(&err))),
@@ -292,13 +295,15 @@ pub async fn run_executor(options: ExecutorOptions) -> anyhow::Result<()> {
         override_logical_codec: Some(codec()),
         ..defaults
     };
-    start_executor_process(Arc::new(config)).await.with_context(|| {
-        format!(
-            "the executor stopped (scheduler {}); check that it runs and that ports {} and {} \
+    start_executor_process(Arc::new(config))
+        .await
+        .with_context(|| {
+            format!(
+                "the executor stopped (scheduler {}); check that it runs and that ports {} and {} \
              are free",
-            options.scheduler.given, options.flight_port, options.grpc_port
-        )
-    })
+                options.scheduler.given, options.flight_port, options.grpc_port
+            )
+        })
 }
 
 /// How often an executor tells the scheduler it is alive.

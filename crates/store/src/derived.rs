@@ -217,7 +217,13 @@ impl Store {
     ) -> Result<datafusion::prelude::SessionContext, StoreError> {
         let ctx = self.session()?;
         let tables = [table::artists(), table::credits()];
-        register_lazy(&ctx, &self.absolute_root()?, Arc::new(derived), &tables, TableType::View)?;
+        register_lazy(
+            &ctx,
+            &self.absolute_root()?,
+            Arc::new(derived),
+            &tables,
+            TableType::View,
+        )?;
         Ok(ctx)
     }
 }

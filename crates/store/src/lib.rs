@@ -19,13 +19,13 @@ pub mod writer;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use arrow::datatypes::SchemaRef;
 use chartlens_model::table::{self, Table};
+use datafusion::datasource::empty::EmptyTable;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
 };
-use arrow::datatypes::SchemaRef;
-use datafusion::datasource::empty::EmptyTable;
 use datafusion::datasource::{TableProvider, TableType};
 use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
@@ -156,7 +156,13 @@ impl Store {
     ) -> Result<(), StoreError> {
         let lazy = summary::Lazy::new(&self.root, self.manifest.clone(), window);
         let tables = table::summary_tables();
-        derived::register_lazy(ctx, &self.absolute_root()?, Arc::new(lazy), &tables, TableType::Base)
+        derived::register_lazy(
+            ctx,
+            &self.absolute_root()?,
+            Arc::new(lazy),
+            &tables,
+            TableType::Base,
+        )
     }
 
     fn register(&self, ctx: &SessionContext, table: &Table) -> Result<(), StoreError> {
@@ -183,11 +189,16 @@ pub(crate) fn stored_table(
         .map(|p| ListingTableUrl::parse(root.join(&p.file).to_string_lossy()))
         .collect::<Result<Vec<_>, _>>()?;
     let listing = parquet_listing(urls, schema)?;
-    Ok(Arc::new(integrity::VerifiedTable::new(listing, root, name, parts)))
+    Ok(Arc::new(integrity::VerifiedTable::new(
+        listing, root, name, parts,
+    )))
 }
 
 /// A table of one Parquet file that chartlens wrote ([`remote`]).
-pub(crate) fn file_table(path: &Path, schema: SchemaRef) -> Result<Arc<dyn TableProvider>, StoreError> {
+pub(crate) fn file_table(
+    path: &Path,
+    schema: SchemaRef,
+) -> Result<Arc<dyn TableProvider>, StoreError> {
     let url = ListingTableUrl::parse(path.to_string_lossy())?;
     Ok(parquet_listing(vec![url], schema)?)
 }

@@ -235,8 +235,7 @@ fn write_computed(
     };
     let path = dir.join(format!("{name}-{}.parquet", &hash[..32]));
     if !path.is_file() {
-        temp.persist(&path)
-            .map_err(|e| io_error(&path, e.error))?;
+        temp.persist(&path).map_err(|e| io_error(&path, e.error))?;
     }
     Ok(path)
 }

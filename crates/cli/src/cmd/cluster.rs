@@ -23,7 +23,9 @@ async fn scheduler(args: &SchedulerArgs) -> anyhow::Result<u8> {
     .await?;
     let addr = scheduler.local_addr();
     println!("chartlens cluster: scheduler listening on {addr}; clients use --cluster df://{addr}");
-    scheduler.serve(chartlens_cluster::shutdown_signal()).await?;
+    scheduler
+        .serve(chartlens_cluster::shutdown_signal())
+        .await?;
     println!("chartlens cluster: scheduler on {addr} stopped");
     Ok(crate::exit::OK)
 }

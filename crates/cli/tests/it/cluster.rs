@@ -85,7 +85,11 @@ fn simulated_store(dir: &Path) -> PathBuf {
         .arg(&world)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     chartlens(&store)
         .args(["ingest", "--quiet"])
         .arg(world.join("spotify-viral50-weekly"))
@@ -149,7 +153,10 @@ fn every_read_command_answers_the_same_on_a_cluster() {
     // cluster as files named by their content: reruns write nothing new.
     let computed = std::fs::read_dir(store.join("cluster")).unwrap().count();
     output(&store, Some(&cluster.url), commands[1]);
-    assert_eq!(std::fs::read_dir(store.join("cluster")).unwrap().count(), computed);
+    assert_eq!(
+        std::fs::read_dir(store.join("cluster")).unwrap().count(),
+        computed
+    );
 
     // The study's numbers, everything but its timings and paths.
     let report = |cluster: Option<&str>, out: &Path| {
@@ -168,7 +175,11 @@ fn every_read_command_answers_the_same_on_a_cluster() {
     assert_eq!(local, remote, "the study differs on the cluster");
 
     let (status, lines) = cluster.stop();
-    assert_eq!(status, Some(0), "SIGTERM stops the cluster cleanly: {lines:?}");
+    assert_eq!(
+        status,
+        Some(0),
+        "SIGTERM stops the cluster cleanly: {lines:?}"
+    );
     assert!(lines.iter().any(|l| l.contains("stopped")), "{lines:?}");
 }
 
