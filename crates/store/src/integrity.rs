@@ -23,6 +23,11 @@ use std::sync::{Arc, Mutex, OnceLock};
 use arrow::datatypes::SchemaRef;
 use async_trait::async_trait;
 use datafusion::catalog::{ScanArgs, ScanResult, Session};
+use datafusion::datasource::empty::EmptyTable;
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::{
+    ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
+};
 use datafusion::datasource::{TableProvider, TableType};
 use datafusion::error::DataFusionError;
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
@@ -254,4 +259,36 @@ impl TableProvider for VerifiedTable {
     fn statistics(&self) -> Option<datafusion::common::Statistics> {
         self.inner.statistics()
     }
+}
+
+/// The table `name` of the store at `root` (absolute), reading `parts` and
+/// checking each against its recorded size and hash before a scan.
+pub(crate) fn stored_table(
+    root: &Path,
+    name: &str,
+    schema: SchemaRef,
+    parts: &[Part],
+) -> Result<Arc<dyn TableProvider>, StoreError> {
+    if parts.is_empty() {
+        return Ok(Arc::new(EmptyTable::new(schema)));
+    }
+    let urls = parts
+        .iter()
+        .map(|p| ListingTableUrl::parse(root.join(&p.file).to_string_lossy()))
+        .collect::<Result<Vec<_>, _>>()?;
+    let listing = parquet_listing(urls, schema)?;
+    Ok(Arc::new(VerifiedTable::new(listing, root, name, parts)))
+}
+
+/// A table over Parquet files with the given schema (none is read to plan it).
+pub(crate) fn parquet_listing(
+    urls: Vec<ListingTableUrl>,
+    schema: SchemaRef,
+) -> Result<Arc<ListingTable>, StoreError> {
+    let options =
+        ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
+    let config = ListingTableConfig::new_with_multi_paths(urls)
+        .with_listing_options(options)
+        .with_schema(schema);
+    Ok(Arc::new(ListingTable::try_new(config)?))
 }

@@ -19,14 +19,8 @@ pub mod writer;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use arrow::datatypes::SchemaRef;
 use chartlens_model::table::{self, Table};
-use datafusion::datasource::empty::EmptyTable;
-use datafusion::datasource::file_format::parquet::ParquetFormat;
-use datafusion::datasource::listing::{
-    ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
-};
-use datafusion::datasource::{TableProvider, TableType};
+use datafusion::datasource::TableType;
 use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
@@ -119,8 +113,9 @@ impl Store {
             None => state,
         };
         let ctx = SessionContext::new_with_state(state);
+        let root = self.absolute_root()?;
         for table in table::all_tables() {
-            self.register(&ctx, &table)?;
+            self.register(&ctx, &root, &table)?;
         }
         self.register_summaries(&ctx)?;
         Ok(ctx)
@@ -138,8 +133,9 @@ impl Store {
     /// stale.
     fn register_summaries(&self, ctx: &SessionContext) -> Result<(), StoreError> {
         if !self.summaries_stale() {
+            let root = self.absolute_root()?;
             for table in table::summary_tables() {
-                self.register(ctx, &table)?;
+                self.register(ctx, &root, &table)?;
             }
             return Ok(());
         }
@@ -165,52 +161,10 @@ impl Store {
         )
     }
 
-    fn register(&self, ctx: &SessionContext, table: &Table) -> Result<(), StoreError> {
+    fn register(&self, ctx: &SessionContext, root: &Path, table: &Table) -> Result<(), StoreError> {
         let parts = self.manifest.parts(table.name);
-        let provider = stored_table(&self.absolute_root()?, table.name, table.schema(), parts)?;
+        let provider = integrity::stored_table(root, table.name, table.schema(), parts)?;
         ctx.register_table(table.name, provider)?;
         Ok(())
     }
-}
-
-/// The table `name` of the store at `root` (absolute), reading `parts` and
-/// checking each against its recorded size and hash before a scan.
-pub(crate) fn stored_table(
-    root: &Path,
-    name: &str,
-    schema: SchemaRef,
-    parts: &[manifest::Part],
-) -> Result<Arc<dyn TableProvider>, StoreError> {
-    if parts.is_empty() {
-        return Ok(Arc::new(EmptyTable::new(schema)));
-    }
-    let urls = parts
-        .iter()
-        .map(|p| ListingTableUrl::parse(root.join(&p.file).to_string_lossy()))
-        .collect::<Result<Vec<_>, _>>()?;
-    let listing = parquet_listing(urls, schema)?;
-    Ok(Arc::new(integrity::VerifiedTable::new(
-        listing, root, name, parts,
-    )))
-}
-
-/// A table of one Parquet file that chartlens wrote ([`remote`]).
-pub(crate) fn file_table(
-    path: &Path,
-    schema: SchemaRef,
-) -> Result<Arc<dyn TableProvider>, StoreError> {
-    let url = ListingTableUrl::parse(path.to_string_lossy())?;
-    Ok(parquet_listing(vec![url], schema)?)
-}
-
-fn parquet_listing(
-    urls: Vec<ListingTableUrl>,
-    schema: SchemaRef,
-) -> Result<Arc<ListingTable>, StoreError> {
-    let options =
-        ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
-    let config = ListingTableConfig::new_with_multi_paths(urls)
-        .with_listing_options(options)
-        .with_schema(schema);
-    Ok(Arc::new(ListingTable::try_new(config)?))
 }

@@ -27,6 +27,7 @@ use datafusion::common::TableReference;
 use datafusion::datasource::TableProvider;
 use datafusion::datasource::empty::EmptyTable;
 use datafusion::datasource::file_format::FileFormatFactory;
+use datafusion::datasource::listing::ListingTableUrl;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::TaskContext;
 use datafusion::execution::session_state::SessionState;
@@ -36,7 +37,8 @@ use parquet::arrow::ArrowWriter;
 use serde::{Deserialize, Serialize};
 
 use crate::derived::LazyTable;
-use crate::integrity::VerifiedTable;
+use crate::error::StoreError;
+use crate::integrity::{self, VerifiedTable};
 use crate::manifest::Part;
 
 /// Turns a local session's state into one whose plans run remotely.
@@ -124,9 +126,9 @@ impl LogicalExtensionCodec for TableCodec {
         })?;
         match encoded {
             Encoded::Parts { root, table, parts } => {
-                crate::stored_table(&root, &table, schema, &parts).map_err(external)
+                integrity::stored_table(&root, &table, schema, &parts).map_err(external)
             }
-            Encoded::File { path } => crate::file_table(&path, schema).map_err(external),
+            Encoded::File { path } => file_table(&path, schema).map_err(external),
             Encoded::Empty => Ok(Arc::new(EmptyTable::new(schema))),
         }
     }
@@ -246,4 +248,10 @@ fn io_error(path: &Path, err: std::io::Error) -> DataFusionError {
          store must be writable by the client",
         path.display()
     ))
+}
+
+/// A table of one Parquet file that chartlens wrote (a computed table, [`write_computed`]).
+fn file_table(path: &Path, schema: SchemaRef) -> Result<Arc<dyn TableProvider>, StoreError> {
+    let url = ListingTableUrl::parse(path.to_string_lossy())?;
+    Ok(integrity::parquet_listing(vec![url], schema)?)
 }
