@@ -29,11 +29,10 @@ import queue
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
-from scale import best, measured, python_job, scale_config
+from scale import best, measured, python_job, simulated_archive
 
 SCAN = ("select region, extract(year from period_start) as year, count(*) as entries, "
         "count(distinct track_id) as tracks, avg(rank) as mean_rank from chart_entries "
@@ -69,11 +68,7 @@ def main():
     args = ap.parse_args()
     table = []
     for n in args.entries:
-        work = tempfile.mkdtemp(prefix=f"chartlens-cluster-{n}-", dir=args.work)
-        config = os.path.join(work, "scale.toml")
-        scale_config(args.binary, config)
-        world = os.path.join(work, "world")
-        measured([args.binary, "simulate", "--config", config, "--entries", str(n), "--out", world])
+        work, world, _ = simulated_archive(args.binary, n, "chartlens-cluster", args.work)
         store = os.path.join(work, "store")
         t, _ = measured([args.binary, "--store", store, "ingest", "--quiet",
                          os.path.join(world, "spotify-viral50-weekly")])

@@ -66,6 +66,18 @@ def scale_config(binary, path):
         f.write(text)
 
 
+def simulated_archive(binary, n, prefix, work_dir=None):
+    """A new work directory holding the scale configuration and a simulated
+    archive of about `n` entries (`world/`); returns (work, world, seconds
+    the simulation took)."""
+    work = tempfile.mkdtemp(prefix=f"{prefix}-{n}-", dir=work_dir)
+    config = os.path.join(work, "scale.toml")
+    scale_config(binary, config)
+    world = os.path.join(work, "world")
+    t, _ = measured([binary, "simulate", "--config", config, "--entries", str(n), "--out", world])
+    return work, world, t
+
+
 def measured(cmd):
     """Runs a command; returns (wall seconds, peak RSS in MiB of that process,
     from wait4)."""
@@ -102,11 +114,7 @@ def main():
     args = ap.parse_args()
     rows = []
     for n in args.entries:
-        work = tempfile.mkdtemp(prefix=f"chartlens-scale-{n}-", dir=args.work)
-        config = os.path.join(work, "scale.toml")
-        scale_config(args.binary, config)
-        world = os.path.join(work, "world")
-        t, _ = measured([args.binary, "simulate", "--config", config, "--entries", str(n), "--out", world])
+        work, world, t = simulated_archive(args.binary, n, "chartlens-scale", args.work)
         charts = os.path.join(world, "spotify-viral50-weekly")
         files = sum(len(fs) for _, _, fs in os.walk(charts))
         entries = int(subprocess.run(

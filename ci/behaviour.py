@@ -62,10 +62,14 @@ def run(binary, store, args, period):
     return name(args) + ".csv", out.stdout if out.returncode == 0 else f"exit {out.returncode}\n{out.stderr}"
 
 
-def study(binary, store, extra):
+def study(binary, store, extra, resamples=200, flags=()):
+    """The study's report.json without its timings and paths, as text (or
+    the exit code and standard error when it fails). `flags` go before the
+    subcommand (e.g. --cluster URL)."""
     with tempfile.TemporaryDirectory() as out:
-        done = subprocess.run([binary, "--store", store, "study", "--resamples", "200",
-                               "--out", out, *extra], capture_output=True, text=True)
+        done = subprocess.run([binary, "--store", store, *flags, "study", "--resamples",
+                               str(resamples), "--out", out, *extra],
+                              capture_output=True, text=True)
         if done.returncode != 0:
             return f"exit {done.returncode}\n{done.stderr}"
         with open(os.path.join(out, "report.json"), encoding="utf-8") as f:
